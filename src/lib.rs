@@ -1,0 +1,37 @@
+//! migsim: a deterministic discrete-event simulator for clusters that run long-lived, stateful
+//! jobs whose memory grows while they run. See `DESIGN.md` for the data flow; `src/` mirrors it:
+//! `scenario` -> `workload` -> `model` + `policy` on the `engine`, driven by `sim`, recorded by
+//! `record` and written by `output`.
+
+pub mod engine;
+pub mod keypath;
+pub mod model;
+pub mod output;
+pub mod policy;
+pub mod record;
+pub mod scenario;
+pub mod sim;
+pub mod units;
+pub mod workload;
+
+use std::path::Path;
+
+pub use scenario::{load, Scenario, ScenarioError};
+pub use sim::{Progress, RecordOptions, RunOutput, Simulator};
+
+/// Runs a loaded scenario to its end.
+pub fn run(scenario: &Scenario, options: RecordOptions, progress: &mut dyn FnMut(Progress)) -> RunOutput {
+    Simulator::new(&scenario.spec, scenario.jobs(), options).run(progress)
+}
+
+/// Runs a loaded scenario and writes its outputs into `out`.
+pub fn run_to_dir(
+    scenario: &Scenario,
+    out: &Path,
+    options: RecordOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> std::io::Result<RunOutput> {
+    let output = run(scenario, options, progress);
+    output::write_run(out, scenario, &output)?;
+    Ok(output)
+}

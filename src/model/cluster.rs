@@ -1,0 +1,143 @@
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{SimDuration, SimTime};
+use crate::keypath::{FieldIssue, KeyPath};
+use crate::model::{Job, JobId, JobState, Node, NodeId};
+use crate::policy::{ClusterView, JobView, NodeView};
+use crate::units::{ByteRate, Bytes};
+use crate::workload::JobSpec;
+
+/// A group of identical nodes, named `<name>-<i>`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeGroupSpec {
+    pub name: String,
+    #[serde(default = "one")]
+    pub count: u32,
+    pub memory: Bytes,
+    pub cpu: f64,
+    #[serde(default = "ten_gbit")]
+    pub network: ByteRate,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn ten_gbit() -> ByteRate {
+    ByteRate::new(1.25e9)
+}
+
+impl NodeGroupSpec {
+    pub fn check(&self, at: &KeyPath) -> Result<(), FieldIssue> {
+        let positive = |key: &str, v: f64| match v > 0.0 {
+            true => Ok(()),
+            false => Err(FieldIssue::new(at.key(key), format!("must be positive, got {v}"))),
+        };
+        if self.count == 0 {
+            return Err(FieldIssue::new(at.key("count"), "a node group needs at least one node"));
+        }
+        positive("memory", self.memory.value)?;
+        positive("cpu", self.cpu)?;
+        positive("network", self.network.value)
+    }
+}
+
+/// Nodes and jobs, and the operations that keep their accounting consistent.
+pub struct Cluster {
+    pub nodes: Vec<Node>,
+    pub jobs: Vec<Job>,
+}
+
+impl Cluster {
+    pub fn new(groups: &[NodeGroupSpec], jobs: Vec<JobSpec>) -> Self {
+        let nodes = groups
+            .iter()
+            .flat_map(|g| {
+                (0..g.count).map(move |i| {
+                    let name = if g.count == 1 { g.name.clone() } else { format!("{}-{i}", g.name) };
+                    Node::new(name, g.name.clone(), g.memory.value, g.cpu, g.network.value, g.labels.clone())
+                })
+            })
+            .collect();
+        Cluster { nodes, jobs: jobs.into_iter().map(Job::new).collect() }
+    }
+
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id.index()]
+    }
+
+    pub fn job(&self, id: JobId) -> &Job {
+        &self.jobs[id.index()]
+    }
+
+    pub fn job_mut(&mut self, id: JobId) -> &mut Job {
+        &mut self.jobs[id.index()]
+    }
+
+    pub fn node_mut(&mut self, id: NodeId) -> &mut Node {
+        &mut self.nodes[id.index()]
+    }
+
+    pub fn start(&mut self, job: JobId, node: NodeId, t: SimTime) {
+        let j = &mut self.jobs[job.index()];
+        j.start(node, t);
+        let (bytes, growth, cpu) = (j.memory_at(t), j.growth(), j.spec.cpu);
+        self.nodes[node.index()].add_job(t, job, bytes, growth, cpu);
+    }
+
+    /// Stops a running job (finished or killed) and returns the work it loses.
+    pub fn stop(&mut self, job: JobId, t: SimTime, next: JobState) -> SimDuration {
+        let j = &mut self.jobs[job.index()];
+        let node = j.node().expect("only a running job stops");
+        let (bytes, growth, cpu) = (j.memory_at(t), j.growth(), j.spec.cpu);
+        let lost = j.stop(t, next);
+        self.nodes[node.index()].remove_job(t, job, bytes, growth, cpu);
+        lost
+    }
+
+    /// Moves a running job to its next profile segment.
+    pub fn enter_segment(&mut self, job: JobId, t: SimTime) {
+        let j = &mut self.jobs[job.index()];
+        let node = j.node().expect("only a running job has segments");
+        let delta = j.enter_segment(t);
+        if delta != 0.0 {
+            self.nodes[node.index()].change_slope(t, delta);
+        }
+    }
+
+    /// What a monitoring system would show at `t`.
+    pub fn view(&self, t: SimTime) -> ClusterView {
+        let nodes = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| NodeView {
+                id: NodeId(i as u32),
+                memory_capacity: n.memory,
+                memory_used: n.used_at(t),
+                cpu_capacity: n.cpu,
+                cpu_requested: n.cpu_requested,
+                cordoned: n.cordoned,
+                jobs: n.jobs.iter().map(|&id| self.job_view(id, t)).collect(),
+            })
+            .collect();
+        ClusterView { time: t, nodes }
+    }
+
+    fn job_view(&self, id: JobId, t: SimTime) -> JobView {
+        let j = self.job(id);
+        JobView {
+            id,
+            memory: j.memory_at(t),
+            growth: j.growth(),
+            request: j.spec.request,
+            cpu: j.spec.cpu,
+            age: (t - j.started).as_secs(),
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! Cluster state: nodes with exact piecewise-linear memory accounting, jobs and their state
+//! machine, and the OOM killer's choice of victim.
+
+mod cluster;
+mod job;
+mod node;
+mod oom;
+
+pub use cluster::{Cluster, NodeGroupSpec};
+pub use job::{Job, JobState};
+pub use node::Node;
+pub use oom::{OomKill, OomSpec};
+
+/// Index of a node in the cluster, in scenario order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeId(pub u32);
+
+/// Index of a job, in arrival order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct JobId(pub u32);
+
+impl NodeId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl JobId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}

@@ -1,0 +1,132 @@
+use std::collections::BTreeMap;
+
+use crate::engine::{Generation, SimDuration, SimTime};
+use crate::model::JobId;
+
+/// A node and its memory accounting. Used memory is kept as a value at an anchor time plus a
+/// slope (the sum of its jobs' growth), updated in O(1) when a job starts, stops or changes
+/// slope, so the moment it reaches capacity is a closed-form solve.
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub name: String,
+    pub group: String,
+    pub memory: f64,
+    pub cpu: f64,
+    /// Network bandwidth, bytes per second.
+    pub network: f64,
+    pub labels: BTreeMap<String, String>,
+    pub cpu_requested: f64,
+    /// Running jobs in the order they started here.
+    pub jobs: Vec<JobId>,
+    pub cordoned: bool,
+    used: f64,
+    slope: f64,
+    anchor: SimTime,
+    /// Stamp of the pending OOM event and its time, if one is pending.
+    pub oom_gen: Generation,
+    pub oom_pending: Option<SimTime>,
+}
+
+/// Relative slack in comparisons with capacity, far below a byte at cluster sizes, that keeps
+/// floating-point noise in the running sums from being read as an overflow.
+const CAPACITY_EPS: f64 = 1e-12;
+
+impl Node {
+    pub fn new(name: String, group: String, memory: f64, cpu: f64, network: f64, labels: BTreeMap<String, String>) -> Self {
+        Node {
+            name,
+            group,
+            memory,
+            cpu,
+            network,
+            labels,
+            cpu_requested: 0.0,
+            jobs: Vec::new(),
+            cordoned: false,
+            used: 0.0,
+            slope: 0.0,
+            anchor: SimTime::ZERO,
+            oom_gen: Generation::default(),
+            oom_pending: None,
+        }
+    }
+
+    pub fn used_at(&self, t: SimTime) -> f64 {
+        self.used + self.slope * (t - self.anchor).as_secs()
+    }
+
+    /// Growth of used memory, bytes per second.
+    pub fn slope(&self) -> f64 {
+        self.slope
+    }
+
+    fn advance(&mut self, t: SimTime) {
+        self.used = self.used_at(t);
+        self.anchor = t;
+    }
+
+    pub fn add_job(&mut self, t: SimTime, job: JobId, bytes: f64, slope: f64, cpu: f64) {
+        self.advance(t);
+        self.used += bytes;
+        self.slope += slope;
+        self.cpu_requested += cpu;
+        self.jobs.push(job);
+    }
+
+    pub fn remove_job(&mut self, t: SimTime, job: JobId, bytes: f64, slope: f64, cpu: f64) {
+        self.advance(t);
+        self.jobs.retain(|&j| j != job);
+        if self.jobs.is_empty() {
+            // Start clean: no rounding residue survives an empty node.
+            self.used = 0.0;
+            self.slope = 0.0;
+            self.cpu_requested = 0.0;
+        } else {
+            self.used -= bytes;
+            self.slope -= slope;
+            self.cpu_requested -= cpu;
+        }
+    }
+
+    pub fn change_slope(&mut self, t: SimTime, delta: f64) {
+        self.advance(t);
+        self.slope += delta;
+    }
+
+    /// When used memory reaches capacity while growing (an allocation then fails), or `now` if
+    /// it already has; `None` if it never will at the current slope.
+    pub fn oom_time(&self, now: SimTime) -> Option<SimTime> {
+        let used = self.used_at(now);
+        let over = used > self.memory * (1.0 + CAPACITY_EPS);
+        let full_and_growing = used >= self.memory * (1.0 - CAPACITY_EPS) && self.slope > 0.0;
+        if over || full_and_growing {
+            return Some(now);
+        }
+        if self.slope <= 0.0 {
+            return None;
+        }
+        Some(now + SimDuration::from_secs_ceil((self.memory - used) / self.slope))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GIB: f64 = 1073741824.0;
+
+    #[test]
+    fn oom_time_is_exact_for_linear_growth() {
+        let mut n = Node::new("n".into(), "g".into(), 100.0 * GIB, 8.0, 1e9, BTreeMap::new());
+        n.add_job(SimTime::ZERO, JobId(0), 10.0 * GIB, GIB, 1.0);
+        n.add_job(SimTime::ZERO, JobId(1), 10.0 * GIB, GIB, 1.0);
+        assert_eq!(n.oom_time(SimTime::ZERO), Some(SimTime::from_secs(40.0)));
+        assert_eq!(n.oom_time(SimTime::from_secs(40.0)), Some(SimTime::from_secs(40.0)));
+        n.remove_job(SimTime::from_secs(10.0), JobId(1), 20.0 * GIB, GIB, 1.0);
+        // Each job had 20 GiB at t=10; one remains, growing 1 GiB/s: full at t=10+80.
+        assert_eq!(n.used_at(SimTime::from_secs(10.0)), 20.0 * GIB);
+        assert_eq!(n.oom_time(SimTime::from_secs(10.0)), Some(SimTime::from_secs(90.0)));
+        n.change_slope(SimTime::from_secs(10.0), -GIB);
+        assert_eq!(n.oom_time(SimTime::from_secs(10.0)), None);
+    }
+}

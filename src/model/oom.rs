@@ -1,0 +1,63 @@
+use serde::{Deserialize, Serialize};
+
+use crate::engine::SimTime;
+use crate::model::{Job, JobId, NodeId};
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OomSpec {
+    #[serde(default)]
+    pub kill: KillPolicy,
+    /// A job killed more than this many times fails instead of being re-queued.
+    #[serde(default = "three")]
+    pub max_retries: u32,
+}
+
+fn three() -> u32 {
+    3
+}
+
+impl Default for OomSpec {
+    fn default() -> Self {
+        OomSpec { kill: KillPolicy::Largest, max_retries: three() }
+    }
+}
+
+/// Which job the OOM killer picks on a node that ran out of memory.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KillPolicy {
+    /// The one using the most memory, as Linux's oom_score does.
+    #[default]
+    Largest,
+    /// The one that started last (the least work lost).
+    Newest,
+    /// The one that started first.
+    Oldest,
+}
+
+impl KillPolicy {
+    /// Picks a victim among `jobs` (in start order); ties go to the earliest in that order.
+    pub fn victim(self, jobs: &[JobId], all: &[Job], t: SimTime) -> Option<JobId> {
+        let key = |id: &JobId| -> f64 {
+            let j = &all[id.index()];
+            match self {
+                KillPolicy::Largest => j.memory_at(t),
+                KillPolicy::Newest => j.started.0 as f64,
+                KillPolicy::Oldest => -(j.started.0 as f64),
+            }
+        };
+        // `max_by` keeps the last of equals; reversing the slice keeps the first.
+        jobs.iter().rev().max_by(|a, b| key(a).total_cmp(&key(b))).copied()
+    }
+}
+
+/// One kill by the OOM killer.
+#[derive(Clone, Debug)]
+pub struct OomKill {
+    pub time: SimTime,
+    pub node: NodeId,
+    pub job: JobId,
+    pub memory: f64,
+    pub lost_work: f64,
+}

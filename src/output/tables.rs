@@ -1,0 +1,127 @@
+//! The CSV and JSON-lines tables. Numbers are written in canonical units (seconds, bytes);
+//! floats use Rust's shortest round-trip form, so equal runs give equal bytes.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::engine::SimTime;
+use crate::record::RecordedEvent;
+use crate::sim::RunOutput;
+
+fn csv_writer(w: &mut dyn Write) -> csv::Writer<&mut dyn Write> {
+    csv::WriterBuilder::new().from_writer(w)
+}
+
+fn secs(t: SimTime) -> String {
+    t.as_secs().to_string()
+}
+
+fn opt_secs(t: Option<SimTime>) -> String {
+    t.map(secs).unwrap_or_default()
+}
+
+fn bytes(b: f64) -> String {
+    format!("{:.0}", b.max(0.0))
+}
+
+pub fn jobs(w: &mut dyn Write, run: &RunOutput) -> io::Result<()> {
+    let mut out = csv_writer(w);
+    out.write_record([
+        "job", "name", "class", "node", "arrival_s", "start_s", "end_s", "outcome", "work_s", "request_bytes",
+        "peak_bytes", "starts", "nodes_visited", "oom_kills", "migrations", "lost_work_s", "wait_s",
+    ])?;
+    for (i, (job, rec)) in run.cluster.jobs.iter().zip(&run.record.jobs).enumerate() {
+        let last_node = rec.nodes.last().map(|n| run.cluster.node(*n).name.as_str()).unwrap_or("");
+        out.write_record([
+            &i.to_string(),
+            &job.spec.name,
+            &job.spec.class,
+            last_node,
+            &secs(job.spec.arrival),
+            &opt_secs(rec.first_start),
+            &opt_secs(rec.end),
+            rec.outcome.as_str(),
+            &job.spec.work.as_secs().to_string(),
+            &bytes(job.spec.request),
+            &bytes(rec.peak_memory),
+            &rec.starts.to_string(),
+            &rec.nodes.len().to_string(),
+            &rec.oom_kills.to_string(),
+            &rec.migrations.to_string(),
+            &rec.lost_work.as_secs().to_string(),
+            &rec.wait.as_secs().to_string(),
+        ])?;
+    }
+    out.flush()
+}
+
+pub fn nodes(w: &mut dyn Write, run: &RunOutput) -> io::Result<()> {
+    let mut out = csv_writer(w);
+    out.write_record([
+        "time_s", "node", "group", "memory_used_bytes", "memory_capacity_bytes", "memory_utilization", "cpu_requested", "jobs", "cordoned",
+    ])?;
+    for s in &run.record.node_samples {
+        let node = run.cluster.node(s.node);
+        out.write_record([
+            &secs(s.time),
+            &node.name,
+            &node.group,
+            &bytes(s.memory_used),
+            &bytes(s.memory_capacity),
+            &format!("{:.6}", s.utilization()),
+            &s.cpu_requested.to_string(),
+            &s.jobs.to_string(),
+            &s.cordoned.to_string(),
+        ])?;
+    }
+    out.flush()
+}
+
+pub fn migrations(w: &mut dyn Write) -> io::Result<()> {
+    let mut out = csv_writer(w);
+    out.write_record([
+        "job", "source", "target", "mechanism", "memory_bytes", "issued_s", "start_s", "end_s", "downtime_s", "bytes_sent",
+        "outcome", "reason",
+    ])?;
+    out.flush()
+}
+
+pub fn job_samples(w: &mut dyn Write, run: &RunOutput) -> io::Result<()> {
+    let mut out = csv_writer(w);
+    out.write_record(["time_s", "job", "node", "memory_bytes"])?;
+    for s in run.record.job_samples.iter().flatten() {
+        out.write_record([
+            &secs(s.time),
+            &run.cluster.job(s.job).spec.name,
+            &run.cluster.node(s.node).name,
+            &bytes(s.memory),
+        ])?;
+    }
+    out.flush()
+}
+
+#[derive(Serialize)]
+struct EventLine<'a> {
+    time_s: f64,
+    event: crate::record::EventKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    job: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    node: Option<&'a str>,
+}
+
+pub fn events(w: &mut dyn Write, run: &RunOutput) -> io::Result<()> {
+    for e in run.record.events.iter().flatten() {
+        let RecordedEvent { time, kind, job, node } = e;
+        let line = EventLine {
+            time_s: time.as_secs(),
+            event: *kind,
+            job: job.map(|j| run.cluster.job(j).spec.name.as_str()),
+            node: node.map(|n| run.cluster.node(n).name.as_str()),
+        };
+        serde_json::to_writer(&mut *w, &line)?;
+        w.write_all(b"\n")?;
+    }
+    Ok(())
+}

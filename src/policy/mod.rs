@@ -1,0 +1,10 @@
+//! Decisions as pure functions of a [`ClusterView`]: what a monitoring system shows, never the
+//! simulator's internals, so that the live adapter can run the very same code on a real cluster.
+
+mod scheduler;
+mod unscheduler;
+mod view;
+
+pub use scheduler::{Placement, PendingJob, Reservation, SchedulerSpec, Scheduler};
+pub use unscheduler::{CordonChange, UnschedulerSpec};
+pub use view::{ClusterView, JobView, NodeView};

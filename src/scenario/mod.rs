@@ -1,0 +1,14 @@
+//! Scenario files: TOML in, a validated [`ScenarioSpec`] out, with errors that name the file,
+//! line, column and key path of the offending value.
+
+mod error;
+mod load;
+mod locate;
+mod overrides;
+mod spec;
+mod suggest;
+
+pub use error::{Origin, ScenarioError};
+pub use load::{load, load_str, Scenario};
+pub use overrides::Override;
+pub use spec::{MonitorSpec, ScenarioSpec, SimulationSpec};

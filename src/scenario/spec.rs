@@ -1,0 +1,129 @@
+use serde::{Deserialize, Serialize};
+
+use crate::keypath::{FieldIssue, KeyPath};
+use crate::model::{NodeGroupSpec, OomSpec};
+use crate::policy::{Reservation, SchedulerSpec, UnschedulerSpec};
+use crate::units::Seconds;
+use crate::workload::{RequestSpec, WorkloadSpec};
+
+/// A whole scenario file.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioSpec {
+    pub simulation: SimulationSpec,
+    pub nodes: Vec<NodeGroupSpec>,
+    pub workload: WorkloadSpec,
+    #[serde(default)]
+    pub scheduler: SchedulerSpec,
+    /// Absent: nodes are never cordoned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unscheduler: Option<UnschedulerSpec>,
+    #[serde(default)]
+    pub monitor: MonitorSpec,
+    #[serde(default)]
+    pub oom: OomSpec,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulationSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub seed: u64,
+    /// Stop at this time; absent: run until every job has finished or failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<Seconds>,
+    /// How often `nodes.csv` gets a row per node.
+    #[serde(default = "one_minute")]
+    pub sample_interval: Seconds,
+}
+
+/// What the policies see: a snapshot every `interval`, visible `delay` after it was taken.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonitorSpec {
+    #[serde(default = "ten_seconds")]
+    pub interval: Seconds,
+    #[serde(default)]
+    pub delay: Seconds,
+}
+
+impl Default for MonitorSpec {
+    fn default() -> Self {
+        MonitorSpec { interval: ten_seconds(), delay: Seconds::new(0.0) }
+    }
+}
+
+fn one_minute() -> Seconds {
+    Seconds::new(60.0)
+}
+
+fn ten_seconds() -> Seconds {
+    Seconds::new(10.0)
+}
+
+fn positive(at: KeyPath, v: f64) -> Result<(), FieldIssue> {
+    match v > 0.0 {
+        true => Ok(()),
+        false => Err(FieldIssue::new(at, format!("must be positive, got {v}"))),
+    }
+}
+
+impl ScenarioSpec {
+    /// Every check that needs no random draw. The first problem found is returned.
+    pub fn check(&self) -> Result<(), FieldIssue> {
+        let root = KeyPath::root();
+        let sim = root.key("simulation");
+        if let Some(end) = self.simulation.end {
+            positive(sim.key("end"), end.value)?;
+        }
+        positive(sim.key("sample_interval"), self.simulation.sample_interval.value)?;
+        if self.nodes.is_empty() {
+            return Err(FieldIssue::new(root.key("nodes"), "the cluster has no nodes: add a [[nodes]] group"));
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for (i, g) in self.nodes.iter().enumerate() {
+            let at = root.key("nodes").index(i);
+            g.check(&at)?;
+            if !names.insert(g.name.as_str()) {
+                return Err(FieldIssue::new(at.key("name"), format!("duplicate node group name `{}`", g.name)));
+            }
+        }
+        self.workload.check(&root.key("workload"))?;
+        self.scheduler.check(&root.key("scheduler"))?;
+        if let Some(u) = &self.unscheduler {
+            u.check(&root.key("unscheduler"))?;
+        }
+        positive(root.key("monitor").key("interval"), self.monitor.interval.value)?;
+        if self.monitor.delay.value < 0.0 {
+            return Err(FieldIssue::new(root.key("monitor").key("delay"), "must not be negative"));
+        }
+        self.check_placeable()
+    }
+
+    /// A job that fits on no node at all would wait forever; say so before the run.
+    fn check_placeable(&self) -> Result<(), FieldIssue> {
+        let max_cpu = self.nodes.iter().map(|g| g.cpu).fold(0.0, f64::max);
+        let max_mem = self.nodes.iter().map(|g| g.memory.value).fold(0.0, f64::max);
+        let conservative = self.scheduler.kind == Reservation::Conservative;
+        let jobs = self.workload.jobs.iter().map(|j| (&j.cpu, &j.request, "jobs"));
+        let classes = self.workload.generate.iter().map(|c| (&c.cpu, &c.request, "generate"));
+        for (i, (cpu, request, list)) in jobs.enumerate().chain(classes.enumerate()).map(|(i, x)| (i, x)) {
+            let at = KeyPath::root().key("workload").key(list).index(i);
+            if let Some(c) = cpu.as_constant().filter(|&c| c > max_cpu) {
+                return Err(FieldIssue::new(at.key("cpu"), format!("requests {c} CPUs but the largest node has {max_cpu}")));
+            }
+            if let RequestSpec::Amount(d) = request {
+                if let Some(r) = d.as_constant().filter(|&r| conservative && r > max_mem) {
+                    return Err(FieldIssue::new(
+                        at.key("request"),
+                        format!("requests {r} bytes, more than the largest node's {max_mem}: the conservative scheduler can never place it"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}

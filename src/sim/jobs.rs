@@ -1,0 +1,80 @@
+//! A job's life: arrival, start, profile breakpoints, finish.
+
+use crate::engine::Generation;
+use crate::model::{JobId, JobState, NodeId};
+use crate::record::EventKind;
+use crate::sim::{Event, Simulator};
+
+impl Simulator {
+    pub(super) fn on_arrive(&mut self, job: JobId) {
+        let now = self.sim.now();
+        self.arrivals_left -= 1;
+        self.enqueue(job);
+        self.record.event(now, EventKind::Arrive, Some(job), None);
+    }
+
+    pub(super) fn enqueue(&mut self, job: JobId) {
+        let now = self.sim.now();
+        let j = self.cluster.job_mut(job);
+        j.state = JobState::Queued;
+        j.queued_at = now;
+        self.queue.push_back(job);
+        self.request_schedule();
+    }
+
+    pub(super) fn start(&mut self, job: JobId, node: NodeId) {
+        let now = self.sim.now();
+        let queued_at = self.cluster.job(job).queued_at;
+        self.cluster.start(job, node, now);
+        let j = self.cluster.job(job);
+        let (next, gen, bytes) = (j.next_step(), j.gen, j.memory_at(now));
+        let rec = self.record.job(job);
+        rec.started(now, node);
+        rec.wait = rec.wait + (now - queued_at);
+        rec.observe_memory(bytes);
+        self.running += 1;
+        self.sim.schedule_at(next, Event::Step { job, gen });
+        self.record.event(now, EventKind::Start, Some(job), Some(node));
+        self.refresh_oom(node);
+    }
+
+    pub(super) fn on_step(&mut self, job: JobId, gen: Generation) {
+        let now = self.sim.now();
+        let j = self.cluster.job(job);
+        if !j.gen.is_current(gen) {
+            return;
+        }
+        let node = j.node().expect("a current step belongs to a running job");
+        if j.is_done(now) {
+            self.finish_job(job, node);
+        } else {
+            self.cluster.enter_segment(job, now);
+            let j = self.cluster.job(job);
+            let (next, bytes) = (j.next_step(), j.memory_at(now));
+            self.record.job(job).observe_memory(bytes);
+            self.sim.schedule_at(next, Event::Step { job, gen });
+        }
+        self.refresh_oom(node);
+    }
+
+    fn finish_job(&mut self, job: JobId, node: NodeId) {
+        let now = self.sim.now();
+        let bytes = self.cluster.job(job).memory_at(now);
+        self.cluster.stop(job, now, JobState::Finished);
+        let rec = self.record.job(job);
+        rec.observe_memory(bytes);
+        rec.end = Some(now);
+        self.running -= 1;
+        self.job_done();
+        self.record.event(now, EventKind::Finish, Some(job), Some(node));
+        self.request_schedule();
+    }
+
+    /// Counts a job that finished or failed, and stops the run when it was the last.
+    pub(super) fn job_done(&mut self) {
+        self.done += 1;
+        if self.all_done() {
+            self.stop = true;
+        }
+    }
+}

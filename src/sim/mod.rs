@@ -1,0 +1,175 @@
+//! Runs a scenario: turns the model's state changes into events on the engine and records
+//! what happened. Each concern's handlers live in their own file.
+
+mod event;
+mod jobs;
+mod monitor;
+mod oom;
+mod scheduling;
+
+use std::collections::VecDeque;
+
+use crate::engine::{RngStreams, SimDuration, SimTime, Simulation, StreamRng};
+use crate::model::{Cluster, JobId, JobState, OomSpec};
+use crate::policy::{ClusterView, Scheduler, UnschedulerSpec};
+use crate::record::{JobOutcome, Metrics, Recorder};
+use crate::scenario::ScenarioSpec;
+use crate::workload::JobSpec;
+
+pub use event::Event;
+
+/// What to record beyond the default outputs.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RecordOptions {
+    /// Every event, for `events.jsonl`.
+    pub events: bool,
+    /// Every running job's memory at each sample.
+    pub job_samples: bool,
+}
+
+/// How far a run has come, for progress bars.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    pub now: SimTime,
+    pub end: Option<SimTime>,
+    pub jobs_done: usize,
+    pub jobs_total: usize,
+}
+
+/// The result of a run.
+pub struct RunOutput {
+    pub cluster: Cluster,
+    pub record: Recorder,
+    pub metrics: Metrics,
+}
+
+/// How often, in events, the progress callback is called.
+const PROGRESS_EVERY: u64 = 1 << 16;
+
+pub struct Simulator {
+    sim: Simulation<Event>,
+    cluster: Cluster,
+    /// Jobs waiting for a node, first come first served.
+    queue: VecDeque<JobId>,
+    scheduler: Scheduler,
+    scheduler_rng: StreamRng,
+    unscheduler: Option<UnschedulerSpec>,
+    oom: OomSpec,
+    end: Option<SimTime>,
+    sample_interval: SimDuration,
+    monitor_interval: SimDuration,
+    monitor_delay: SimDuration,
+    /// Snapshots not yet visible, oldest first; the front is what the policies see.
+    snapshots: VecDeque<ClusterView>,
+    record: Recorder,
+    schedule_pending: bool,
+    last_sample: Option<SimTime>,
+    arrivals_left: usize,
+    running: usize,
+    done: usize,
+    stalled: bool,
+    stop: bool,
+}
+
+impl Simulator {
+    pub fn new(spec: &ScenarioSpec, jobs: Vec<JobSpec>, options: RecordOptions) -> Self {
+        let streams = RngStreams::new(spec.simulation.seed);
+        let n = jobs.len();
+        Simulator {
+            sim: Simulation::default(),
+            cluster: Cluster::new(&spec.nodes, jobs),
+            queue: VecDeque::new(),
+            scheduler: Scheduler::new(&spec.scheduler),
+            scheduler_rng: streams.stream("scheduler"),
+            unscheduler: spec.unscheduler.clone(),
+            oom: spec.oom.clone(),
+            end: spec.simulation.end.map(|e| SimTime::from_secs(e.value)),
+            sample_interval: SimDuration::from_secs(spec.simulation.sample_interval.value),
+            monitor_interval: SimDuration::from_secs(spec.monitor.interval.value),
+            monitor_delay: SimDuration::from_secs(spec.monitor.delay.value),
+            snapshots: VecDeque::new(),
+            record: Recorder::new(n, options.job_samples, options.events),
+            schedule_pending: false,
+            last_sample: None,
+            arrivals_left: n,
+            running: 0,
+            done: 0,
+            stalled: false,
+            stop: false,
+        }
+    }
+
+    /// Runs to the end time or until every job has finished or failed, whichever is first.
+    pub fn run(mut self, progress: &mut dyn FnMut(Progress)) -> RunOutput {
+        self.prime();
+        while let Some((_, event)) = self.sim.next() {
+            self.handle(event);
+            if self.stop {
+                break;
+            }
+            if self.sim.processed() % PROGRESS_EVERY == 0 {
+                progress(self.progress());
+            }
+        }
+        self.finish()
+    }
+
+    fn prime(&mut self) {
+        for (i, job) in self.cluster.jobs.iter().enumerate() {
+            self.sim.schedule_at(job.spec.arrival, Event::Arrive(JobId(i as u32)));
+        }
+        if let Some(end) = self.end {
+            self.sim.schedule_at(end, Event::End);
+        }
+        self.sim.schedule_at(SimTime::ZERO, Event::Sample);
+        if self.unscheduler.is_some() {
+            self.sim.schedule_at(SimTime::ZERO, Event::Monitor);
+        }
+        if self.cluster.jobs.is_empty() {
+            self.stop = true;
+        }
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::Arrive(job) => self.on_arrive(job),
+            Event::Step { job, gen } => self.on_step(job, gen),
+            Event::Oom { node, gen } => self.on_oom(node, gen),
+            Event::Schedule => self.on_schedule(),
+            Event::Monitor => self.on_monitor(),
+            Event::Sample => self.on_sample(),
+            Event::End => self.stop = true,
+        }
+    }
+
+    fn progress(&self) -> Progress {
+        Progress { now: self.sim.now(), end: self.end, jobs_done: self.done, jobs_total: self.cluster.jobs.len() }
+    }
+
+    /// Whether nothing more can happen: every job has finished or failed.
+    fn all_done(&self) -> bool {
+        self.done == self.cluster.jobs.len()
+    }
+
+    fn finish(mut self) -> RunOutput {
+        let now = self.sim.now();
+        if self.last_sample != Some(now) {
+            self.sample(now);
+        }
+        for (i, job) in self.cluster.jobs.iter().enumerate() {
+            let rec = &mut self.record.jobs[i];
+            rec.outcome = match job.state {
+                JobState::Finished => JobOutcome::Finished,
+                JobState::Failed => JobOutcome::Failed,
+                JobState::Running(_) => {
+                    rec.observe_memory(job.memory_at(now));
+                    JobOutcome::Running
+                }
+                JobState::Queued | JobState::NotArrived => JobOutcome::Pending,
+            };
+        }
+        let arrivals: Vec<f64> = self.cluster.jobs.iter().map(|j| j.spec.arrival.as_secs()).collect();
+        let metrics = Metrics::compute(&self.record, &arrivals, now.as_secs(), self.sim.processed(), self.stalled);
+        RunOutput { cluster: self.cluster, record: self.record, metrics }
+    }
+}

@@ -1,0 +1,68 @@
+//! Nodes that run out of memory, and the OOM killer.
+
+use crate::engine::Generation;
+use crate::model::{JobState, NodeId, OomKill};
+use crate::record::EventKind;
+use crate::sim::{Event, Simulator};
+
+impl Simulator {
+    /// Re-predicts when `node` runs out of memory. A pending prediction is replaced only when
+    /// the new one is earlier; a later one is found when the pending event fires and checks
+    /// again. That keeps about one pending OOM event per node however often slopes change.
+    pub(super) fn refresh_oom(&mut self, node: NodeId) {
+        let now = self.sim.now();
+        let n = self.cluster.node_mut(node);
+        let Some(at) = n.oom_time(now) else { return };
+        if n.oom_pending.is_some_and(|pending| pending <= at) {
+            return;
+        }
+        let gen = n.oom_gen.bump();
+        n.oom_pending = Some(at);
+        self.sim.schedule_at(at, Event::Oom { node, gen });
+    }
+
+    pub(super) fn on_oom(&mut self, node: NodeId, gen: Generation) {
+        let now = self.sim.now();
+        let n = self.cluster.node_mut(node);
+        if !n.oom_gen.is_current(gen) {
+            return;
+        }
+        n.oom_pending = None;
+        match n.oom_time(now) {
+            Some(at) if at <= now => {
+                self.kill_one(node);
+                self.refresh_oom(node);
+            }
+            Some(_) => self.refresh_oom(node),
+            None => {}
+        }
+    }
+
+    fn kill_one(&mut self, node: NodeId) {
+        let now = self.sim.now();
+        let n = self.cluster.node(node);
+        let Some(victim) = self.oom.kill.victim(&n.jobs, &self.cluster.jobs, now) else { return };
+        let j = self.cluster.job(victim);
+        let memory = j.memory_at(now);
+        let fails = j.restarts >= self.oom.max_retries;
+        let next = if fails { JobState::Failed } else { JobState::Queued };
+        let lost = self.cluster.stop(victim, now, next);
+        self.cluster.job_mut(victim).restarts += 1;
+        self.running -= 1;
+        let rec = self.record.job(victim);
+        rec.observe_memory(memory);
+        rec.oom_kills += 1;
+        rec.lost_work = rec.lost_work + lost;
+        self.record.oom_kills.push(OomKill { time: now, node, job: victim, memory, lost_work: lost.as_secs() });
+        self.record.event(now, EventKind::OomKill, Some(victim), Some(node));
+        if fails {
+            self.record.job(victim).end = Some(now);
+            self.record.event(now, EventKind::Fail, Some(victim), Some(node));
+            self.job_done();
+        } else {
+            self.record.event(now, EventKind::Requeue, Some(victim), None);
+            self.enqueue(victim);
+        }
+        self.request_schedule();
+    }
+}

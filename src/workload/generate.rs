@@ -1,0 +1,88 @@
+//! Turns a workload spec into concrete jobs.
+
+use rand::Rng;
+use rand_distr::{Distribution, Exp};
+
+use crate::engine::{RngStreams, SimDuration, SimTime};
+use crate::units::Plain;
+use crate::workload::dist::Dist;
+use crate::workload::{ArrivalSpec, MemoryProfile, ProfileSpec, RequestSpec, WorkloadSpec};
+
+/// One job with every parameter drawn.
+#[derive(Clone, Debug)]
+pub struct JobSpec {
+    pub name: String,
+    /// The class it was drawn from, or `explicit`.
+    pub class: String,
+    pub arrival: SimTime,
+    /// Executed time it needs to finish.
+    pub work: SimDuration,
+    pub cpu: f64,
+    /// Declared memory in bytes (0 when unknown).
+    pub request: f64,
+    pub profile: MemoryProfile,
+}
+
+/// Draws every job, sorted by arrival; ties keep the order of the file (explicit jobs first,
+/// then classes in order). Jobs draw from the `workload/<class>` stream of their class.
+pub fn generate(spec: &WorkloadSpec, streams: &RngStreams) -> Vec<JobSpec> {
+    let mut jobs = Vec::with_capacity(spec.job_count());
+    let mut rng = streams.stream("workload/explicit");
+    for j in &spec.jobs {
+        let work = SimDuration::from_secs(j.work.value).max(SimDuration(1));
+        jobs.push(draw_job(&mut rng, j.name.clone(), "explicit", SimTime::from_secs(j.arrival.value), work, &j.cpu, &j.request, &j.profile));
+    }
+    for class in &spec.generate {
+        let mut rng = streams.stream(&format!("workload/{}", class.name));
+        let arrivals = arrivals(&class.arrival, class.count, &mut rng);
+        for (i, arrival) in arrivals.into_iter().enumerate() {
+            let work = SimDuration::from_secs(class.work.sample(&mut rng)).max(SimDuration(1));
+            let name = format!("{}-{i}", class.name);
+            jobs.push(draw_job(&mut rng, name, &class.name, arrival, work, &class.cpu, &class.request, &class.profile));
+        }
+    }
+    jobs.sort_by_key(|j| j.arrival);
+    jobs
+}
+
+#[allow(clippy::too_many_arguments)] // one call site per job source; a struct would only rename them
+fn draw_job<R: Rng>(
+    rng: &mut R,
+    name: String,
+    class: &str,
+    arrival: SimTime,
+    work: SimDuration,
+    cpu: &Dist<Plain>,
+    request: &RequestSpec,
+    profile: &ProfileSpec,
+) -> JobSpec {
+    let cpu = cpu.sample(rng);
+    let profile = MemoryProfile::compile(&profile.sample(rng), work);
+    let request = match request {
+        RequestSpec::Unknown => 0.0,
+        RequestSpec::Peak => profile.peak(),
+        RequestSpec::Amount(d) => d.sample(rng),
+    };
+    JobSpec { name, class: class.to_string(), arrival, work, cpu, request, profile }
+}
+
+fn arrivals<R: Rng>(spec: &ArrivalSpec, count: u32, rng: &mut R) -> Vec<SimTime> {
+    match spec {
+        ArrivalSpec::Batch { at } => vec![SimTime::from_secs(at.value); count as usize],
+        ArrivalSpec::Periodic { gap, start } => {
+            (0..count).map(|i| SimTime::from_secs(start.value + gap.value * i as f64)).collect()
+        }
+        ArrivalSpec::Poisson { mean_gap, start } => {
+            let gaps = Exp::new(1.0 / mean_gap.value).expect("checked positive");
+            let mut t = start.value;
+            (0..count)
+                .map(|i| {
+                    if i > 0 {
+                        t += gaps.sample(rng);
+                    }
+                    SimTime::from_secs(t)
+                })
+                .collect()
+        }
+    }
+}

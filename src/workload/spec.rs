@@ -1,0 +1,164 @@
+//! The `[workload]` part of a scenario file.
+
+use serde::{Deserialize, Serialize};
+
+use crate::keypath::{FieldIssue, KeyPath};
+use crate::units::{Plain, Seconds, Time};
+use crate::workload::dist::Dist;
+use crate::workload::{ProfileSpec, RequestSpec};
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadSpec {
+    /// Classes of jobs drawn from distributions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub generate: Vec<JobClassSpec>,
+    /// Jobs given one by one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub jobs: Vec<ExplicitJobSpec>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobClassSpec {
+    /// Jobs are named `<name>-<i>`; each class draws from its own random stream, so adding a
+    /// class leaves the jobs of the others unchanged.
+    pub name: String,
+    pub count: u32,
+    pub arrival: ArrivalSpec,
+    /// Executed time a job needs to finish (its run time when never paused).
+    pub work: Dist<Time>,
+    #[serde(default = "one_cpu")]
+    pub cpu: Dist<Plain>,
+    #[serde(default)]
+    pub request: RequestSpec,
+    pub profile: ProfileSpec,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExplicitJobSpec {
+    pub name: String,
+    #[serde(default)]
+    pub arrival: Seconds,
+    pub work: Seconds,
+    #[serde(default = "one_cpu")]
+    pub cpu: Dist<Plain>,
+    #[serde(default)]
+    pub request: RequestSpec,
+    pub profile: ProfileSpec,
+}
+
+/// When the jobs of a class arrive.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(tag = "process", rename_all = "lowercase", deny_unknown_fields)]
+pub enum ArrivalSpec {
+    /// All at once.
+    Batch {
+        #[serde(default)]
+        at: Seconds,
+    },
+    /// One every `gap`, the first at `start`.
+    Periodic {
+        gap: Seconds,
+        #[serde(default)]
+        start: Seconds,
+    },
+    /// Exponentially distributed gaps with mean `mean_gap`, the first at `start`.
+    Poisson {
+        mean_gap: Seconds,
+        #[serde(default)]
+        start: Seconds,
+    },
+}
+
+fn one_cpu() -> Dist<Plain> {
+    Dist::constant(1.0)
+}
+
+impl Default for Seconds {
+    fn default() -> Self {
+        Seconds::new(0.0)
+    }
+}
+
+impl WorkloadSpec {
+    pub fn job_count(&self) -> usize {
+        self.jobs.len() + self.generate.iter().map(|c| c.count as usize).sum::<usize>()
+    }
+
+    pub fn check(&self, at: &KeyPath) -> Result<(), FieldIssue> {
+        if self.job_count() == 0 {
+            return Err(FieldIssue::new(
+                at.clone(),
+                "the workload has no jobs: add a [[workload.generate]] class with count > 0 or a [[workload.jobs]] entry",
+            ));
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for (i, class) in self.generate.iter().enumerate() {
+            let here = at.key("generate").index(i);
+            if !names.insert(class.name.as_str()) {
+                return Err(FieldIssue::new(here.key("name"), format!("duplicate class name `{}`", class.name)));
+            }
+            class.check().map_err(|e| e.under(&here))?;
+        }
+        let mut job_names = std::collections::BTreeSet::new();
+        for (i, job) in self.jobs.iter().enumerate() {
+            let here = at.key("jobs").index(i);
+            if !job_names.insert(job.name.as_str()) {
+                return Err(FieldIssue::new(here.key("name"), format!("duplicate job name `{}`", job.name)));
+            }
+            job.check().map_err(|e| e.under(&here))?;
+        }
+        Ok(())
+    }
+}
+
+fn nonneg(key: &str, v: f64) -> Result<(), FieldIssue> {
+    match v >= 0.0 {
+        true => Ok(()),
+        false => Err(FieldIssue::at(key, format!("must not be negative, got {v}"))),
+    }
+}
+
+fn check_common(cpu: &Dist<Plain>, request: &RequestSpec, profile: &ProfileSpec) -> Result<(), FieldIssue> {
+    cpu.check().map_err(|m| FieldIssue::at("cpu", m))?;
+    request.check().map_err(|m| FieldIssue::at("request", m))?;
+    profile.check().map_err(|e| e.under(&KeyPath::root().key("profile")))
+}
+
+impl JobClassSpec {
+    fn check(&self) -> Result<(), FieldIssue> {
+        self.work.check().map_err(|m| FieldIssue::at("work", m))?;
+        if self.work.upper_bound() == Some(0.0) {
+            return Err(FieldIssue::at("work", "jobs need some work: it must be positive"));
+        }
+        self.arrival.check().map_err(|e| e.under(&KeyPath::root().key("arrival")))?;
+        check_common(&self.cpu, &self.request, &self.profile)
+    }
+}
+
+impl ExplicitJobSpec {
+    fn check(&self) -> Result<(), FieldIssue> {
+        nonneg("arrival", self.arrival.value)?;
+        if self.work.value <= 0.0 {
+            return Err(FieldIssue::at("work", format!("jobs need some work: it must be positive, got {}", self.work.value)));
+        }
+        check_common(&self.cpu, &self.request, &self.profile)
+    }
+}
+
+impl ArrivalSpec {
+    fn check(&self) -> Result<(), FieldIssue> {
+        match self {
+            ArrivalSpec::Batch { at } => nonneg("at", at.value),
+            ArrivalSpec::Periodic { gap, start } => nonneg("gap", gap.value).and(nonneg("start", start.value)),
+            ArrivalSpec::Poisson { mean_gap, start } => {
+                if mean_gap.value <= 0.0 {
+                    return Err(FieldIssue::at("mean_gap", format!("must be positive, got {}", mean_gap.value)));
+                }
+                nonneg("start", start.value)
+            }
+        }
+    }
+}
