@@ -37,18 +37,18 @@ pub enum KillPolicy {
 }
 
 impl KillPolicy {
-    /// Picks a victim among `jobs` (in start order); ties go to the earliest in that order.
+    /// Picks a victim among `jobs`, which are in the order they started on the node.
     pub fn victim(self, jobs: &[JobId], all: &[Job], t: SimTime) -> Option<JobId> {
-        let key = |id: &JobId| -> f64 {
-            let j = &all[id.index()];
-            match self {
-                KillPolicy::Largest => j.memory_at(t),
-                KillPolicy::Newest => j.started.0 as f64,
-                KillPolicy::Oldest => -(j.started.0 as f64),
-            }
-        };
-        // `max_by` keeps the last of equals; reversing the slice keeps the first.
-        jobs.iter().rev().max_by(|a, b| key(a).total_cmp(&key(b))).copied()
+        match self {
+            KillPolicy::Newest => jobs.last().copied(),
+            KillPolicy::Oldest => jobs.first().copied(),
+            // `max_by` keeps the last of equals; reversing keeps the earliest started.
+            KillPolicy::Largest => jobs
+                .iter()
+                .rev()
+                .max_by(|a, b| all[a.index()].memory_at(t).total_cmp(&all[b.index()].memory_at(t)))
+                .copied(),
+        }
     }
 }
 

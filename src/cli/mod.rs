@@ -1,0 +1,55 @@
+mod error;
+mod progress;
+mod run;
+mod validate;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+pub use error::CliError;
+use migsim::scenario::Override;
+
+#[derive(Parser)]
+#[command(name = "migsim", version, about = "Simulate placement and live migration of memory-growing stateful jobs")]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scenario and write summary.json, jobs.csv, nodes.csv and migrations.csv.
+    Run(run::RunArgs),
+    /// Check a scenario without running it.
+    Validate(validate::ValidateArgs),
+}
+
+/// Options every command that reads a scenario takes.
+#[derive(clap::Args)]
+struct ScenarioArgs {
+    /// The scenario file (TOML).
+    file: PathBuf,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Override any scenario value, e.g. `--set scheduler.placement=best-fit` (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE", value_parser = Override::parse)]
+    sets: Vec<Override>,
+}
+
+impl ScenarioArgs {
+    fn load(&self) -> Result<migsim::Scenario, CliError> {
+        let mut sets = self.sets.clone();
+        if let Some(seed) = self.seed {
+            sets.push(Override::parse(&format!("simulation.seed={seed}")).expect("a valid override"));
+        }
+        Ok(migsim::load(&self.file, &sets)?)
+    }
+}
+
+pub fn dispatch(args: Args) -> Result<(), CliError> {
+    match args.command {
+        Command::Run(a) => run::run(a),
+        Command::Validate(a) => validate::validate(a),
+    }
+}
