@@ -29,8 +29,8 @@ enum Command {
 struct ScenarioArgs {
     /// The scenario file (TOML).
     file: PathBuf,
-    /// Override the scenario's seed.
-    #[arg(long)]
+    /// Override the scenario's seed (TOML integers stop at 2^63 - 1, and so do seeds).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
     seed: Option<u64>,
     /// Override any scenario value, e.g. `--set scheduler.placement=best-fit` (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE", value_parser = Override::parse)]

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use crate::keypath::{FieldIssue, KeyPath};
 use crate::model::{NodeGroupSpec, OomSpec};
 use crate::policy::{Reservation, SchedulerSpec, UnschedulerSpec};
-use crate::units::Seconds;
+use crate::units::{human_bytes, Seconds};
 use crate::workload::{RequestSpec, WorkloadSpec};
 
 /// A whole scenario file.
@@ -110,7 +110,7 @@ impl ScenarioSpec {
         let conservative = self.scheduler.kind == Reservation::Conservative;
         let jobs = self.workload.jobs.iter().map(|j| (&j.cpu, &j.request, "jobs"));
         let classes = self.workload.generate.iter().map(|c| (&c.cpu, &c.request, "generate"));
-        for (i, (cpu, request, list)) in jobs.enumerate().chain(classes.enumerate()).map(|(i, x)| (i, x)) {
+        for (i, (cpu, request, list)) in jobs.enumerate().chain(classes.enumerate()) {
             let at = KeyPath::root().key("workload").key(list).index(i);
             if let Some(c) = cpu.as_constant().filter(|&c| c > max_cpu) {
                 return Err(FieldIssue::new(at.key("cpu"), format!("requests {c} CPUs but the largest node has {max_cpu}")));
@@ -119,7 +119,11 @@ impl ScenarioSpec {
                 if let Some(r) = d.as_constant().filter(|&r| conservative && r > max_mem) {
                     return Err(FieldIssue::new(
                         at.key("request"),
-                        format!("requests {r} bytes, more than the largest node's {max_mem}: the conservative scheduler can never place it"),
+                        format!(
+                            "requests {}, more than the largest node's {}: the conservative scheduler can never place it",
+                            human_bytes(r),
+                            human_bytes(max_mem)
+                        ),
                     ));
                 }
             }
