@@ -2,14 +2,15 @@ use super::{EventQueue, SimDuration, SimTime};
 
 /// Owns the clock and the event queue. The model pulls events with [`Simulation::next`] and
 /// schedules successors; the engine never calls into the model, so handlers are plain `match`
-/// arms over the model's own event enum instead of boxed trait objects.
+/// arms over the model's own event enum. Events are `Copy`: small values such as an enum of
+/// ids, never boxed trait objects, because the queue moves them around constantly.
 pub struct Simulation<E> {
     now: SimTime,
     queue: EventQueue<E>,
     processed: u64,
 }
 
-impl<E> Default for Simulation<E> {
+impl<E: Copy> Default for Simulation<E> {
     fn default() -> Self {
         Simulation {
             now: SimTime::ZERO,
@@ -19,7 +20,7 @@ impl<E> Default for Simulation<E> {
     }
 }
 
-impl<E> Simulation<E> {
+impl<E: Copy> Simulation<E> {
     pub fn now(&self) -> SimTime {
         self.now
     }
