@@ -112,21 +112,38 @@ impl Cluster {
 
     /// What a monitoring system would show at `t`.
     pub fn view(&self, t: SimTime) -> ClusterView {
-        let nodes = self
-            .nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| NodeView {
-                id: NodeId(i as u32),
-                memory_capacity: n.memory,
-                memory_used: n.used_at(t),
-                cpu_capacity: n.cpu,
-                cpu_requested: n.cpu_requested,
-                cordoned: n.cordoned,
-                jobs: n.jobs.iter().map(|&id| self.job_view(id, t)).collect(),
-            })
-            .collect();
-        ClusterView { time: t, nodes }
+        let mut view = ClusterView::default();
+        self.fill_view(&mut view, t);
+        view
+    }
+
+    /// As [`Cluster::view`], into `view`, reusing its allocations: the scheduler looks at the
+    /// cluster on every pass.
+    pub fn fill_view(&self, view: &mut ClusterView, t: SimTime) {
+        view.time = t;
+        view.nodes.truncate(self.nodes.len());
+        for (i, n) in self.nodes.iter().enumerate() {
+            if i == view.nodes.len() {
+                view.nodes.push(NodeView {
+                    id: NodeId(i as u32),
+                    memory_capacity: 0.0,
+                    memory_used: 0.0,
+                    cpu_capacity: 0.0,
+                    cpu_requested: 0.0,
+                    cordoned: false,
+                    jobs: Vec::new(),
+                });
+            }
+            let v = &mut view.nodes[i];
+            v.id = NodeId(i as u32);
+            v.memory_capacity = n.memory;
+            v.memory_used = n.used_at(t);
+            v.cpu_capacity = n.cpu;
+            v.cpu_requested = n.cpu_requested;
+            v.cordoned = n.cordoned;
+            v.jobs.clear();
+            v.jobs.extend(n.jobs.iter().map(|&id| self.job_view(id, t)));
+        }
     }
 
     fn job_view(&self, id: JobId, t: SimTime) -> JobView {

@@ -1,5 +1,6 @@
 use crate::engine::{Generation, SimDuration, SimTime};
 use crate::model::NodeId;
+use crate::workload::profile::Segment;
 use crate::workload::JobSpec;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,14 +16,14 @@ pub enum JobState {
 }
 
 /// A job and where it is in its life. While running, progress grows one-for-one with time from
-/// `anchor`; `seg` caches the profile segment that holds the progress.
+/// `anchor`; `segment` is the profile segment that holds the progress.
 #[derive(Clone, Debug)]
 pub struct Job {
     pub spec: JobSpec,
     pub state: JobState,
     progress: u64,
     anchor: SimTime,
-    seg: usize,
+    segment: Segment,
     pub gen: Generation,
     /// When the current run started.
     pub started: SimTime,
@@ -35,11 +36,11 @@ pub struct Job {
 impl Job {
     pub fn new(spec: JobSpec) -> Self {
         Job {
+            segment: spec.profile.segment(0),
             spec,
             state: JobState::NotArrived,
             progress: 0,
             anchor: SimTime::ZERO,
-            seg: 0,
             gen: Generation::default(),
             started: SimTime::ZERO,
             restarts: 0,
@@ -68,7 +69,7 @@ impl Job {
 
     pub fn memory_at(&self, t: SimTime) -> f64 {
         match self.state {
-            JobState::Running(_) => self.spec.profile.bytes_in(self.seg, self.progress_at(t)),
+            JobState::Running(_) => self.segment.bytes_at(self.progress_at(t)),
             _ => 0.0,
         }
     }
@@ -76,7 +77,7 @@ impl Job {
     /// Growth now, bytes per second.
     pub fn growth(&self) -> f64 {
         match self.state {
-            JobState::Running(_) => self.spec.profile.slope(self.seg),
+            JobState::Running(_) => self.segment.slope,
             _ => 0.0,
         }
     }
@@ -85,7 +86,7 @@ impl Job {
     pub fn start(&mut self, node: NodeId, t: SimTime) {
         self.state = JobState::Running(node);
         self.progress = 0;
-        self.seg = 0;
+        self.segment = self.spec.profile.segment(0);
         self.anchor = t;
         self.started = t;
     }
@@ -94,7 +95,7 @@ impl Job {
     pub fn stop(&mut self, t: SimTime, next: JobState) -> SimDuration {
         let lost = SimDuration(self.progress_at(t));
         self.progress = 0;
-        self.seg = 0;
+        self.segment = self.spec.profile.segment(0);
         self.state = next;
         self.gen.bump();
         lost
@@ -105,14 +106,14 @@ impl Job {
         let old = self.growth();
         self.progress = self.progress_at(t);
         self.anchor = t;
-        self.seg = self.spec.profile.segment_of(self.progress);
+        self.segment = self.spec.profile.segment(self.spec.profile.segment_of(self.progress));
         self.growth() - old
     }
 
     /// When the running job next changes slope or finishes, whichever comes first.
     pub fn next_step(&self) -> SimTime {
         let work = self.spec.work.0;
-        let until = self.spec.profile.segment_end(self.seg).map_or(work, |end| end.min(work));
+        let until = self.segment.end.map_or(work, |end| end.min(work));
         self.anchor + SimDuration(until - self.progress)
     }
 

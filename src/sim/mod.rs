@@ -61,6 +61,8 @@ pub struct Simulator {
     monitor_delay: SimDuration,
     /// Snapshots not yet visible, oldest first; the front is what the policies see.
     snapshots: VecDeque<ClusterView>,
+    /// Reused by every scheduling pass.
+    view_buffer: ClusterView,
     record: Recorder,
     schedule_pending: bool,
     last_sample: Option<SimTime>,
@@ -88,6 +90,7 @@ impl Simulator {
             monitor_interval: SimDuration::from_secs(spec.monitor.interval.value),
             monitor_delay: SimDuration::from_secs(spec.monitor.delay.value),
             snapshots: VecDeque::new(),
+            view_buffer: ClusterView::default(),
             record: Recorder::new(n, options.job_samples, options.events),
             schedule_pending: false,
             last_sample: None,

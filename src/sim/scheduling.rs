@@ -18,12 +18,14 @@ impl Simulator {
         if self.queue.is_empty() {
             return;
         }
-        let mut view = self.cluster.view(self.sim.now());
+        let mut view = std::mem::take(&mut self.view_buffer);
+        self.cluster.fill_view(&mut view, self.sim.now());
+        let cluster = &self.cluster;
         let pending: Vec<PendingJob> = self
             .queue
             .iter()
             .map(|&id| {
-                let spec = &self.cluster.job(id).spec;
+                let spec = &cluster.job(id).spec;
                 PendingJob { id, request: spec.request, cpu: spec.cpu }
             })
             .collect();
@@ -44,5 +46,6 @@ impl Simulator {
                 self.stop = true;
             }
         }
+        self.view_buffer = view;
     }
 }

@@ -176,6 +176,24 @@ fn check_points(points: &[(Seconds, Bytes)]) -> Result<(), FieldIssue> {
     Ok(())
 }
 
+/// One line segment of a profile: memory is `bytes + slope * (progress - start)` (progress in
+/// ns, slope in bytes per second) until `end`, if another segment follows.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Segment {
+    pub index: usize,
+    pub start: u64,
+    pub bytes: f64,
+    pub slope: f64,
+    pub end: Option<u64>,
+}
+
+impl Segment {
+    #[inline]
+    pub fn bytes_at(&self, progress: u64) -> f64 {
+        self.bytes + self.slope * (progress.saturating_sub(self.start) as f64 / 1e9)
+    }
+}
+
 /// Memory over progress as exact line segments: `points[k]` is (progress in ns, bytes), and
 /// after the last point memory stays flat.
 #[derive(Clone, Debug, PartialEq)]
@@ -267,24 +285,20 @@ impl MemoryProfile {
         self.progress.partition_point(|&p| p <= progress) - 1
     }
 
-    /// Memory at `progress`, given the segment that holds it.
-    pub fn bytes_in(&self, seg: usize, progress: u64) -> f64 {
-        let into = progress.saturating_sub(self.progress[seg]) as f64 / 1e9;
-        self.bytes[seg] + self.slopes[seg] * into
+    /// Segment `k`, as a value a running job keeps so that reading its memory touches nothing
+    /// but the job itself.
+    pub fn segment(&self, k: usize) -> Segment {
+        Segment {
+            index: k,
+            start: self.progress[k],
+            bytes: self.bytes[k],
+            slope: self.slopes[k],
+            end: self.progress.get(k + 1).copied(),
+        }
     }
 
     pub fn bytes_at(&self, progress: u64) -> f64 {
-        self.bytes_in(self.segment_of(progress), progress)
-    }
-
-    /// Growth on segment `seg`, in bytes per second of progress.
-    pub fn slope(&self, seg: usize) -> f64 {
-        self.slopes[seg]
-    }
-
-    /// Where segment `seg` ends, if another follows.
-    pub fn segment_end(&self, seg: usize) -> Option<u64> {
-        self.progress.get(seg + 1).copied()
+        self.segment(self.segment_of(progress)).bytes_at(progress)
     }
 }
 
@@ -330,8 +344,9 @@ mod tests {
         assert_eq!(p.bytes_at(secs(2.0).0), 3.0 * GIB);
         assert_eq!(p.bytes_at(secs(4.0).0), 5.0 * GIB);
         assert_eq!(p.bytes_at(secs(50.0).0), 5.0 * GIB);
-        assert_eq!(p.slope(0), GIB);
-        assert_eq!(p.segment_end(0), Some(secs(4.0).0));
+        assert_eq!(p.segment(0).slope, GIB);
+        assert_eq!(p.segment(0).end, Some(secs(4.0).0));
+        assert_eq!(p.segment(1).end, None);
         assert_eq!(p.peak(), 5.0 * GIB);
     }
 
