@@ -33,7 +33,10 @@ fn migsim_hold(c: &mut Criterion, pending: usize) {
     let mut rng = RngStreams::new(1).stream("bench");
     let mut sim = Simulation::<Hold>::default();
     for i in 0..pending {
-        sim.schedule_in(SimDuration::from_secs(delay_secs(&mut rng)), Hold::Tick(i as u32));
+        sim.schedule_in(
+            SimDuration::from_secs(delay_secs(&mut rng)),
+            Hold::Tick(i as u32),
+        );
     }
     let mut group = c.benchmark_group("hold");
     group.throughput(Throughput::Elements(STEPS));
@@ -42,7 +45,10 @@ fn migsim_hold(c: &mut Criterion, pending: usize) {
             for _ in 0..STEPS {
                 let (_, event) = sim.next().expect("the hold model never drains");
                 match event {
-                    Hold::Tick(id) => sim.schedule_in(SimDuration::from_secs(delay_secs(&mut rng)), Hold::Tick(black_box(id))),
+                    Hold::Tick(id) => sim.schedule_in(
+                        SimDuration::from_secs(delay_secs(&mut rng)),
+                        Hold::Tick(black_box(id)),
+                    ),
                 }
             }
         })
@@ -74,7 +80,10 @@ impl simcore::EventHandler for SimcoreHolder {
 fn simcore_hold(c: &mut Criterion, pending: usize) {
     let mut sim = simcore::Simulation::new(1);
     let ctx = sim.create_context("holder");
-    let holder = Rc::new(RefCell::new(SimcoreHolder { ctx, rng: RngStreams::new(1).stream("bench") }));
+    let holder = Rc::new(RefCell::new(SimcoreHolder {
+        ctx,
+        rng: RngStreams::new(1).stream("bench"),
+    }));
     sim.add_handler("holder", holder.clone());
     {
         let mut h = holder.borrow_mut();

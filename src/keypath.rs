@@ -49,7 +49,9 @@ impl KeyPath {
             }
             segs.push(Seg::Key(name.to_string()));
             while let Some(stripped) = rest.strip_prefix('[') {
-                let close = stripped.find(']').ok_or_else(|| format!("unclosed `[` in path `{s}`"))?;
+                let close = stripped
+                    .find(']')
+                    .ok_or_else(|| format!("unclosed `[` in path `{s}`"))?;
                 let index = stripped[..close]
                     .parse()
                     .map_err(|_| format!("invalid index `{}` in path `{s}`", &stripped[..close]))?;
@@ -87,7 +89,10 @@ pub struct FieldIssue {
 
 impl FieldIssue {
     pub fn new(path: KeyPath, message: impl Into<String>) -> Self {
-        FieldIssue { path, message: message.into() }
+        FieldIssue {
+            path,
+            message: message.into(),
+        }
     }
 
     pub fn at(key: &str, message: impl Into<String>) -> Self {
@@ -95,7 +100,10 @@ impl FieldIssue {
     }
 
     pub fn under(self, prefix: &KeyPath) -> Self {
-        FieldIssue { path: prefix.join(&self.path), message: self.message }
+        FieldIssue {
+            path: prefix.join(&self.path),
+            message: self.message,
+        }
     }
 }
 
@@ -105,7 +113,11 @@ mod tests {
 
     #[test]
     fn parse_and_display_round_trip() {
-        for s in ["a", "nodes[0].memory", "workload.generate[1].profile.points[2][0]"] {
+        for s in [
+            "a",
+            "nodes[0].memory",
+            "workload.generate[1].profile.points[2][0]",
+        ] {
             assert_eq!(KeyPath::parse(s).unwrap().to_string(), s);
         }
         assert!(KeyPath::parse("a..b").is_err());

@@ -20,7 +20,11 @@ pub use scenario::{load, Scenario, ScenarioError};
 pub use sim::{Progress, RecordOptions, RunOutput, Simulator};
 
 /// Runs a loaded scenario to its end.
-pub fn run(scenario: &Scenario, options: RecordOptions, progress: &mut dyn FnMut(Progress)) -> RunOutput {
+pub fn run(
+    scenario: &Scenario,
+    options: RecordOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> RunOutput {
     Simulator::new(&scenario.spec, scenario.jobs(), options).run(progress)
 }
 

@@ -97,7 +97,9 @@ fn unit_names(units: &[(&str, f64)]) -> String {
 fn parse_with_units(s: &str, units: &[(&str, f64)]) -> Option<f64> {
     let s = s.trim();
     let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_' || c == '-' || c == '+' || c == 'e'))
+        .find(|c: char| {
+            !(c.is_ascii_digit() || c == '.' || c == '_' || c == '-' || c == '+' || c == 'e')
+        })
         .unwrap_or(s.len());
     // A trailing `e` would be read as an exponent marker; only digits may follow it.
     let (num, unit) = s.split_at(split);
@@ -118,7 +120,8 @@ fn parse_rate(s: &str) -> Option<f64> {
     }
     let (amount, per) = s.rsplit_once('/')?;
     let per_secs = parse_with_units(&format!("1{}", per.trim()), TIME_UNITS)?;
-    let bytes = parse_with_units(amount, MEMORY_UNITS).or_else(|| parse_with_units(amount, BIT_UNITS))?;
+    let bytes =
+        parse_with_units(amount, MEMORY_UNITS).or_else(|| parse_with_units(amount, BIT_UNITS))?;
     Some(bytes / per_secs).filter(|v| v.is_finite())
 }
 
@@ -134,7 +137,10 @@ pub type ByteRate = Qty<Rate>;
 
 impl<U> Qty<U> {
     pub const fn new(value: f64) -> Self {
-        Qty { value, unit: PhantomData }
+        Qty {
+            value,
+            unit: PhantomData,
+        }
     }
 }
 
@@ -174,7 +180,8 @@ pub fn serialize_number<S: Serializer>(v: f64, s: S) -> Result<S::Ok, S::Error> 
 
 impl<'de, U: Unit> Deserialize<'de> for Qty<U> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(QtyVisitor::<U>(PhantomData)).map(Qty::new)
+        d.deserialize_any(QtyVisitor::<U>(PhantomData))
+            .map(Qty::new)
     }
 }
 

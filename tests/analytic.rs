@@ -50,7 +50,11 @@ profile = { shape = "linear", start = "5GiB", growth = "0.5GiB/s" }
     // The largest job is b: 20 + 2 t GiB.
     assert_eq!(out.cluster.job(first.job).spec.name, "b");
     let expected_b = 20.0 * GIB + 2.0 * GIB * first.time.as_secs();
-    assert!((first.memory - expected_b).abs() < 1e-6 * expected_b, "{} vs {expected_b}", first.memory);
+    assert!(
+        (first.memory - expected_b).abs() < 1e-6 * expected_b,
+        "{} vs {expected_b}",
+        first.memory
+    );
     assert!((first.lost_work - first.time.as_secs()).abs() < 1e-9);
 }
 
@@ -127,9 +131,19 @@ profile = { shape = "points", points = [[0, "1GiB"], ["1m", "3GiB"], ["5m", "2Gi
     for (job, rec) in out.cluster.jobs.iter().zip(&out.record.jobs) {
         assert_eq!(rec.outcome, JobOutcome::Finished, "{}", job.spec.name);
         assert_eq!(rec.first_start, Some(job.spec.arrival), "{}", job.spec.name);
-        assert_eq!(rec.end, Some(job.spec.arrival + job.spec.work), "{}", job.spec.name);
+        assert_eq!(
+            rec.end,
+            Some(job.spec.arrival + job.spec.work),
+            "{}",
+            job.spec.name
+        );
     }
-    let logistic = out.cluster.jobs.iter().find(|j| j.spec.name == "logistic").unwrap();
+    let logistic = out
+        .cluster
+        .jobs
+        .iter()
+        .find(|j| j.spec.name == "logistic")
+        .unwrap();
     assert_eq!(logistic.spec.work, SimDuration(12_345_678_901_000));
     assert_eq!(out.metrics.makespan_s, Some(60.0 + 12345.678901));
 }
@@ -152,7 +166,12 @@ work = "10m"
 profile = { shape = "constant", size = "1GiB" }
 "#;
     let out = run_str(toml);
-    let ends: Vec<f64> = out.record.jobs.iter().map(|j| j.end.unwrap().as_secs()).collect();
+    let ends: Vec<f64> = out
+        .record
+        .jobs
+        .iter()
+        .map(|j| j.end.unwrap().as_secs())
+        .collect();
     assert_eq!(ends, vec![600.0, 1200.0, 1800.0]);
     assert_eq!(out.metrics.mean_wait_s, 600.0);
 }
@@ -182,7 +201,10 @@ kind = "conservative"
 fn conservative_scheduler_with_honest_requests_never_ooms() {
     for seed in 1..=5 {
         let seed_set = format!("simulation.seed={seed}");
-        let conservative = run(&scenario_with(GROWING, &[&seed_set]), RecordOptions::default());
+        let conservative = run(
+            &scenario_with(GROWING, &[&seed_set]),
+            RecordOptions::default(),
+        );
         assert_eq!(conservative.metrics.oom_kills, 0, "seed {seed}");
         assert_eq!(conservative.metrics.jobs_finished, 60, "seed {seed}");
         // The same jobs under the speculative scheduler do run out: the workload is a real test.
@@ -190,7 +212,10 @@ fn conservative_scheduler_with_honest_requests_never_ooms() {
             &scenario_with(GROWING, &[&seed_set, "scheduler.kind=speculative"]),
             RecordOptions::default(),
         );
-        assert!(speculative.metrics.oom_kills > 0, "seed {seed}: the workload never stresses memory");
+        assert!(
+            speculative.metrics.oom_kills > 0,
+            "seed {seed}: the workload never stresses memory"
+        );
     }
 }
 
@@ -255,7 +280,12 @@ interval = "10s"
     let out = run_str(toml);
     assert_eq!(out.metrics.cordons, 1);
     for (job, rec) in out.cluster.jobs.iter().zip(&out.record.jobs).skip(1) {
-        assert_eq!(out.cluster.node(rec.nodes[0]).name, "b", "{}", job.spec.name);
+        assert_eq!(
+            out.cluster.node(rec.nodes[0]).name,
+            "b",
+            "{}",
+            job.spec.name
+        );
     }
 }
 
@@ -295,7 +325,12 @@ delay = "10m"
 "#;
     let out = run_str(toml);
     let node_of = |name: &str| {
-        let i = out.cluster.jobs.iter().position(|j| j.spec.name == name).unwrap();
+        let i = out
+            .cluster
+            .jobs
+            .iter()
+            .position(|j| j.spec.name == name)
+            .unwrap();
         out.cluster.node(out.record.jobs[i].nodes[0]).name.clone()
     };
     assert_eq!(node_of("early"), "a");

@@ -5,7 +5,10 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn migsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_migsim")).args(args).output().expect("the binary runs")
+    Command::new(env!("CARGO_BIN_EXE_migsim"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
 }
 
 const GOOD: &str = r#"[simulation]
@@ -43,7 +46,11 @@ fn the_good_scenario_validates() {
     let file = dir.path().join("s.toml");
     std::fs::write(&file, GOOD).unwrap();
     let out = migsim(&["validate", file.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -58,46 +65,83 @@ fn unknown_key_names_place_and_closest_key() {
 #[test]
 fn unknown_enum_value_suggests_the_closest() {
     let msg = rejects(&GOOD.replace("\"linear\"", "\"lineer\""), &[]);
-    assert!(msg.starts_with("error: DIR/s.toml:12:13: workload.jobs[0].profile.shape: unknown value `lineer`"), "{msg}");
+    assert!(
+        msg.starts_with(
+            "error: DIR/s.toml:12:13: workload.jobs[0].profile.shape: unknown value `lineer`"
+        ),
+        "{msg}"
+    );
     assert!(msg.ends_with("did you mean `linear`?"), "{msg}");
 }
 
 #[test]
 fn wrong_type_is_named() {
     let msg = rejects(&GOOD.replace("seed = 1", "seed = \"one\""), &[]);
-    assert_eq!(msg, "error: DIR/s.toml:2:1: simulation.seed: invalid type: string \"one\", expected u64");
+    assert_eq!(
+        msg,
+        "error: DIR/s.toml:2:1: simulation.seed: invalid type: string \"one\", expected u64"
+    );
 }
 
 #[test]
 fn zero_and_negative_capacities_are_rejected() {
     let msg = rejects(&GOOD.replace("memory = \"10GiB\"", "memory = 0"), &[]);
-    assert_eq!(msg, "error: DIR/s.toml:6:1: nodes[0].memory: must be positive, got 0");
+    assert_eq!(
+        msg,
+        "error: DIR/s.toml:6:1: nodes[0].memory: must be positive, got 0"
+    );
     let msg = rejects(&GOOD.replace("cpu = 4", "cpu = -2"), &[]);
-    assert_eq!(msg, "error: DIR/s.toml:7:1: nodes[0].cpu: must be positive, got -2");
+    assert_eq!(
+        msg,
+        "error: DIR/s.toml:7:1: nodes[0].cpu: must be positive, got -2"
+    );
 }
 
 #[test]
 fn nonsense_profiles_are_rejected() {
     let msg = rejects(&GOOD.replace("cap = \"2GiB\"", "cap = \"512MiB\""), &[]);
     assert!(msg.starts_with("error: DIR/s.toml:12:"), "{msg}");
-    assert!(msg.contains("workload.jobs[0].profile.cap: cap 536870912 is below start 1073741824"), "{msg}");
-    let msg = rejects(&GOOD.replace("growth = \"1MiB/s\"", "growth = \"fast\""), &[]);
-    assert!(msg.contains("workload.jobs[0].profile: invalid rate `fast`"), "{msg}");
+    assert!(
+        msg.contains("workload.jobs[0].profile.cap: cap 536870912 is below start 1073741824"),
+        "{msg}"
+    );
+    let msg = rejects(
+        &GOOD.replace("growth = \"1MiB/s\"", "growth = \"fast\""),
+        &[],
+    );
+    assert!(
+        msg.contains("workload.jobs[0].profile: invalid rate `fast`"),
+        "{msg}"
+    );
     let points = r#"profile = { shape = "points", points = [[0, "1GiB"], ["1m", "2GiB"], ["30s", "3GiB"]] }"#;
-    let msg = rejects(&GOOD.replace(&GOOD[GOOD.find("profile").unwrap()..], points), &[]);
-    assert!(msg.contains("workload.jobs[0].profile.points[2][0]: progress points must be strictly increasing"), "{msg}");
+    let msg = rejects(
+        &GOOD.replace(&GOOD[GOOD.find("profile").unwrap()..], points),
+        &[],
+    );
+    assert!(
+        msg.contains(
+            "workload.jobs[0].profile.points[2][0]: progress points must be strictly increasing"
+        ),
+        "{msg}"
+    );
 }
 
 #[test]
 fn missing_required_key_points_at_its_table() {
     let msg = rejects(&GOOD.replace("work = \"1h\"\n", ""), &[]);
-    assert_eq!(msg, "error: DIR/s.toml:9:1: workload.jobs[0]: missing field `work`");
+    assert_eq!(
+        msg,
+        "error: DIR/s.toml:9:1: workload.jobs[0]: missing field `work`"
+    );
 }
 
 #[test]
 fn syntax_errors_have_a_position() {
     let msg = rejects(&GOOD.replace("[[nodes]]", "[[nodes]"), &[]);
-    assert!(msg.starts_with("error: DIR/s.toml:4:8: invalid TOML"), "{msg}");
+    assert!(
+        msg.starts_with("error: DIR/s.toml:4:8: invalid TOML"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -106,7 +150,10 @@ fn bad_overrides_blame_the_override() {
     assert!(msg.starts_with("error: DIR/s.toml (from --set scheduler.placement=bestfit): scheduler.placement: unknown value `bestfit`"), "{msg}");
     assert!(msg.ends_with("did you mean `best-fit`?"), "{msg}");
     let msg = rejects(GOOD, &["--set", "nodes[4].cpu=2"]);
-    assert!(msg.contains("index 4 is out of range: there are 1 entries"), "{msg}");
+    assert!(
+        msg.contains("index 4 is out of range: there are 1 entries"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -114,7 +161,10 @@ fn missing_file_says_what_to_do() {
     let out = migsim(&["run", "no/such/scenario.toml"]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.starts_with("error: no/such/scenario.toml: cannot read the scenario"), "{stderr}");
+    assert!(
+        stderr.starts_with("error: no/such/scenario.toml: cannot read the scenario"),
+        "{stderr}"
+    );
     assert!(stderr.contains("help: check the path"), "{stderr}");
     assert!(!Path::new("results/scenario").exists());
 }
@@ -126,8 +176,16 @@ fn an_unwritable_output_directory_is_an_error_not_a_panic() {
     std::fs::write(&file, GOOD).unwrap();
     let blocker = dir.path().join("file");
     std::fs::write(&blocker, "").unwrap();
-    let out = migsim(&["run", file.to_str().unwrap(), "--out", blocker.join("sub").to_str().unwrap()]);
+    let out = migsim(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        blocker.join("sub").to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.starts_with("error: cannot write results to"), "{stderr}");
+    assert!(
+        stderr.starts_with("error: cannot write results to"),
+        "{stderr}"
+    );
 }

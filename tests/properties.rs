@@ -74,7 +74,13 @@ fn scenario() -> impl Strategy<Value = String> {
         0u32..10,
     );
     let unscheduler = prop::option::of((50u32..95, 0u32..30));
-    let misc = (0..i64::MAX as u64, prop::option::of(1u32..24), prop_oneof!["largest", "newest", "oldest"], 0u32..4, 0u32..120);
+    let misc = (
+        0..i64::MAX as u64,
+        prop::option::of(1u32..24),
+        prop_oneof!["largest", "newest", "oldest"],
+        0u32..4,
+        0u32..120,
+    );
     (nodes, classes, scheduler, unscheduler, misc).prop_map(|(nodes, classes, (kind, placement, res), unsched, (seed, end, kill, retries, delay))| {
         let mut s = format!("[simulation]\nseed = {seed}\nsample_interval = \"7m\"\n");
         if let Some(h) = end {
@@ -114,7 +120,13 @@ fn bump(c: &Cell<u32>, hit: bool) {
 
 fn check_run(toml: &str, seen: &Coverage) -> Result<(), TestCaseError> {
     let scenario = common::scenario(toml);
-    let out = common::run(&scenario, RecordOptions { events: true, job_samples: true });
+    let out = common::run(
+        &scenario,
+        RecordOptions {
+            events: true,
+            job_samples: true,
+        },
+    );
     check_terminal_states(&out, scenario.spec.oom.max_retries)?;
     check_samples(&out)?;
     let m = &out.metrics;
@@ -129,10 +141,25 @@ fn check_run(toml: &str, seen: &Coverage) -> Result<(), TestCaseError> {
 fn check_terminal_states(out: &RunOutput, max_retries: u32) -> Result<(), TestCaseError> {
     let events = out.record.events.as_ref().unwrap();
     let m = &out.metrics;
-    prop_assert_eq!(m.jobs_finished + m.jobs_failed + m.jobs_running + m.jobs_pending, m.jobs);
-    prop_assert_eq!(out.record.jobs.iter().map(|j| j.oom_kills as usize).sum::<usize>(), out.record.oom_kills.len());
+    prop_assert_eq!(
+        m.jobs_finished + m.jobs_failed + m.jobs_running + m.jobs_pending,
+        m.jobs
+    );
+    prop_assert_eq!(
+        out.record
+            .jobs
+            .iter()
+            .map(|j| j.oom_kills as usize)
+            .sum::<usize>(),
+        out.record.oom_kills.len()
+    );
     for (i, (job, rec)) in out.cluster.jobs.iter().zip(&out.record.jobs).enumerate() {
-        let mine = |k: EventKind| events.iter().filter(|e| e.job.map(|j| j.index()) == Some(i) && e.kind == k).count();
+        let mine = |k: EventKind| {
+            events
+                .iter()
+                .filter(|e| e.job.map(|j| j.index()) == Some(i) && e.kind == k)
+                .count()
+        };
         let terminal = mine(EventKind::Finish) + mine(EventKind::Fail);
         prop_assert!(mine(EventKind::Arrive) <= 1);
         prop_assert_eq!(mine(EventKind::Start) as u32, rec.starts);
@@ -141,7 +168,11 @@ fn check_terminal_states(out: &RunOutput, max_retries: u32) -> Result<(), TestCa
             JobOutcome::Finished => {
                 prop_assert_eq!(terminal, 1);
                 prop_assert!(rec.oom_kills <= max_retries);
-                let last_start = events.iter().filter(|e| e.job.map(|j| j.index()) == Some(i) && e.kind == EventKind::Start).last().unwrap().time;
+                let last_start = events
+                    .iter()
+                    .rfind(|e| e.job.map(|j| j.index()) == Some(i) && e.kind == EventKind::Start)
+                    .unwrap()
+                    .time;
                 prop_assert_eq!(rec.end, Some(last_start + job.spec.work));
             }
             JobOutcome::Failed => {
@@ -172,13 +203,33 @@ fn check_samples(out: &RunOutput) -> Result<(), TestCaseError> {
     for s in &out.record.node_samples {
         let tol = 1e-6 * s.memory_capacity;
         let sum = sums.get(&(s.time, s.node.0)).copied().unwrap_or(0.0);
-        prop_assert!((s.memory_used - sum).abs() <= tol, "node {} at {}: accounted {} vs sum of jobs {}", s.node.0, s.time, s.memory_used, sum);
-        prop_assert!(s.memory_used >= -tol, "negative node memory {}", s.memory_used);
+        prop_assert!(
+            (s.memory_used - sum).abs() <= tol,
+            "node {} at {}: accounted {} vs sum of jobs {}",
+            s.node.0,
+            s.time,
+            s.memory_used,
+            sum
+        );
+        prop_assert!(
+            s.memory_used >= -tol,
+            "negative node memory {}",
+            s.memory_used
+        );
         let node = out.cluster.node(s.node);
         prop_assert!(s.cpu_requested <= node.cpu + 1e-9);
         if s.memory_used > s.memory_capacity * (1.0 + 1e-9) {
-            let killed_now = out.record.oom_kills.iter().any(|k| k.node == s.node && k.time == s.time);
-            prop_assert!(killed_now, "node {} over capacity at {} with no OOM kill", node.name, s.time);
+            let killed_now = out
+                .record
+                .oom_kills
+                .iter()
+                .any(|k| k.node == s.node && k.time == s.time);
+            prop_assert!(
+                killed_now,
+                "node {} over capacity at {} with no OOM kill",
+                node.name,
+                s.time
+            );
         }
     }
     Ok(())
@@ -186,10 +237,17 @@ fn check_samples(out: &RunOutput) -> Result<(), TestCaseError> {
 
 #[test]
 fn random_scenarios_keep_the_model_invariants() {
-    let config = Config { cases: 120, failure_persistence: None, ..Config::default() };
-    let mut runner = TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha));
+    let config = Config {
+        cases: 120,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let mut runner =
+        TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha));
     let seen = Coverage::default();
-    runner.run(&scenario(), |toml| check_run(&toml, &seen)).unwrap();
+    runner
+        .run(&scenario(), |toml| check_run(&toml, &seen))
+        .unwrap();
     for (what, hits) in [
         ("OOM kills", &seen.oom_kills),
         ("failed jobs", &seen.failed),
@@ -197,6 +255,10 @@ fn random_scenarios_keep_the_model_invariants() {
         ("cordons", &seen.cordons),
         ("queueing", &seen.waited),
     ] {
-        assert!(hits.get() >= 5, "only {} cases had {what}: {seen:?}", hits.get());
+        assert!(
+            hits.get() >= 5,
+            "only {} cases had {what}: {seen:?}",
+            hits.get()
+        );
     }
 }

@@ -6,7 +6,10 @@ use migsim::ScenarioError;
 /// Why a command failed, and the exit code that says so: 2 for bad input, 1 for the rest.
 pub enum CliError {
     Scenario(ScenarioError),
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl CliError {

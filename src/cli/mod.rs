@@ -10,7 +10,11 @@ pub use error::CliError;
 use migsim::scenario::Override;
 
 #[derive(Parser)]
-#[command(name = "migsim", version, about = "Simulate placement and live migration of memory-growing stateful jobs")]
+#[command(
+    name = "migsim",
+    version,
+    about = "Simulate placement and live migration of memory-growing stateful jobs"
+)]
 pub struct Args {
     #[command(subcommand)]
     command: Command,
@@ -41,7 +45,9 @@ impl ScenarioArgs {
     fn load(&self) -> Result<migsim::Scenario, CliError> {
         let mut sets = self.sets.clone();
         if let Some(seed) = self.seed {
-            sets.push(Override::parse(&format!("simulation.seed={seed}")).expect("a valid override"));
+            sets.push(
+                Override::parse(&format!("simulation.seed={seed}")).expect("a valid override"),
+            );
         }
         Ok(migsim::load(&self.file, &sets)?)
     }

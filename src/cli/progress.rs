@@ -31,7 +31,12 @@ impl Bar {
                 bar.set_position(p.jobs_done as u64);
             }
         }
-        bar.set_message(format!("t={} jobs done {}/{}", migsim::units::human_duration(p.now.as_secs()), p.jobs_done, p.jobs_total));
+        bar.set_message(format!(
+            "t={} jobs done {}/{}",
+            migsim::units::human_duration(p.now.as_secs()),
+            p.jobs_done,
+            p.jobs_total
+        ));
     }
 
     pub fn finish(&self) {

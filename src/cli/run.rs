@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use migsim::units::{human_duration, human_bytes};
+use migsim::units::{human_bytes, human_duration};
 use migsim::RecordOptions;
 
 use crate::cli::progress::Bar;
@@ -27,12 +27,23 @@ pub struct RunArgs {
 
 pub fn run(args: RunArgs) -> Result<(), CliError> {
     let scenario = args.scenario.load()?;
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(scenario.name()));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results").join(scenario.name()));
     let bar = Bar::new(!args.quiet);
     let started = Instant::now();
-    let options = RecordOptions { events: args.events, job_samples: args.job_samples };
-    let output = migsim::run_to_dir(&scenario, &out, options, &mut |p| bar.update(p))
-        .map_err(|source| CliError::Write { path: out.clone(), source })?;
+    let options = RecordOptions {
+        events: args.events,
+        job_samples: args.job_samples,
+    };
+    let output =
+        migsim::run_to_dir(&scenario, &out, options, &mut |p| bar.update(p)).map_err(|source| {
+            CliError::Write {
+                path: out.clone(),
+                source,
+            }
+        })?;
     bar.finish();
     if args.quiet {
         return Ok(());
@@ -40,22 +51,42 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     let wall = started.elapsed().as_secs_f64();
     let m = &output.metrics;
     let total_memory: f64 = output.cluster.nodes.iter().map(|n| n.memory).sum();
-    println!("scenario   {} (seed {}): {} nodes, {} memory", scenario.name(), scenario.spec.simulation.seed, output.cluster.nodes.len(), human_bytes(total_memory));
+    println!(
+        "scenario   {} (seed {}): {} nodes, {} memory",
+        scenario.name(),
+        scenario.spec.simulation.seed,
+        output.cluster.nodes.len(),
+        human_bytes(total_memory)
+    );
     println!(
         "jobs       {} finished, {} failed, {} running, {} pending (of {})",
         m.jobs_finished, m.jobs_failed, m.jobs_running, m.jobs_pending, m.jobs
     );
-    println!("OOM kills  {} (lost work {})", m.oom_kills, human_duration(m.lost_work_s));
+    println!(
+        "OOM kills  {} (lost work {})",
+        m.oom_kills,
+        human_duration(m.lost_work_s)
+    );
     println!(
         "memory     mean {:.1}% / p95 {:.1}% node utilisation",
         100.0 * m.mean_memory_utilization,
         100.0 * m.p95_memory_utilization
     );
-    println!("makespan   {}", m.makespan_s.map_or("-".into(), human_duration));
+    println!(
+        "makespan   {}",
+        m.makespan_s.map_or("-".into(), human_duration)
+    );
     if m.stalled {
-        println!("warning    stopped early: queued jobs fit on no node and nothing else can happen");
+        println!(
+            "warning    stopped early: queued jobs fit on no node and nothing else can happen"
+        );
     }
     println!("results    {}", out.display());
-    println!("ran        {} events in {:.2}s ({:.1} M events/s)", m.events, wall, m.events as f64 / wall.max(1e-9) / 1e6);
+    println!(
+        "ran        {} events in {:.2}s ({:.1} M events/s)",
+        m.events,
+        wall,
+        m.events as f64 / wall.max(1e-9) / 1e6
+    );
     Ok(())
 }

@@ -12,11 +12,18 @@ pub fn validate(args: ValidateArgs) -> Result<(), CliError> {
     let scenario = args.scenario.load()?;
     let spec = &scenario.spec;
     let nodes: u32 = spec.nodes.iter().map(|g| g.count).sum();
-    let memory: f64 = spec.nodes.iter().map(|g| g.count as f64 * g.memory.value).sum();
+    let memory: f64 = spec
+        .nodes
+        .iter()
+        .map(|g| g.count as f64 * g.memory.value)
+        .sum();
     let jobs = scenario.jobs();
-    let end = spec.simulation.end.map_or("runs until every job ends".to_string(), |e| {
-        format!("ends at {}", migsim::units::human_duration(e.value))
-    });
+    let end = spec
+        .simulation
+        .end
+        .map_or("runs until every job ends".to_string(), |e| {
+            format!("ends at {}", migsim::units::human_duration(e.value))
+        });
     println!(
         "ok: {}: {} nodes ({}), {} jobs, {} {} scheduler, {}",
         scenario.file.display(),
@@ -32,5 +39,8 @@ pub fn validate(args: ValidateArgs) -> Result<(), CliError> {
 
 /// The name a value has in scenario files.
 fn serde_name<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }

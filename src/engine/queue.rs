@@ -130,7 +130,11 @@ impl<E: Copy> EventQueue<E> {
     /// already unmarked), and spreads that bucket over the buckets below it.
     fn refill(&mut self, b: usize) {
         let mut source = std::mem::take(&mut self.buckets[b]);
-        self.last = source.iter().map(|e| e.time).min().expect("the bucket is not empty");
+        self.last = source
+            .iter()
+            .map(|e| e.time)
+            .min()
+            .expect("the bucket is not empty");
         for entry in source.drain(..) {
             let target = self.bucket(entry.time);
             debug_assert!(target < b, "an entry must move to a lower bucket");
@@ -195,7 +199,10 @@ mod tests {
                     assert_eq!(q.pop(), Some((SimTime(t), s)));
                     now = t;
                 } else {
-                    assert_eq!(q.peek_time(), reference.peek().map(|Reverse((t, _))| SimTime(*t)));
+                    assert_eq!(
+                        q.peek_time(),
+                        reference.peek().map(|Reverse((t, _))| SimTime(*t))
+                    );
                 }
                 assert_eq!(q.len(), reference.len());
             }

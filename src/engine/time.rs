@@ -42,7 +42,7 @@ impl SimDuration {
 
     /// The smallest duration not shorter than `secs`. A float that lies within a picosecond
     /// above an integer nanosecond counts as that nanosecond: otherwise rounding noise in an
-    /// exact crossing time (40 s computed as 40.000000000000004 s) would add a nanosecond.
+    /// exact crossing time (40 s computed as the next float above 40) would add a nanosecond.
     pub fn from_secs_ceil(secs: f64) -> Self {
         SimDuration((secs * NANOS_PER_SEC - 1e-3).ceil().max(0.0) as u64)
     }
@@ -91,7 +91,10 @@ mod tests {
 
     #[test]
     fn ceil_ignores_float_noise_but_not_real_fractions() {
-        assert_eq!(SimDuration::from_secs_ceil(40.000000000000004).0, 40_000_000_000);
+        assert_eq!(
+            SimDuration::from_secs_ceil(40.0_f64.next_up()).0,
+            40_000_000_000
+        );
         assert_eq!(SimDuration::from_secs_ceil(40.0000000001).0, 40_000_000_001);
         assert_eq!(SimDuration::from_secs_ceil(-1.0).0, 0);
     }

@@ -36,10 +36,16 @@ impl NodeGroupSpec {
     pub fn check(&self, at: &KeyPath) -> Result<(), FieldIssue> {
         let positive = |key: &str, v: f64| match v > 0.0 {
             true => Ok(()),
-            false => Err(FieldIssue::new(at.key(key), format!("must be positive, got {v}"))),
+            false => Err(FieldIssue::new(
+                at.key(key),
+                format!("must be positive, got {v}"),
+            )),
         };
         if self.count == 0 {
-            return Err(FieldIssue::new(at.key("count"), "a node group needs at least one node"));
+            return Err(FieldIssue::new(
+                at.key("count"),
+                "a node group needs at least one node",
+            ));
         }
         positive("memory", self.memory.value)?;
         positive("cpu", self.cpu)?;
@@ -59,12 +65,26 @@ impl Cluster {
             .iter()
             .flat_map(|g| {
                 (0..g.count).map(move |i| {
-                    let name = if g.count == 1 { g.name.clone() } else { format!("{}-{i}", g.name) };
-                    Node::new(name, g.name.clone(), g.memory.value, g.cpu, g.network.value, g.labels.clone())
+                    let name = if g.count == 1 {
+                        g.name.clone()
+                    } else {
+                        format!("{}-{i}", g.name)
+                    };
+                    Node::new(
+                        name,
+                        g.name.clone(),
+                        g.memory.value,
+                        g.cpu,
+                        g.network.value,
+                        g.labels.clone(),
+                    )
                 })
             })
             .collect();
-        Cluster { nodes, jobs: jobs.into_iter().map(Job::new).collect() }
+        Cluster {
+            nodes,
+            jobs: jobs.into_iter().map(Job::new).collect(),
+        }
     }
 
     pub fn node(&self, id: NodeId) -> &Node {

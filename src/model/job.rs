@@ -106,7 +106,10 @@ impl Job {
         let old = self.growth();
         self.progress = self.progress_at(t);
         self.anchor = t;
-        self.segment = self.spec.profile.segment(self.spec.profile.segment_of(self.progress));
+        self.segment = self
+            .spec
+            .profile
+            .segment(self.spec.profile.segment_of(self.progress));
         self.growth() - old
     }
 

@@ -32,7 +32,14 @@ pub struct Node {
 const CAPACITY_EPS: f64 = 1e-12;
 
 impl Node {
-    pub fn new(name: String, group: String, memory: f64, cpu: f64, network: f64, labels: BTreeMap<String, String>) -> Self {
+    pub fn new(
+        name: String,
+        group: String,
+        memory: f64,
+        cpu: f64,
+        network: f64,
+        labels: BTreeMap<String, String>,
+    ) -> Self {
         Node {
             name,
             group,
@@ -117,15 +124,28 @@ mod tests {
 
     #[test]
     fn oom_time_is_exact_for_linear_growth() {
-        let mut n = Node::new("n".into(), "g".into(), 100.0 * GIB, 8.0, 1e9, BTreeMap::new());
+        let mut n = Node::new(
+            "n".into(),
+            "g".into(),
+            100.0 * GIB,
+            8.0,
+            1e9,
+            BTreeMap::new(),
+        );
         n.add_job(SimTime::ZERO, JobId(0), 10.0 * GIB, GIB, 1.0);
         n.add_job(SimTime::ZERO, JobId(1), 10.0 * GIB, GIB, 1.0);
         assert_eq!(n.oom_time(SimTime::ZERO), Some(SimTime::from_secs(40.0)));
-        assert_eq!(n.oom_time(SimTime::from_secs(40.0)), Some(SimTime::from_secs(40.0)));
+        assert_eq!(
+            n.oom_time(SimTime::from_secs(40.0)),
+            Some(SimTime::from_secs(40.0))
+        );
         n.remove_job(SimTime::from_secs(10.0), JobId(1), 20.0 * GIB, GIB, 1.0);
         // Each job had 20 GiB at t=10; one remains, growing 1 GiB/s: full at t=10+80.
         assert_eq!(n.used_at(SimTime::from_secs(10.0)), 20.0 * GIB);
-        assert_eq!(n.oom_time(SimTime::from_secs(10.0)), Some(SimTime::from_secs(90.0)));
+        assert_eq!(
+            n.oom_time(SimTime::from_secs(10.0)),
+            Some(SimTime::from_secs(90.0))
+        );
         n.change_slope(SimTime::from_secs(10.0), -GIB);
         assert_eq!(n.oom_time(SimTime::from_secs(10.0)), None);
     }

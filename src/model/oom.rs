@@ -19,7 +19,10 @@ fn three() -> u32 {
 
 impl Default for OomSpec {
     fn default() -> Self {
-        OomSpec { kill: KillPolicy::Largest, max_retries: three() }
+        OomSpec {
+            kill: KillPolicy::Largest,
+            max_retries: three(),
+        }
     }
 }
 
@@ -46,7 +49,11 @@ impl KillPolicy {
             KillPolicy::Largest => jobs
                 .iter()
                 .rev()
-                .max_by(|a, b| all[a.index()].memory_at(t).total_cmp(&all[b.index()].memory_at(t)))
+                .max_by(|a, b| {
+                    all[a.index()]
+                        .memory_at(t)
+                        .total_cmp(&all[b.index()].memory_at(t))
+                })
                 .copied(),
         }
     }

@@ -4,9 +4,18 @@ use std::path::Path;
 
 /// Writes `path` through a temporary file in the same directory and renames it into place, so
 /// readers see the old file or the whole new one, never a part.
-pub fn write_atomic(path: &Path, body: &dyn Fn(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
-    let name = path.file_name().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name"))?;
-    let tmp = path.with_file_name(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+pub fn write_atomic(
+    path: &Path,
+    body: &dyn Fn(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name"))?;
+    let tmp = path.with_file_name(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
     let result = (|| {
         let mut w = BufWriter::new(File::create(&tmp)?);
         body(&mut w)?;

@@ -18,12 +18,13 @@ use crate::sim::RunOutput;
 pub fn write_run(dir: &Path, scenario: &Scenario, run: &RunOutput) -> io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let mut written = Vec::new();
-    let mut file = |name: &str, body: &dyn Fn(&mut dyn Write) -> io::Result<()>| -> io::Result<()> {
-        let path = dir.join(name);
-        write_atomic(&path, body)?;
-        written.push(path);
-        Ok(())
-    };
+    let mut file =
+        |name: &str, body: &dyn Fn(&mut dyn Write) -> io::Result<()>| -> io::Result<()> {
+            let path = dir.join(name);
+            write_atomic(&path, body)?;
+            written.push(path);
+            Ok(())
+        };
     file("summary.json", &|w| write_summary(w, scenario, run))?;
     file("jobs.csv", &|w| tables::jobs(w, run))?;
     file("nodes.csv", &|w| tables::nodes(w, run))?;

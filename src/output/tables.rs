@@ -28,11 +28,30 @@ fn bytes(b: f64) -> String {
 pub fn jobs(w: &mut dyn Write, run: &RunOutput) -> io::Result<()> {
     let mut out = csv_writer(w);
     out.write_record([
-        "job", "name", "class", "node", "arrival_s", "start_s", "end_s", "outcome", "work_s", "request_bytes",
-        "peak_bytes", "starts", "nodes_visited", "oom_kills", "migrations", "lost_work_s", "wait_s",
+        "job",
+        "name",
+        "class",
+        "node",
+        "arrival_s",
+        "start_s",
+        "end_s",
+        "outcome",
+        "work_s",
+        "request_bytes",
+        "peak_bytes",
+        "starts",
+        "nodes_visited",
+        "oom_kills",
+        "migrations",
+        "lost_work_s",
+        "wait_s",
     ])?;
     for (i, (job, rec)) in run.cluster.jobs.iter().zip(&run.record.jobs).enumerate() {
-        let last_node = rec.nodes.last().map(|n| run.cluster.node(*n).name.as_str()).unwrap_or("");
+        let last_node = rec
+            .nodes
+            .last()
+            .map(|n| run.cluster.node(*n).name.as_str())
+            .unwrap_or("");
         out.write_record([
             &i.to_string(),
             &job.spec.name,
@@ -59,7 +78,15 @@ pub fn jobs(w: &mut dyn Write, run: &RunOutput) -> io::Result<()> {
 pub fn nodes(w: &mut dyn Write, run: &RunOutput) -> io::Result<()> {
     let mut out = csv_writer(w);
     out.write_record([
-        "time_s", "node", "group", "memory_used_bytes", "memory_capacity_bytes", "memory_utilization", "cpu_requested", "jobs", "cordoned",
+        "time_s",
+        "node",
+        "group",
+        "memory_used_bytes",
+        "memory_capacity_bytes",
+        "memory_utilization",
+        "cpu_requested",
+        "jobs",
+        "cordoned",
     ])?;
     for s in &run.record.node_samples {
         let node = run.cluster.node(s.node);
@@ -81,8 +108,18 @@ pub fn nodes(w: &mut dyn Write, run: &RunOutput) -> io::Result<()> {
 pub fn migrations(w: &mut dyn Write) -> io::Result<()> {
     let mut out = csv_writer(w);
     out.write_record([
-        "job", "source", "target", "mechanism", "memory_bytes", "issued_s", "start_s", "end_s", "downtime_s", "bytes_sent",
-        "outcome", "reason",
+        "job",
+        "source",
+        "target",
+        "mechanism",
+        "memory_bytes",
+        "issued_s",
+        "start_s",
+        "end_s",
+        "downtime_s",
+        "bytes_sent",
+        "outcome",
+        "reason",
     ])?;
     out.flush()
 }
@@ -113,7 +150,12 @@ struct EventLine<'a> {
 
 pub fn events(w: &mut dyn Write, run: &RunOutput) -> io::Result<()> {
     for e in run.record.events.iter().flatten() {
-        let RecordedEvent { time, kind, job, node } = e;
+        let RecordedEvent {
+            time,
+            kind,
+            job,
+            node,
+        } = e;
         let line = EventLine {
             time_s: time.as_secs(),
             event: *kind,

@@ -5,6 +5,6 @@ mod scheduler;
 mod unscheduler;
 mod view;
 
-pub use scheduler::{Placement, PendingJob, Reservation, SchedulerSpec, Scheduler};
+pub use scheduler::{PendingJob, Placement, Reservation, Scheduler, SchedulerSpec};
 pub use unscheduler::{CordonChange, UnschedulerSpec};
 pub use view::{ClusterView, JobView, NodeView};

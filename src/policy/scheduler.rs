@@ -24,7 +24,11 @@ pub struct SchedulerSpec {
 
 impl Default for SchedulerSpec {
     fn default() -> Self {
-        SchedulerSpec { kind: Reservation::Speculative, reservation: None, placement: Placement::FirstFit }
+        SchedulerSpec {
+            kind: Reservation::Speculative,
+            reservation: None,
+            placement: Placement::FirstFit,
+        }
     }
 }
 
@@ -89,7 +93,10 @@ impl Scheduler {
             Reservation::Conservative => 1.0,
             Reservation::Speculative => spec.reservation.unwrap_or(0.0),
         };
-        Scheduler { reserve_fraction, placement: spec.placement }
+        Scheduler {
+            reserve_fraction,
+            placement: spec.placement,
+        }
     }
 
     /// Memory held for a job with this request.
@@ -99,13 +106,23 @@ impl Scheduler {
 
     /// Places queued jobs in queue order; a job that fits nowhere stays queued and later jobs
     /// may still be placed. Returns (job, node) pairs in the order they were decided.
-    pub fn plan(&self, view: &ClusterView, queue: &[PendingJob], rng: &mut StreamRng) -> Vec<(JobId, NodeId)> {
+    pub fn plan(
+        &self,
+        view: &ClusterView,
+        queue: &[PendingJob],
+        rng: &mut StreamRng,
+    ) -> Vec<(JobId, NodeId)> {
         // What each node has committed: a running job holds the larger of its usage and its
         // reservation, so a reservation is never counted twice once the job has grown past it.
         let mut committed: Vec<f64> = view
             .nodes
             .iter()
-            .map(|n| n.jobs.iter().map(|j| j.memory.max(self.reservation(j.request))).sum())
+            .map(|n| {
+                n.jobs
+                    .iter()
+                    .map(|j| j.memory.max(self.reservation(j.request)))
+                    .sum()
+            })
             .collect();
         let mut cpu: Vec<f64> = view.nodes.iter().map(|n| n.cpu_requested).collect();
         let mut decisions = Vec::new();
@@ -114,14 +131,22 @@ impl Scheduler {
             let need = self.reservation(job.request);
             fitting.clear();
             fitting.extend(view.nodes.iter().enumerate().filter(|(i, n)| {
-                !n.cordoned && cpu[*i] + job.cpu <= n.cpu_capacity + CPU_SLACK && committed[*i] + need <= n.memory_capacity
+                !n.cordoned
+                    && cpu[*i] + job.cpu <= n.cpu_capacity + CPU_SLACK
+                    && committed[*i] + need <= n.memory_capacity
             }));
             let free_after = |i: usize| view.nodes[i].memory_capacity - committed[i] - need;
             let chosen = match self.placement {
                 Placement::FirstFit => fitting.first().map(|(i, _)| *i),
-                Placement::BestFit => fitting.iter().map(|(i, _)| *i).min_by(|&a, &b| free_after(a).total_cmp(&free_after(b))),
+                Placement::BestFit => fitting
+                    .iter()
+                    .map(|(i, _)| *i)
+                    .min_by(|&a, &b| free_after(a).total_cmp(&free_after(b))),
                 // `min_by` on the reversed order keeps the first of equals, as best-fit does.
-                Placement::WorstFit => fitting.iter().map(|(i, _)| *i).min_by(|&a, &b| free_after(b).total_cmp(&free_after(a))),
+                Placement::WorstFit => fitting
+                    .iter()
+                    .map(|(i, _)| *i)
+                    .min_by(|&a, &b| free_after(b).total_cmp(&free_after(a))),
                 Placement::Random if fitting.is_empty() => None,
                 Placement::Random => Some(fitting[rng.random_range(0..fitting.len())].0),
             };
@@ -143,53 +168,176 @@ mod tests {
 
     fn node(id: u32, capacity: f64, used: f64) -> NodeView {
         let jobs = if used > 0.0 {
-            vec![JobView { id: JobId(100 + id), memory: used, growth: 0.0, request: 0.0, cpu: 0.0, age: 0.0 }]
+            vec![JobView {
+                id: JobId(100 + id),
+                memory: used,
+                growth: 0.0,
+                request: 0.0,
+                cpu: 0.0,
+                age: 0.0,
+            }]
         } else {
             vec![]
         };
-        NodeView { id: NodeId(id), memory_capacity: capacity, memory_used: used, cpu_capacity: 8.0, cpu_requested: 0.0, cordoned: false, jobs }
+        NodeView {
+            id: NodeId(id),
+            memory_capacity: capacity,
+            memory_used: used,
+            cpu_capacity: 8.0,
+            cpu_requested: 0.0,
+            cordoned: false,
+            jobs,
+        }
     }
 
-    fn plan(placement: Placement, kind: Reservation, reservation: Option<f64>, nodes: Vec<NodeView>, jobs: &[(f64, f64)]) -> Vec<u32> {
-        let s = Scheduler::new(&SchedulerSpec { kind, reservation, placement });
-        let view = ClusterView { time: SimTime::ZERO, nodes };
-        let queue: Vec<_> = jobs.iter().enumerate().map(|(i, &(request, cpu))| PendingJob { id: JobId(i as u32), request, cpu }).collect();
+    fn plan(
+        placement: Placement,
+        kind: Reservation,
+        reservation: Option<f64>,
+        nodes: Vec<NodeView>,
+        jobs: &[(f64, f64)],
+    ) -> Vec<u32> {
+        let s = Scheduler::new(&SchedulerSpec {
+            kind,
+            reservation,
+            placement,
+        });
+        let view = ClusterView {
+            time: SimTime::ZERO,
+            nodes,
+        };
+        let queue: Vec<_> = jobs
+            .iter()
+            .enumerate()
+            .map(|(i, &(request, cpu))| PendingJob {
+                id: JobId(i as u32),
+                request,
+                cpu,
+            })
+            .collect();
         let mut rng = RngStreams::new(1).stream("scheduler");
-        s.plan(&view, &queue, &mut rng).into_iter().map(|(_, n)| n.0).collect()
+        s.plan(&view, &queue, &mut rng)
+            .into_iter()
+            .map(|(_, n)| n.0)
+            .collect()
     }
 
     #[test]
     fn placements_pick_the_documented_node() {
-        let nodes = || vec![node(0, 100.0, 50.0), node(1, 100.0, 80.0), node(2, 100.0, 10.0)];
+        let nodes = || {
+            vec![
+                node(0, 100.0, 50.0),
+                node(1, 100.0, 80.0),
+                node(2, 100.0, 10.0),
+            ]
+        };
         let spec = Reservation::Speculative;
-        assert_eq!(plan(Placement::FirstFit, spec, Some(1.0), nodes(), &[(15.0, 1.0)]), vec![0]);
-        assert_eq!(plan(Placement::BestFit, spec, Some(1.0), nodes(), &[(15.0, 1.0)]), vec![1]);
-        assert_eq!(plan(Placement::WorstFit, spec, Some(1.0), nodes(), &[(15.0, 1.0)]), vec![2]);
-        assert_eq!(plan(Placement::BestFit, spec, Some(1.0), nodes(), &[(25.0, 1.0)]), vec![0]);
+        assert_eq!(
+            plan(
+                Placement::FirstFit,
+                spec,
+                Some(1.0),
+                nodes(),
+                &[(15.0, 1.0)]
+            ),
+            vec![0]
+        );
+        assert_eq!(
+            plan(Placement::BestFit, spec, Some(1.0), nodes(), &[(15.0, 1.0)]),
+            vec![1]
+        );
+        assert_eq!(
+            plan(
+                Placement::WorstFit,
+                spec,
+                Some(1.0),
+                nodes(),
+                &[(15.0, 1.0)]
+            ),
+            vec![2]
+        );
+        assert_eq!(
+            plan(Placement::BestFit, spec, Some(1.0), nodes(), &[(25.0, 1.0)]),
+            vec![0]
+        );
     }
 
     #[test]
     fn conservative_reserves_requests_and_speculative_a_fraction() {
         // Two jobs of request 60 on one node of 100: only one fits conservatively.
         let one = || vec![node(0, 100.0, 0.0)];
-        assert_eq!(plan(Placement::FirstFit, Reservation::Conservative, None, one(), &[(60.0, 1.0), (60.0, 1.0)]), vec![0]);
-        assert_eq!(plan(Placement::FirstFit, Reservation::Speculative, Some(0.5), one(), &[(60.0, 1.0), (60.0, 1.0)]), vec![0, 0]);
-        assert_eq!(plan(Placement::FirstFit, Reservation::Speculative, None, one(), &[(600.0, 1.0)]), vec![0]);
+        assert_eq!(
+            plan(
+                Placement::FirstFit,
+                Reservation::Conservative,
+                None,
+                one(),
+                &[(60.0, 1.0), (60.0, 1.0)]
+            ),
+            vec![0]
+        );
+        assert_eq!(
+            plan(
+                Placement::FirstFit,
+                Reservation::Speculative,
+                Some(0.5),
+                one(),
+                &[(60.0, 1.0), (60.0, 1.0)]
+            ),
+            vec![0, 0]
+        );
+        assert_eq!(
+            plan(
+                Placement::FirstFit,
+                Reservation::Speculative,
+                None,
+                one(),
+                &[(600.0, 1.0)]
+            ),
+            vec![0]
+        );
     }
 
     #[test]
     fn cpu_and_cordons_are_hard_limits() {
         let mut nodes = vec![node(0, 100.0, 0.0), node(1, 100.0, 0.0)];
         nodes[0].cordoned = true;
-        assert_eq!(plan(Placement::FirstFit, Reservation::Speculative, None, nodes, &[(0.0, 5.0), (0.0, 5.0)]), vec![1]);
+        assert_eq!(
+            plan(
+                Placement::FirstFit,
+                Reservation::Speculative,
+                None,
+                nodes,
+                &[(0.0, 5.0), (0.0, 5.0)]
+            ),
+            vec![1]
+        );
     }
 
     #[test]
     fn random_placement_is_seeded() {
         let nodes = || (0..8).map(|i| node(i, 100.0, 0.0)).collect::<Vec<_>>();
         let jobs = [(0.0, 0.1); 20];
-        let a = plan(Placement::Random, Reservation::Speculative, None, nodes(), &jobs);
-        assert_eq!(a, plan(Placement::Random, Reservation::Speculative, None, nodes(), &jobs));
-        assert!(a.iter().any(|&n| n != a[0]), "random placement used one node only: {a:?}");
+        let a = plan(
+            Placement::Random,
+            Reservation::Speculative,
+            None,
+            nodes(),
+            &jobs,
+        );
+        assert_eq!(
+            a,
+            plan(
+                Placement::Random,
+                Reservation::Speculative,
+                None,
+                nodes(),
+                &jobs
+            )
+        );
+        assert!(
+            a.iter().any(|&n| n != a[0]),
+            "random placement used one node only: {a:?}"
+        );
     }
 }

@@ -26,12 +26,18 @@ pub struct CordonChange {
 impl UnschedulerSpec {
     pub fn check(&self, at: &KeyPath) -> Result<(), FieldIssue> {
         if !(self.threshold > 0.0 && self.threshold <= 1.0) {
-            return Err(FieldIssue::new(at.key("threshold"), format!("must be a fraction in (0, 1], got {}", self.threshold)));
+            return Err(FieldIssue::new(
+                at.key("threshold"),
+                format!("must be a fraction in (0, 1], got {}", self.threshold),
+            ));
         }
         if !(self.hysteresis >= 0.0 && self.hysteresis < self.threshold) {
             return Err(FieldIssue::new(
                 at.key("hysteresis"),
-                format!("must be >= 0 and below the threshold {}, got {}", self.threshold, self.hysteresis),
+                format!(
+                    "must be >= 0 and below the threshold {}, got {}",
+                    self.threshold, self.hysteresis
+                ),
             ));
         }
         Ok(())
@@ -43,9 +49,15 @@ impl UnschedulerSpec {
             .filter_map(|n| {
                 let u = n.utilization();
                 if !n.cordoned && u > self.threshold {
-                    Some(CordonChange { node: n.id, cordon: true })
+                    Some(CordonChange {
+                        node: n.id,
+                        cordon: true,
+                    })
                 } else if n.cordoned && u < self.threshold - self.hysteresis {
-                    Some(CordonChange { node: n.id, cordon: false })
+                    Some(CordonChange {
+                        node: n.id,
+                        cordon: false,
+                    })
                 } else {
                     None
                 }
@@ -62,14 +74,40 @@ mod tests {
 
     #[test]
     fn hysteresis_band_holds_state() {
-        let spec = UnschedulerSpec { threshold: 0.8, hysteresis: 0.1 };
+        let spec = UnschedulerSpec {
+            threshold: 0.8,
+            hysteresis: 0.1,
+        };
         let view = |used: f64, cordoned: bool| ClusterView {
             time: SimTime::ZERO,
-            nodes: vec![NodeView { id: NodeId(0), memory_capacity: 100.0, memory_used: used, cpu_capacity: 1.0, cpu_requested: 0.0, cordoned, jobs: vec![] }],
+            nodes: vec![NodeView {
+                id: NodeId(0),
+                memory_capacity: 100.0,
+                memory_used: used,
+                cpu_capacity: 1.0,
+                cpu_requested: 0.0,
+                cordoned,
+                jobs: vec![],
+            }],
         };
-        assert_eq!(spec.decide(&view(85.0, false)), vec![CordonChange { node: NodeId(0), cordon: true }]);
-        assert!(spec.decide(&view(75.0, true)).is_empty(), "inside the band it stays cordoned");
-        assert_eq!(spec.decide(&view(69.0, true)), vec![CordonChange { node: NodeId(0), cordon: false }]);
+        assert_eq!(
+            spec.decide(&view(85.0, false)),
+            vec![CordonChange {
+                node: NodeId(0),
+                cordon: true
+            }]
+        );
+        assert!(
+            spec.decide(&view(75.0, true)).is_empty(),
+            "inside the band it stays cordoned"
+        );
+        assert_eq!(
+            spec.decide(&view(69.0, true)),
+            vec![CordonChange {
+                node: NodeId(0),
+                cordon: false
+            }]
+        );
         assert!(spec.decide(&view(75.0, false)).is_empty());
     }
 }

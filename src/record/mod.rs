@@ -36,9 +36,20 @@ impl Recorder {
         }
     }
 
-    pub fn event(&mut self, time: SimTime, kind: EventKind, job: Option<JobId>, node: Option<NodeId>) {
+    pub fn event(
+        &mut self,
+        time: SimTime,
+        kind: EventKind,
+        job: Option<JobId>,
+        node: Option<NodeId>,
+    ) {
         if let Some(events) = &mut self.events {
-            events.push(RecordedEvent { time, kind, job, node });
+            events.push(RecordedEvent {
+                time,
+                kind,
+                job,
+                node,
+            });
         }
     }
 

@@ -41,12 +41,29 @@ pub struct Summary<'a, P: Serialize> {
 }
 
 impl Metrics {
-    pub fn compute(rec: &Recorder, arrivals: &[f64], end_time_s: f64, events: u64, stalled: bool) -> Self {
+    pub fn compute(
+        rec: &Recorder,
+        arrivals: &[f64],
+        end_time_s: f64,
+        events: u64,
+        stalled: bool,
+    ) -> Self {
         let count = |o: JobOutcome| rec.jobs.iter().filter(|j| j.outcome == o).count();
         let mut utils: Vec<f64> = rec.node_samples.iter().map(|s| s.utilization()).collect();
         utils.sort_by(f64::total_cmp);
-        let mean = |v: &[f64]| if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 };
-        let started: Vec<f64> = rec.jobs.iter().filter(|j| j.first_start.is_some()).map(|j| j.wait.as_secs()).collect();
+        let mean = |v: &[f64]| {
+            if v.is_empty() {
+                0.0
+            } else {
+                v.iter().sum::<f64>() / v.len() as f64
+            }
+        };
+        let started: Vec<f64> = rec
+            .jobs
+            .iter()
+            .filter(|j| j.first_start.is_some())
+            .map(|j| j.wait.as_secs())
+            .collect();
         Metrics {
             jobs: rec.jobs.len(),
             jobs_finished: count(JobOutcome::Finished),
@@ -57,7 +74,12 @@ impl Metrics {
             lost_work_s: rec.jobs.iter().map(|j| j.lost_work.as_secs()).sum(),
             mean_memory_utilization: mean(&utils),
             p95_memory_utilization: percentile(&utils, 0.95),
-            makespan_s: rec.jobs.iter().filter_map(|j| j.end).max().map(|t| t.as_secs()),
+            makespan_s: rec
+                .jobs
+                .iter()
+                .filter_map(|j| j.end)
+                .max()
+                .map(|t| t.as_secs()),
             mean_wait_s: mean(&started),
             total_job_time_s: rec
                 .jobs

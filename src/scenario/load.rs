@@ -20,12 +20,17 @@ pub struct Scenario {
 impl Scenario {
     /// Draws the jobs from the scenario's seed.
     pub fn jobs(&self) -> Vec<JobSpec> {
-        generate(&self.spec.workload, &RngStreams::new(self.spec.simulation.seed))
+        generate(
+            &self.spec.workload,
+            &RngStreams::new(self.spec.simulation.seed),
+        )
     }
 
     pub fn name(&self) -> String {
         self.spec.simulation.name.clone().unwrap_or_else(|| {
-            self.file.file_stem().map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned())
+            self.file
+                .file_stem()
+                .map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned())
         })
     }
 }
@@ -37,33 +42,63 @@ pub fn load(file: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioErr
         origin: Origin::Whole,
         path: None,
         message: format!("cannot read the scenario: {e}"),
-        hint: (e.kind() == std::io::ErrorKind::NotFound).then(|| "check the path; the shipped examples are in scenarios/".into()),
+        hint: (e.kind() == std::io::ErrorKind::NotFound)
+            .then(|| "check the path; the shipped examples are in scenarios/".into()),
     })?;
     load_str(&text, file, overrides)
 }
 
 /// As [`load`], from text already read; `file` names it in messages.
-pub fn load_str(text: &str, file: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
-    let ctx = Context { file, overrides, doc: None };
+pub fn load_str(
+    text: &str,
+    file: &Path,
+    overrides: &[Override],
+) -> Result<Scenario, ScenarioError> {
+    let ctx = Context {
+        file,
+        overrides,
+        doc: None,
+    };
     let doc = ImDocument::parse(text).map_err(|e| {
         let (line, column) = e.span().map_or((1, 1), |s| line_col(text, s.start));
-        ctx.error(Origin::File { line, column }, None, format!("invalid TOML: {}", e.message().trim()), None)
+        ctx.error(
+            Origin::File { line, column },
+            None,
+            format!("invalid TOML: {}", e.message().trim()),
+            None,
+        )
     })?;
-    let ctx = Context { doc: Some(&doc), ..ctx };
-    let mut table: toml::Table = toml::from_str(text).map_err(|e| ctx.at(KeyPath::root(), format!("invalid TOML: {}", e.message())))?;
+    let ctx = Context {
+        doc: Some(&doc),
+        ..ctx
+    };
+    let mut table: toml::Table = toml::from_str(text)
+        .map_err(|e| ctx.at(KeyPath::root(), format!("invalid TOML: {}", e.message())))?;
     for o in overrides {
-        o.apply(&mut table).map_err(|m| ctx.error(Origin::Override(o.text.clone()), Some(o.path.clone()), m, None))?;
+        o.apply(&mut table).map_err(|m| {
+            ctx.error(
+                Origin::Override(o.text.clone()),
+                Some(o.path.clone()),
+                m,
+                None,
+            )
+        })?;
     }
-    let spec: ScenarioSpec = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
-        let path = key_path(e.path());
-        let raw = e.inner().message().to_string();
-        match explain_unknown(&raw) {
-            Some((message, hint)) => ctx.at_with_hint(path, message, hint),
-            None => ctx.at(path, raw),
-        }
-    })?;
-    spec.check().map_err(|issue| ctx.at(issue.path, issue.message))?;
-    Ok(Scenario { file: file.to_path_buf(), spec })
+    let spec: ScenarioSpec =
+        serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+            let path = key_path(e.path());
+            let raw = e.inner().message().to_string();
+            match explain_unknown(&raw) {
+                Some((message, hint)) => ctx.at_with_hint(path, message, hint),
+                None => ctx.at(path, raw),
+            }
+        })?;
+    spec.check()
+        .map_err(|issue| ctx.at(issue.path, issue.message))?;
+    Ok(Scenario {
+        file: file.to_path_buf(),
+        spec,
+    })
 }
 
 struct Context<'a> {
@@ -73,8 +108,20 @@ struct Context<'a> {
 }
 
 impl Context<'_> {
-    fn error(&self, origin: Origin, path: Option<KeyPath>, message: String, hint: Option<String>) -> ScenarioError {
-        ScenarioError { file: self.file.to_path_buf(), origin, path, message, hint }
+    fn error(
+        &self,
+        origin: Origin,
+        path: Option<KeyPath>,
+        message: String,
+        hint: Option<String>,
+    ) -> ScenarioError {
+        ScenarioError {
+            file: self.file.to_path_buf(),
+            origin,
+            path,
+            message,
+            hint,
+        }
     }
 
     fn at(&self, path: KeyPath, message: String) -> ScenarioError {
@@ -83,7 +130,12 @@ impl Context<'_> {
 
     /// Blames a `--set` whose value holds `path`, else the file position of `path`.
     fn at_with_hint(&self, path: KeyPath, message: String, hint: Option<String>) -> ScenarioError {
-        let origin = match self.overrides.iter().rev().find(|o| path.starts_with(&o.path)) {
+        let origin = match self
+            .overrides
+            .iter()
+            .rev()
+            .find(|o| path.starts_with(&o.path))
+        {
             Some(o) => Origin::Override(o.text.clone()),
             None => match self.doc.and_then(|d| locate(d, &path)) {
                 Some((line, column)) => Origin::File { line, column },

@@ -20,7 +20,9 @@ pub fn locate(doc: &ImDocument<&str>, path: &KeyPath) -> Option<(usize, usize)> 
     let mut node = Node::Table(doc.as_table());
     let mut span = None;
     for seg in &path.0 {
-        let Some((next, here)) = step(node, seg) else { break };
+        let Some((next, here)) = step(node, seg) else {
+            break;
+        };
         span = here.or(span);
         node = next;
     }

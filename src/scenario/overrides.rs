@@ -27,13 +27,21 @@ impl Override {
             .ok()
             .and_then(|mut t| t.remove("v"))
             .unwrap_or_else(|| Value::String(raw.to_string()));
-        Ok(Override { path, value, text: text.to_string() })
+        Ok(Override {
+            path,
+            value,
+            text: text.to_string(),
+        })
     }
 
     /// Writes the value into `root`, creating missing tables on the way.
     pub fn apply(&self, root: &mut Table) -> Result<(), String> {
         let fail = |why: String| Err(format!("--set `{}`: {why}", self.text));
-        let (last, parents) = self.path.0.split_last().expect("a parsed path is never empty");
+        let (last, parents) = self
+            .path
+            .0
+            .split_last()
+            .expect("a parsed path is never empty");
         let mut here = Slot::Table(root);
         for (depth, seg) in parents.iter().enumerate() {
             let next_is_index = matches!(self.path.0[depth + 1], Seg::Index(_));
@@ -51,7 +59,10 @@ impl Override {
                 a[*i] = self.value.clone();
                 Ok(())
             }
-            (Slot::Array(a), Seg::Index(i)) => fail(format!("index {i} is out of range: there are {} entries", a.len())),
+            (Slot::Array(a), Seg::Index(i)) => fail(format!(
+                "index {i} is out of range: there are {} entries",
+                a.len()
+            )),
             _ => fail("the path does not match the scenario's structure".into()),
         }
     }
@@ -65,15 +76,23 @@ enum Slot<'a> {
 impl<'a> Slot<'a> {
     fn child(self, seg: &Seg, want_array: bool) -> Result<Slot<'a>, String> {
         let value = match (self, seg) {
-            (Slot::Table(t), Seg::Key(k)) => t.entry(k.clone()).or_insert_with(|| match want_array {
-                true => Value::Array(Vec::new()),
-                false => Value::Table(Table::new()),
-            }),
+            (Slot::Table(t), Seg::Key(k)) => {
+                t.entry(k.clone()).or_insert_with(|| match want_array {
+                    true => Value::Array(Vec::new()),
+                    false => Value::Table(Table::new()),
+                })
+            }
             (Slot::Array(a), Seg::Index(i)) => {
                 let len = a.len();
-                a.get_mut(*i).ok_or_else(|| format!("index {i} is out of range: there are {len} entries"))?
+                a.get_mut(*i)
+                    .ok_or_else(|| format!("index {i} is out of range: there are {len} entries"))?
             }
-            (_, seg) => return Err(format!("`{}` does not match the scenario's structure", seg_text(seg))),
+            (_, seg) => {
+                return Err(format!(
+                    "`{}` does not match the scenario's structure",
+                    seg_text(seg)
+                ))
+            }
         };
         match value {
             Value::Table(t) => Ok(Slot::Table(t)),
@@ -106,7 +125,11 @@ mod tests {
         assert_eq!(t["simulation"]["seed"].as_integer(), Some(7));
         let t = apply("[scheduler]", "scheduler.placement=best-fit").unwrap();
         assert_eq!(t["scheduler"]["placement"].as_str(), Some("best-fit"));
-        let t = apply("[[nodes]]\ncount = 1\n[[nodes]]\ncount = 2", "nodes[1].count=5").unwrap();
+        let t = apply(
+            "[[nodes]]\ncount = 1\n[[nodes]]\ncount = 2",
+            "nodes[1].count=5",
+        )
+        .unwrap();
         assert_eq!(t["nodes"][1]["count"].as_integer(), Some(5));
         let t = apply("", "unscheduler.threshold=0.8").unwrap();
         assert_eq!(t["unscheduler"]["threshold"].as_float(), Some(0.8));
@@ -114,8 +137,14 @@ mod tests {
 
     #[test]
     fn bad_paths_say_why() {
-        assert!(apply("[[nodes]]\ncount = 1", "nodes[3].count=5").unwrap_err().contains("out of range"));
-        assert!(apply("a = 1", "a.b=2").unwrap_err().contains("inside a integer"));
-        assert!(Override::parse("novalue").unwrap_err().contains("path.to.key=value"));
+        assert!(apply("[[nodes]]\ncount = 1", "nodes[3].count=5")
+            .unwrap_err()
+            .contains("out of range"));
+        assert!(apply("a = 1", "a.b=2")
+            .unwrap_err()
+            .contains("inside a integer"));
+        assert!(Override::parse("novalue")
+            .unwrap_err()
+            .contains("path.to.key=value"));
     }
 }

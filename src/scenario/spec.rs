@@ -52,7 +52,10 @@ pub struct MonitorSpec {
 
 impl Default for MonitorSpec {
     fn default() -> Self {
-        MonitorSpec { interval: ten_seconds(), delay: Seconds::new(0.0) }
+        MonitorSpec {
+            interval: ten_seconds(),
+            delay: Seconds::new(0.0),
+        }
     }
 }
 
@@ -79,16 +82,25 @@ impl ScenarioSpec {
         if let Some(end) = self.simulation.end {
             positive(sim.key("end"), end.value)?;
         }
-        positive(sim.key("sample_interval"), self.simulation.sample_interval.value)?;
+        positive(
+            sim.key("sample_interval"),
+            self.simulation.sample_interval.value,
+        )?;
         if self.nodes.is_empty() {
-            return Err(FieldIssue::new(root.key("nodes"), "the cluster has no nodes: add a [[nodes]] group"));
+            return Err(FieldIssue::new(
+                root.key("nodes"),
+                "the cluster has no nodes: add a [[nodes]] group",
+            ));
         }
         let mut names = std::collections::BTreeSet::new();
         for (i, g) in self.nodes.iter().enumerate() {
             let at = root.key("nodes").index(i);
             g.check(&at)?;
             if !names.insert(g.name.as_str()) {
-                return Err(FieldIssue::new(at.key("name"), format!("duplicate node group name `{}`", g.name)));
+                return Err(FieldIssue::new(
+                    at.key("name"),
+                    format!("duplicate node group name `{}`", g.name),
+                ));
             }
         }
         self.workload.check(&root.key("workload"))?;
@@ -96,9 +108,15 @@ impl ScenarioSpec {
         if let Some(u) = &self.unscheduler {
             u.check(&root.key("unscheduler"))?;
         }
-        positive(root.key("monitor").key("interval"), self.monitor.interval.value)?;
+        positive(
+            root.key("monitor").key("interval"),
+            self.monitor.interval.value,
+        )?;
         if self.monitor.delay.value < 0.0 {
-            return Err(FieldIssue::new(root.key("monitor").key("delay"), "must not be negative"));
+            return Err(FieldIssue::new(
+                root.key("monitor").key("delay"),
+                "must not be negative",
+            ));
         }
         self.check_placeable()
     }
@@ -106,14 +124,29 @@ impl ScenarioSpec {
     /// A job that fits on no node at all would wait forever; say so before the run.
     fn check_placeable(&self) -> Result<(), FieldIssue> {
         let max_cpu = self.nodes.iter().map(|g| g.cpu).fold(0.0, f64::max);
-        let max_mem = self.nodes.iter().map(|g| g.memory.value).fold(0.0, f64::max);
+        let max_mem = self
+            .nodes
+            .iter()
+            .map(|g| g.memory.value)
+            .fold(0.0, f64::max);
         let conservative = self.scheduler.kind == Reservation::Conservative;
-        let jobs = self.workload.jobs.iter().map(|j| (&j.cpu, &j.request, "jobs"));
-        let classes = self.workload.generate.iter().map(|c| (&c.cpu, &c.request, "generate"));
+        let jobs = self
+            .workload
+            .jobs
+            .iter()
+            .map(|j| (&j.cpu, &j.request, "jobs"));
+        let classes = self
+            .workload
+            .generate
+            .iter()
+            .map(|c| (&c.cpu, &c.request, "generate"));
         for (i, (cpu, request, list)) in jobs.enumerate().chain(classes.enumerate()) {
             let at = KeyPath::root().key("workload").key(list).index(i);
             if let Some(c) = cpu.as_constant().filter(|&c| c > max_cpu) {
-                return Err(FieldIssue::new(at.key("cpu"), format!("requests {c} CPUs but the largest node has {max_cpu}")));
+                return Err(FieldIssue::new(
+                    at.key("cpu"),
+                    format!("requests {c} CPUs but the largest node has {max_cpu}"),
+                ));
             }
             if let RequestSpec::Amount(d) = request {
                 if let Some(r) = d.as_constant().filter(|&r| conservative && r > max_mem) {

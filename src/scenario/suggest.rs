@@ -17,14 +17,22 @@ pub fn explain_unknown(message: &str) -> Option<(String, Option<String>)> {
     } else {
         format!("unknown {what} `{given}` (valid: {})", valid.join(", "))
     };
-    Some((listing, closest(given, &valid).map(|c| format!("did you mean `{c}`?"))))
+    Some((
+        listing,
+        closest(given, &valid).map(|c| format!("did you mean `{c}`?")),
+    ))
 }
 
 /// The candidate nearest to `given`, if it is near enough to be a likely typo.
 pub fn closest<'a>(given: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
-        .map(|c| (strsim::damerau_levenshtein(&given.to_lowercase(), &c.to_lowercase()), *c))
+        .map(|c| {
+            (
+                strsim::damerau_levenshtein(&given.to_lowercase(), &c.to_lowercase()),
+                *c,
+            )
+        })
         .filter(|(d, c)| *d <= (c.len().max(given.len()) / 3).max(1))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
@@ -36,12 +44,21 @@ mod tests {
 
     #[test]
     fn suggests_the_near_key() {
-        let (msg, hint) = explain_unknown("unknown field `placment`, expected one of `kind`, `reservation`, `placement`").unwrap();
-        assert_eq!(msg, "unknown key `placment` (valid: kind, reservation, placement)");
+        let (msg, hint) = explain_unknown(
+            "unknown field `placment`, expected one of `kind`, `reservation`, `placement`",
+        )
+        .unwrap();
+        assert_eq!(
+            msg,
+            "unknown key `placment` (valid: kind, reservation, placement)"
+        );
         assert_eq!(hint.as_deref(), Some("did you mean `placement`?"));
-        let (_, hint) = explain_unknown("unknown variant `bestfit`, expected one of `first-fit`, `best-fit`").unwrap();
+        let (_, hint) =
+            explain_unknown("unknown variant `bestfit`, expected one of `first-fit`, `best-fit`")
+                .unwrap();
         assert_eq!(hint.as_deref(), Some("did you mean `best-fit`?"));
-        let (_, hint) = explain_unknown("unknown field `zzz`, expected `kind` or `placement`").unwrap();
+        let (_, hint) =
+            explain_unknown("unknown field `zzz`, expected `kind` or `placement`").unwrap();
         assert_eq!(hint, None);
         assert!(explain_unknown("invalid type: string").is_none());
     }

@@ -6,9 +6,15 @@ use crate::model::{JobId, NodeId};
 pub enum Event {
     Arrive(JobId),
     /// A running job reaches its next profile breakpoint or its end of work.
-    Step { job: JobId, gen: crate::engine::Generation },
+    Step {
+        job: JobId,
+        gen: crate::engine::Generation,
+    },
     /// A node is predicted to run out of memory.
-    Oom { node: NodeId, gen: Generation },
+    Oom {
+        node: NodeId,
+        gen: Generation,
+    },
     /// Place queued jobs (coalesced: at most one pending).
     Schedule,
     /// Take a monitoring snapshot and run the policies that act on it.

@@ -34,7 +34,8 @@ impl Simulator {
         rec.observe_memory(bytes);
         self.running += 1;
         self.sim.schedule_at(next, Event::Step { job, gen });
-        self.record.event(now, EventKind::Start, Some(job), Some(node));
+        self.record
+            .event(now, EventKind::Start, Some(job), Some(node));
         self.refresh_oom(node);
     }
 
@@ -66,7 +67,8 @@ impl Simulator {
         rec.end = Some(now);
         self.running -= 1;
         self.job_done();
-        self.record.event(now, EventKind::Finish, Some(job), Some(node));
+        self.record
+            .event(now, EventKind::Finish, Some(job), Some(node));
         self.request_schedule();
     }
 

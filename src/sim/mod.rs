@@ -119,7 +119,8 @@ impl Simulator {
 
     fn prime(&mut self) {
         for (i, job) in self.cluster.jobs.iter().enumerate() {
-            self.sim.schedule_at(job.spec.arrival, Event::Arrive(JobId(i as u32)));
+            self.sim
+                .schedule_at(job.spec.arrival, Event::Arrive(JobId(i as u32)));
         }
         if let Some(end) = self.end {
             self.sim.schedule_at(end, Event::End);
@@ -146,7 +147,12 @@ impl Simulator {
     }
 
     fn progress(&self) -> Progress {
-        Progress { now: self.sim.now(), end: self.end, jobs_done: self.done, jobs_total: self.cluster.jobs.len() }
+        Progress {
+            now: self.sim.now(),
+            end: self.end,
+            jobs_done: self.done,
+            jobs_total: self.cluster.jobs.len(),
+        }
     }
 
     /// Whether nothing more can happen: every job has finished or failed.
@@ -171,8 +177,23 @@ impl Simulator {
                 JobState::Queued | JobState::NotArrived => JobOutcome::Pending,
             };
         }
-        let arrivals: Vec<f64> = self.cluster.jobs.iter().map(|j| j.spec.arrival.as_secs()).collect();
-        let metrics = Metrics::compute(&self.record, &arrivals, now.as_secs(), self.sim.processed(), self.stalled);
-        RunOutput { cluster: self.cluster, record: self.record, metrics }
+        let arrivals: Vec<f64> = self
+            .cluster
+            .jobs
+            .iter()
+            .map(|j| j.spec.arrival.as_secs())
+            .collect();
+        let metrics = Metrics::compute(
+            &self.record,
+            &arrivals,
+            now.as_secs(),
+            self.sim.processed(),
+            self.stalled,
+        );
+        RunOutput {
+            cluster: self.cluster,
+            record: self.record,
+            metrics,
+        }
     }
 }

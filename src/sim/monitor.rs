@@ -20,7 +20,9 @@ impl Simulator {
     }
 
     fn apply_unscheduler(&mut self) {
-        let Some(unscheduler) = &self.unscheduler else { return };
+        let Some(unscheduler) = &self.unscheduler else {
+            return;
+        };
         let view = &mut self.snapshots[0];
         // Usage may be stale, but the unscheduler knows its own cordons.
         for (v, n) in view.nodes.iter_mut().zip(&self.cluster.nodes) {
@@ -30,7 +32,11 @@ impl Simulator {
         let now = self.sim.now();
         for change in changes {
             self.cluster.node_mut(change.node).cordoned = change.cordon;
-            let kind = if change.cordon { EventKind::Cordon } else { EventKind::Uncordon };
+            let kind = if change.cordon {
+                EventKind::Cordon
+            } else {
+                EventKind::Uncordon
+            };
             self.record.event(now, kind, None, Some(change.node));
             if change.cordon {
                 self.record.cordons += 1;
@@ -61,7 +67,12 @@ impl Simulator {
             if let Some(samples) = &mut self.record.job_samples {
                 for &job in &n.jobs {
                     let memory = self.cluster.job(job).memory_at(now);
-                    samples.push(JobSample { time: now, job, node: NodeId(i as u32), memory });
+                    samples.push(JobSample {
+                        time: now,
+                        job,
+                        node: NodeId(i as u32),
+                        memory,
+                    });
                 }
             }
         }

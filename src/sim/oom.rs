@@ -41,11 +41,17 @@ impl Simulator {
     fn kill_one(&mut self, node: NodeId) {
         let now = self.sim.now();
         let n = self.cluster.node(node);
-        let Some(victim) = self.oom.kill.victim(&n.jobs, &self.cluster.jobs, now) else { return };
+        let Some(victim) = self.oom.kill.victim(&n.jobs, &self.cluster.jobs, now) else {
+            return;
+        };
         let j = self.cluster.job(victim);
         let memory = j.memory_at(now);
         let fails = j.restarts >= self.oom.max_retries;
-        let next = if fails { JobState::Failed } else { JobState::Queued };
+        let next = if fails {
+            JobState::Failed
+        } else {
+            JobState::Queued
+        };
         let lost = self.cluster.stop(victim, now, next);
         self.cluster.job_mut(victim).restarts += 1;
         self.running -= 1;
@@ -53,14 +59,23 @@ impl Simulator {
         rec.observe_memory(memory);
         rec.oom_kills += 1;
         rec.lost_work = rec.lost_work + lost;
-        self.record.oom_kills.push(OomKill { time: now, node, job: victim, memory, lost_work: lost.as_secs() });
-        self.record.event(now, EventKind::OomKill, Some(victim), Some(node));
+        self.record.oom_kills.push(OomKill {
+            time: now,
+            node,
+            job: victim,
+            memory,
+            lost_work: lost.as_secs(),
+        });
+        self.record
+            .event(now, EventKind::OomKill, Some(victim), Some(node));
         if fails {
             self.record.job(victim).end = Some(now);
-            self.record.event(now, EventKind::Fail, Some(victim), Some(node));
+            self.record
+                .event(now, EventKind::Fail, Some(victim), Some(node));
             self.job_done();
         } else {
-            self.record.event(now, EventKind::Requeue, Some(victim), None);
+            self.record
+                .event(now, EventKind::Requeue, Some(victim), None);
             self.enqueue(victim);
         }
         self.request_schedule();

@@ -9,7 +9,8 @@ impl Simulator {
     pub(super) fn request_schedule(&mut self) {
         if !self.schedule_pending {
             self.schedule_pending = true;
-            self.sim.schedule_in(crate::engine::SimDuration::ZERO, Event::Schedule);
+            self.sim
+                .schedule_in(crate::engine::SimDuration::ZERO, Event::Schedule);
         }
     }
 
@@ -26,22 +27,33 @@ impl Simulator {
             .iter()
             .map(|&id| {
                 let spec = &cluster.job(id).spec;
-                PendingJob { id, request: spec.request, cpu: spec.cpu }
+                PendingJob {
+                    id,
+                    request: spec.request,
+                    cpu: spec.cpu,
+                }
             })
             .collect();
-        let placements = self.scheduler.plan(&view, &pending, &mut self.scheduler_rng);
+        let placements = self
+            .scheduler
+            .plan(&view, &pending, &mut self.scheduler_rng);
         for &(job, node) in &placements {
             self.start(job, node);
         }
         if !placements.is_empty() {
             let cluster = &self.cluster;
-            self.queue.retain(|&id| cluster.job(id).state == JobState::Queued);
+            self.queue
+                .retain(|&id| cluster.job(id).state == JobState::Queued);
         }
         if self.running == 0 && self.arrivals_left == 0 && !self.queue.is_empty() {
             // Nothing runs and nothing will arrive: if even uncordoned empty nodes cannot take
             // a queued job, no future event can change that.
             view.nodes.iter_mut().for_each(|n| n.cordoned = false);
-            if self.scheduler.plan(&view, &pending, &mut self.scheduler_rng.clone()).is_empty() {
+            if self
+                .scheduler
+                .plan(&view, &pending, &mut self.scheduler_rng.clone())
+                .is_empty()
+            {
                 self.stalled = true;
                 self.stop = true;
             }

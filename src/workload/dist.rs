@@ -21,18 +21,34 @@ pub struct Dist<U> {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum DistKind {
     Constant(f64),
-    Uniform { min: f64, max: f64 },
+    Uniform {
+        min: f64,
+        max: f64,
+    },
     /// Truncated at zero by redrawing: a negative duration or size means nothing.
-    Normal { mean: f64, std: f64 },
+    Normal {
+        mean: f64,
+        std: f64,
+    },
     /// Given by the mean and standard deviation of the values themselves, which is what a
     /// user reads off a trace, not by the parameters of the underlying normal.
-    LogNormal { mean: f64, std: f64 },
-    Exponential { mean: f64 },
+    LogNormal {
+        mean: f64,
+        std: f64,
+    },
+    Exponential {
+        mean: f64,
+    },
 }
 
 /// The table form, in the units of `U`.
 #[derive(Deserialize)]
-#[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields, bound = "")]
+#[serde(
+    tag = "dist",
+    rename_all = "lowercase",
+    deny_unknown_fields,
+    bound = ""
+)]
 enum DistTable<U: Unit> {
     Constant { value: Qty<U> },
     Uniform { min: Qty<U>, max: Qty<U> },
@@ -43,11 +59,17 @@ enum DistTable<U: Unit> {
 
 impl<U> Dist<U> {
     pub const fn constant(v: f64) -> Self {
-        Dist { kind: DistKind::Constant(v), unit: PhantomData }
+        Dist {
+            kind: DistKind::Constant(v),
+            unit: PhantomData,
+        }
     }
 
     pub fn from_kind(kind: DistKind) -> Self {
-        Dist { kind, unit: PhantomData }
+        Dist {
+            kind,
+            unit: PhantomData,
+        }
     }
 
     /// Checks the parameters; the message names the bad one.
@@ -62,9 +84,9 @@ impl<U> Dist<U> {
         };
         match self.kind {
             DistKind::Constant(v) => nonneg("value", v),
-            DistKind::Uniform { min, max } if max < min => {
-                Err(format!("uniform distribution has max {max} below min {min}"))
-            }
+            DistKind::Uniform { min, max } if max < min => Err(format!(
+                "uniform distribution has max {max} below min {min}"
+            )),
             DistKind::Uniform { min, .. } => nonneg("min", min),
             DistKind::Normal { mean, std } => nonneg("mean", mean).and(nonneg("std", std)),
             DistKind::LogNormal { mean, std } => positive("mean", mean).and(nonneg("std", std)),
@@ -85,16 +107,23 @@ impl<U> Dist<U> {
         match self.kind {
             DistKind::Constant(v) => v,
             DistKind::Uniform { min, max } if min == max => min,
-            DistKind::Uniform { min, max } => Uniform::new_inclusive(min, max).expect("checked").sample(rng),
+            DistKind::Uniform { min, max } => Uniform::new_inclusive(min, max)
+                .expect("checked")
+                .sample(rng),
             DistKind::Normal { mean, std } => {
                 let normal = Normal::new(mean, std).expect("checked");
                 // Redraw negatives; after many tries the mass above zero is negligible.
-                (0..1000).map(|_| normal.sample(rng)).find(|v| *v >= 0.0).unwrap_or(0.0)
+                (0..1000)
+                    .map(|_| normal.sample(rng))
+                    .find(|v| *v >= 0.0)
+                    .unwrap_or(0.0)
             }
             DistKind::LogNormal { mean, std } => {
                 let sigma2 = (1.0 + (std / mean).powi(2)).ln();
                 let mu = mean.ln() - sigma2 / 2.0;
-                LogNormal::new(mu, sigma2.sqrt()).expect("checked").sample(rng)
+                LogNormal::new(mu, sigma2.sqrt())
+                    .expect("checked")
+                    .sample(rng)
             }
             DistKind::Exponential { mean } => Exp::new(1.0 / mean).expect("checked").sample(rng),
         }
@@ -105,7 +134,9 @@ impl<U> Dist<U> {
         match self.kind {
             DistKind::Constant(v) => v,
             DistKind::Uniform { min, max } => (min + max) / 2.0,
-            DistKind::Normal { mean, .. } | DistKind::LogNormal { mean, .. } | DistKind::Exponential { mean } => mean,
+            DistKind::Normal { mean, .. }
+            | DistKind::LogNormal { mean, .. }
+            | DistKind::Exponential { mean } => mean,
         }
     }
 
@@ -168,32 +199,53 @@ impl<'de, U: Unit> Visitor<'de> for DistVisitor<U> {
     type Value = Dist<U>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} or a distribution table such as {{ dist = \"uniform\", min = ..., max = ... }}", U::WHAT)
+        write!(
+            f,
+            "{} or a distribution table such as {{ dist = \"uniform\", min = ..., max = ... }}",
+            U::WHAT
+        )
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        QtyVisitor::<U>(PhantomData).visit_i64(v).map(Dist::constant)
+        QtyVisitor::<U>(PhantomData)
+            .visit_i64(v)
+            .map(Dist::constant)
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        QtyVisitor::<U>(PhantomData).visit_u64(v).map(Dist::constant)
+        QtyVisitor::<U>(PhantomData)
+            .visit_u64(v)
+            .map(Dist::constant)
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        QtyVisitor::<U>(PhantomData).visit_f64(v).map(Dist::constant)
+        QtyVisitor::<U>(PhantomData)
+            .visit_f64(v)
+            .map(Dist::constant)
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        QtyVisitor::<U>(PhantomData).visit_str(v).map(Dist::constant)
+        QtyVisitor::<U>(PhantomData)
+            .visit_str(v)
+            .map(Dist::constant)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
         let table = DistTable::<U>::deserialize(MapAccessDeserializer::new(map))?;
         Ok(Dist::from_kind(match table {
             DistTable::Constant { value } => DistKind::Constant(value.value),
-            DistTable::Uniform { min, max } => DistKind::Uniform { min: min.value, max: max.value },
-            DistTable::Normal { mean, std } => DistKind::Normal { mean: mean.value, std: std.value },
-            DistTable::Lognormal { mean, std } => DistKind::LogNormal { mean: mean.value, std: std.value },
+            DistTable::Uniform { min, max } => DistKind::Uniform {
+                min: min.value,
+                max: max.value,
+            },
+            DistTable::Normal { mean, std } => DistKind::Normal {
+                mean: mean.value,
+                std: std.value,
+            },
+            DistTable::Lognormal { mean, std } => DistKind::LogNormal {
+                mean: mean.value,
+                std: std.value,
+            },
             DistTable::Exponential { mean } => DistKind::Exponential { mean: mean.value },
         }))
     }
@@ -211,17 +263,28 @@ mod tests {
         struct W<U: Unit> {
             d: Dist<U>,
         }
-        toml::from_str::<W<U>>(src).map(|w| w.d).map_err(|e| e.message().to_string())
+        toml::from_str::<W<U>>(src)
+            .map(|w| w.d)
+            .map_err(|e| e.message().to_string())
     }
 
     #[test]
     fn scalars_are_constants_and_tables_are_distributions() {
-        assert_eq!(parse::<Memory>("d = \"2GiB\"").unwrap().kind, DistKind::Constant(2147483648.0));
         assert_eq!(
-            parse::<Time>("d = { dist = \"uniform\", min = \"1m\", max = \"2m\" }").unwrap().kind,
-            DistKind::Uniform { min: 60.0, max: 120.0 }
+            parse::<Memory>("d = \"2GiB\"").unwrap().kind,
+            DistKind::Constant(2147483648.0)
         );
-        let err = parse::<Time>("d = { dist = \"uniform\", min = \"1m\", mx = \"2m\" }").unwrap_err();
+        assert_eq!(
+            parse::<Time>("d = { dist = \"uniform\", min = \"1m\", max = \"2m\" }")
+                .unwrap()
+                .kind,
+            DistKind::Uniform {
+                min: 60.0,
+                max: 120.0
+            }
+        );
+        let err =
+            parse::<Time>("d = { dist = \"uniform\", min = \"1m\", mx = \"2m\" }").unwrap_err();
         assert!(err.contains("unknown field `mx`"), "{err}");
         let err = parse::<Time>("d = { dist = \"gauss\", mean = 1 }").unwrap_err();
         assert!(err.contains("unknown variant `gauss`"), "{err}");
@@ -229,15 +292,29 @@ mod tests {
 
     #[test]
     fn checks_reject_nonsense() {
-        assert!(Dist::<Time>::from_kind(DistKind::Uniform { min: 5.0, max: 1.0 }).check().is_err());
-        assert!(Dist::<Time>::from_kind(DistKind::Exponential { mean: 0.0 }).check().is_err());
+        assert!(
+            Dist::<Time>::from_kind(DistKind::Uniform { min: 5.0, max: 1.0 })
+                .check()
+                .is_err()
+        );
+        assert!(Dist::<Time>::from_kind(DistKind::Exponential { mean: 0.0 })
+            .check()
+            .is_err());
         assert!(Dist::<Time>::constant(-1.0).check().is_err());
-        assert!(Dist::<Time>::from_kind(DistKind::LogNormal { mean: 10.0, std: 2.0 }).check().is_ok());
+        assert!(Dist::<Time>::from_kind(DistKind::LogNormal {
+            mean: 10.0,
+            std: 2.0
+        })
+        .check()
+        .is_ok());
     }
 
     #[test]
     fn lognormal_matches_requested_mean() {
-        let d = Dist::<Time>::from_kind(DistKind::LogNormal { mean: 100.0, std: 50.0 });
+        let d = Dist::<Time>::from_kind(DistKind::LogNormal {
+            mean: 100.0,
+            std: 50.0,
+        });
         let mut rng = RngStreams::new(7).stream("test");
         let n = 200_000;
         let mean = (0..n).map(|_| d.sample(&mut rng)).sum::<f64>() / n as f64;
@@ -246,7 +323,10 @@ mod tests {
 
     #[test]
     fn truncated_normal_never_negative() {
-        let d = Dist::<Time>::from_kind(DistKind::Normal { mean: 1.0, std: 5.0 });
+        let d = Dist::<Time>::from_kind(DistKind::Normal {
+            mean: 1.0,
+            std: 5.0,
+        });
         let mut rng = RngStreams::new(1).stream("test");
         assert!((0..10_000).all(|_| d.sample(&mut rng) >= 0.0));
     }

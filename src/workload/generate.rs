@@ -30,7 +30,16 @@ pub fn generate(spec: &WorkloadSpec, streams: &RngStreams) -> Vec<JobSpec> {
     let mut rng = streams.stream("workload/explicit");
     for j in &spec.jobs {
         let work = SimDuration::from_secs(j.work.value).max(SimDuration(1));
-        jobs.push(draw_job(&mut rng, j.name.clone(), "explicit", SimTime::from_secs(j.arrival.value), work, &j.cpu, &j.request, &j.profile));
+        jobs.push(draw_job(
+            &mut rng,
+            j.name.clone(),
+            "explicit",
+            SimTime::from_secs(j.arrival.value),
+            work,
+            &j.cpu,
+            &j.request,
+            &j.profile,
+        ));
     }
     for class in &spec.generate {
         let mut rng = streams.stream(&format!("workload/{}", class.name));
@@ -38,7 +47,16 @@ pub fn generate(spec: &WorkloadSpec, streams: &RngStreams) -> Vec<JobSpec> {
         for (i, arrival) in arrivals.into_iter().enumerate() {
             let work = SimDuration::from_secs(class.work.sample(&mut rng)).max(SimDuration(1));
             let name = format!("{}-{i}", class.name);
-            jobs.push(draw_job(&mut rng, name, &class.name, arrival, work, &class.cpu, &class.request, &class.profile));
+            jobs.push(draw_job(
+                &mut rng,
+                name,
+                &class.name,
+                arrival,
+                work,
+                &class.cpu,
+                &class.request,
+                &class.profile,
+            ));
         }
     }
     jobs.sort_by_key(|j| j.arrival);
@@ -63,15 +81,23 @@ fn draw_job<R: Rng>(
         RequestSpec::Peak => profile.peak(),
         RequestSpec::Amount(d) => d.sample(rng),
     };
-    JobSpec { name, class: class.to_string(), arrival, work, cpu, request, profile }
+    JobSpec {
+        name,
+        class: class.to_string(),
+        arrival,
+        work,
+        cpu,
+        request,
+        profile,
+    }
 }
 
 fn arrivals<R: Rng>(spec: &ArrivalSpec, count: u32, rng: &mut R) -> Vec<SimTime> {
     match spec {
         ArrivalSpec::Batch { at } => vec![SimTime::from_secs(at.value); count as usize],
-        ArrivalSpec::Periodic { gap, start } => {
-            (0..count).map(|i| SimTime::from_secs(start.value + gap.value * i as f64)).collect()
-        }
+        ArrivalSpec::Periodic { gap, start } => (0..count)
+            .map(|i| SimTime::from_secs(start.value + gap.value * i as f64))
+            .collect(),
         ArrivalSpec::Poisson { mean_gap, start } => {
             let gaps = Exp::new(1.0 / mean_gap.value).expect("checked positive");
             let mut t = start.value;

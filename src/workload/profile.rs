@@ -64,10 +64,25 @@ fn ten() -> Dist<Plain> {
 /// A profile with every parameter drawn.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Shape {
-    Constant { size: f64 },
-    Linear { start: f64, growth: f64, cap: Option<f64> },
-    Exponential { start: f64, doubling: f64, cap: Option<f64> },
-    Logistic { start: f64, peak: f64, midpoint: f64, steepness: f64 },
+    Constant {
+        size: f64,
+    },
+    Linear {
+        start: f64,
+        growth: f64,
+        cap: Option<f64>,
+    },
+    Exponential {
+        start: f64,
+        doubling: f64,
+        cap: Option<f64>,
+    },
+    Logistic {
+        start: f64,
+        peak: f64,
+        midpoint: f64,
+        steepness: f64,
+    },
     Points(Vec<(f64, f64)>),
 }
 
@@ -86,32 +101,56 @@ impl ProfileSpec {
                 rate("growth", growth)?;
                 check_cap(start, cap.as_ref())
             }
-            ProfileSpec::Exponential { start, doubling, cap } => {
+            ProfileSpec::Exponential {
+                start,
+                doubling,
+                cap,
+            } => {
                 dist("start", start)?;
                 if start.as_constant() == Some(0.0) {
-                    return Err(FieldIssue::at("start", "an exponential profile needs a positive `start`: 0 never grows"));
+                    return Err(FieldIssue::at(
+                        "start",
+                        "an exponential profile needs a positive `start`: 0 never grows",
+                    ));
                 }
                 time("doubling", doubling)?;
                 if doubling.as_constant() == Some(0.0) {
-                    return Err(FieldIssue::at("doubling", "the doubling time must be positive"));
+                    return Err(FieldIssue::at(
+                        "doubling",
+                        "the doubling time must be positive",
+                    ));
                 }
                 check_cap(start, cap.as_ref())
             }
-            ProfileSpec::Logistic { start, peak, midpoint, steepness } => {
+            ProfileSpec::Logistic {
+                start,
+                peak,
+                midpoint,
+                steepness,
+            } => {
                 dist("start", start)?;
                 dist("peak", peak)?;
                 plain("midpoint", midpoint)?;
                 plain("steepness", steepness)?;
                 if let (Some(s), Some(p)) = (start.as_constant(), peak.as_constant()) {
                     if p < s {
-                        return Err(FieldIssue::at("peak", format!("peak {p} is below start {s}")));
+                        return Err(FieldIssue::at(
+                            "peak",
+                            format!("peak {p} is below start {s}"),
+                        ));
                     }
                 }
                 if midpoint.upper_bound().is_some_and(|m| m > 1.0) {
-                    return Err(FieldIssue::at("midpoint", "the midpoint is a fraction of the work, between 0 and 1"));
+                    return Err(FieldIssue::at(
+                        "midpoint",
+                        "the midpoint is a fraction of the work, between 0 and 1",
+                    ));
                 }
                 if steepness.as_constant() == Some(0.0) {
-                    return Err(FieldIssue::at("steepness", "the steepness must be positive"));
+                    return Err(FieldIssue::at(
+                        "steepness",
+                        "the steepness must be positive",
+                    ));
                 }
                 Ok(())
             }
@@ -123,27 +162,49 @@ impl ProfileSpec {
     /// start), the later one is raised to the earlier: the documented reading of such a draw.
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Shape {
         match self {
-            ProfileSpec::Constant { size } => Shape::Constant { size: size.sample(rng) },
+            ProfileSpec::Constant { size } => Shape::Constant {
+                size: size.sample(rng),
+            },
             ProfileSpec::Linear { start, growth, cap } => {
                 let start = start.sample(rng);
                 let growth = growth.sample(rng);
                 let cap = cap.as_ref().map(|c| c.sample(rng).max(start));
                 Shape::Linear { start, growth, cap }
             }
-            ProfileSpec::Exponential { start, doubling, cap } => {
+            ProfileSpec::Exponential {
+                start,
+                doubling,
+                cap,
+            } => {
                 let start = start.sample(rng);
                 let doubling = doubling.sample(rng);
                 let cap = cap.as_ref().map(|c| c.sample(rng).max(start));
-                Shape::Exponential { start, doubling, cap }
+                Shape::Exponential {
+                    start,
+                    doubling,
+                    cap,
+                }
             }
-            ProfileSpec::Logistic { start, peak, midpoint, steepness } => {
+            ProfileSpec::Logistic {
+                start,
+                peak,
+                midpoint,
+                steepness,
+            } => {
                 let start = start.sample(rng);
                 let peak = peak.sample(rng).max(start);
                 let midpoint = midpoint.sample(rng).clamp(0.0, 1.0);
                 let steepness = steepness.sample(rng);
-                Shape::Logistic { start, peak, midpoint, steepness }
+                Shape::Logistic {
+                    start,
+                    peak,
+                    midpoint,
+                    steepness,
+                }
             }
-            ProfileSpec::Points { points } => Shape::Points(points.iter().map(|(t, m)| (t.value, m.value)).collect()),
+            ProfileSpec::Points { points } => {
+                Shape::Points(points.iter().map(|(t, m)| (t.value, m.value)).collect())
+            }
         }
     }
 }
@@ -152,25 +213,44 @@ fn check_cap(start: &Dist<Memory>, cap: Option<&Dist<Memory>>) -> Result<(), Fie
     let Some(cap) = cap else { return Ok(()) };
     cap.check().map_err(|m| FieldIssue::at("cap", m))?;
     match (start.as_constant(), cap.as_constant()) {
-        (Some(s), Some(c)) if c < s => Err(FieldIssue::at("cap", format!("cap {c} is below start {s}"))),
+        (Some(s), Some(c)) if c < s => {
+            Err(FieldIssue::at("cap", format!("cap {c} is below start {s}")))
+        }
         _ => Ok(()),
     }
 }
 
 fn check_points(points: &[(Seconds, Bytes)]) -> Result<(), FieldIssue> {
-    let at = |i: usize, j: usize, m: String| FieldIssue::new(KeyPath::root().key("points").index(i).index(j), m);
+    let at = |i: usize, j: usize, m: String| {
+        FieldIssue::new(KeyPath::root().key("points").index(i).index(j), m)
+    };
     if points.is_empty() {
-        return Err(FieldIssue::at("points", "a points profile needs at least one [progress, memory] point"));
+        return Err(FieldIssue::at(
+            "points",
+            "a points profile needs at least one [progress, memory] point",
+        ));
     }
     for (i, (t, m)) in points.iter().enumerate() {
         if t.value < 0.0 {
-            return Err(at(i, 0, format!("progress must not be negative, got {}", t.value)));
+            return Err(at(
+                i,
+                0,
+                format!("progress must not be negative, got {}", t.value),
+            ));
         }
         if m.value < 0.0 {
-            return Err(at(i, 1, format!("memory must not be negative, got {}", m.value)));
+            return Err(at(
+                i,
+                1,
+                format!("memory must not be negative, got {}", m.value),
+            ));
         }
         if i > 0 && t.value <= points[i - 1].0.value {
-            return Err(at(i, 0, "progress points must be strictly increasing".into()));
+            return Err(at(
+                i,
+                0,
+                "progress points must be strictly increasing".into(),
+            ));
         }
     }
     Ok(())
@@ -230,7 +310,12 @@ impl MemoryProfile {
             })
             .collect();
         let peak = bytes.iter().copied().fold(0.0, f64::max);
-        MemoryProfile { progress, bytes, slopes, peak }
+        MemoryProfile {
+            progress,
+            bytes,
+            slopes,
+            peak,
+        }
     }
 
     /// Compiles a drawn shape over a job's whole work.
@@ -247,7 +332,11 @@ impl MemoryProfile {
                 };
                 Self::from_points(&[(0, start), (ns(end), start + growth * end)])
             }
-            Shape::Exponential { start, doubling, cap } => {
+            Shape::Exponential {
+                start,
+                doubling,
+                cap,
+            } => {
                 let f = |t: f64| start * (t / doubling).exp2();
                 let end = match cap {
                     Some(cap) if start > 0.0 => (doubling * (cap / start).log2()).min(work_s),
@@ -259,10 +348,17 @@ impl MemoryProfile {
                 }
                 Self::from_points(&pts)
             }
-            Shape::Logistic { start, peak, midpoint, steepness } => {
+            Shape::Logistic {
+                start,
+                peak,
+                midpoint,
+                steepness,
+            } => {
                 let sigma = |x: f64| 1.0 / (1.0 + (-steepness * (x - midpoint)).exp());
                 let (lo, hi) = (sigma(0.0), sigma(1.0));
-                let f = |t: f64| start + (peak - start) * (sigma(t / work_s.max(1e-9)) - lo) / (hi - lo);
+                let f = |t: f64| {
+                    start + (peak - start) * (sigma(t / work_s.max(1e-9)) - lo) / (hi - lo)
+                };
                 Self::from_points(&chords(&f, work_s))
             }
             Shape::Points(ref points) => {
@@ -339,7 +435,14 @@ mod tests {
 
     #[test]
     fn linear_with_cap_is_two_segments() {
-        let p = MemoryProfile::compile(&Shape::Linear { start: GIB, growth: GIB, cap: Some(5.0 * GIB) }, secs(100.0));
+        let p = MemoryProfile::compile(
+            &Shape::Linear {
+                start: GIB,
+                growth: GIB,
+                cap: Some(5.0 * GIB),
+            },
+            secs(100.0),
+        );
         assert_eq!(p.segments(), 2);
         assert_eq!(p.bytes_at(secs(2.0).0), 3.0 * GIB);
         assert_eq!(p.bytes_at(secs(4.0).0), 5.0 * GIB);
@@ -352,12 +455,19 @@ mod tests {
 
     #[test]
     fn exponential_stays_within_tolerance_and_hits_cap() {
-        let shape = Shape::Exponential { start: GIB, doubling: 60.0, cap: Some(16.0 * GIB) };
+        let shape = Shape::Exponential {
+            start: GIB,
+            doubling: 60.0,
+            cap: Some(16.0 * GIB),
+        };
         let p = MemoryProfile::compile(&shape, secs(600.0));
         for i in 0..=240 {
             let t = i as f64;
             let exact = (GIB * (t / 60.0).exp2()).min(16.0 * GIB);
-            assert!((p.bytes_at(secs(t).0) - exact).abs() <= CHORD_TOLERANCE * 16.0 * GIB * 1.01, "t={t}");
+            assert!(
+                (p.bytes_at(secs(t).0) - exact).abs() <= CHORD_TOLERANCE * 16.0 * GIB * 1.01,
+                "t={t}"
+            );
         }
         assert_eq!(p.bytes_at(secs(500.0).0), 16.0 * GIB);
         assert!(p.segments() < 200, "{} segments", p.segments());
@@ -365,7 +475,12 @@ mod tests {
 
     #[test]
     fn logistic_runs_from_start_to_peak() {
-        let shape = Shape::Logistic { start: GIB, peak: 9.0 * GIB, midpoint: 0.5, steepness: 10.0 };
+        let shape = Shape::Logistic {
+            start: GIB,
+            peak: 9.0 * GIB,
+            midpoint: 0.5,
+            steepness: 10.0,
+        };
         let p = MemoryProfile::compile(&shape, secs(1000.0));
         assert!((p.bytes_at(0) - GIB).abs() < 1.0);
         assert!((p.bytes_at(secs(1000.0).0) - 9.0 * GIB).abs() < 1.0);
@@ -374,7 +489,10 @@ mod tests {
 
     #[test]
     fn points_before_zero_are_extended() {
-        let p = MemoryProfile::compile(&Shape::Points(vec![(10.0, GIB), (20.0, 3.0 * GIB)]), secs(30.0));
+        let p = MemoryProfile::compile(
+            &Shape::Points(vec![(10.0, GIB), (20.0, 3.0 * GIB)]),
+            secs(30.0),
+        );
         assert_eq!(p.bytes_at(0), GIB);
         assert_eq!(p.bytes_at(secs(15.0).0), 2.0 * GIB);
         assert_eq!(p.bytes_at(secs(25.0).0), 3.0 * GIB);
@@ -382,9 +500,24 @@ mod tests {
 
     #[test]
     fn nonsense_profiles_are_rejected() {
-        let parse = |s: &str| toml::from_str::<ProfileSpec>(s).unwrap().check().unwrap_err();
-        assert_eq!(parse("shape = \"linear\"\nstart = \"4GiB\"\ngrowth = 1\ncap = \"1GiB\"").path.to_string(), "cap");
-        assert_eq!(parse("shape = \"exponential\"\nstart = 0\ndoubling = 10").path.to_string(), "start");
+        let parse = |s: &str| {
+            toml::from_str::<ProfileSpec>(s)
+                .unwrap()
+                .check()
+                .unwrap_err()
+        };
+        assert_eq!(
+            parse("shape = \"linear\"\nstart = \"4GiB\"\ngrowth = 1\ncap = \"1GiB\"")
+                .path
+                .to_string(),
+            "cap"
+        );
+        assert_eq!(
+            parse("shape = \"exponential\"\nstart = 0\ndoubling = 10")
+                .path
+                .to_string(),
+            "start"
+        );
         let e = parse("shape = \"points\"\npoints = [[0, 1], [5, 2], [5, 3]]");
         assert_eq!(e.path.to_string(), "points[2][0]");
     }

@@ -84,7 +84,12 @@ impl Default for Seconds {
 
 impl WorkloadSpec {
     pub fn job_count(&self) -> usize {
-        self.jobs.len() + self.generate.iter().map(|c| c.count as usize).sum::<usize>()
+        self.jobs.len()
+            + self
+                .generate
+                .iter()
+                .map(|c| c.count as usize)
+                .sum::<usize>()
     }
 
     pub fn check(&self, at: &KeyPath) -> Result<(), FieldIssue> {
@@ -98,7 +103,10 @@ impl WorkloadSpec {
         for (i, class) in self.generate.iter().enumerate() {
             let here = at.key("generate").index(i);
             if !names.insert(class.name.as_str()) {
-                return Err(FieldIssue::new(here.key("name"), format!("duplicate class name `{}`", class.name)));
+                return Err(FieldIssue::new(
+                    here.key("name"),
+                    format!("duplicate class name `{}`", class.name),
+                ));
             }
             class.check().map_err(|e| e.under(&here))?;
         }
@@ -106,7 +114,10 @@ impl WorkloadSpec {
         for (i, job) in self.jobs.iter().enumerate() {
             let here = at.key("jobs").index(i);
             if !job_names.insert(job.name.as_str()) {
-                return Err(FieldIssue::new(here.key("name"), format!("duplicate job name `{}`", job.name)));
+                return Err(FieldIssue::new(
+                    here.key("name"),
+                    format!("duplicate job name `{}`", job.name),
+                ));
             }
             job.check().map_err(|e| e.under(&here))?;
         }
@@ -117,23 +128,37 @@ impl WorkloadSpec {
 fn nonneg(key: &str, v: f64) -> Result<(), FieldIssue> {
     match v >= 0.0 {
         true => Ok(()),
-        false => Err(FieldIssue::at(key, format!("must not be negative, got {v}"))),
+        false => Err(FieldIssue::at(
+            key,
+            format!("must not be negative, got {v}"),
+        )),
     }
 }
 
-fn check_common(cpu: &Dist<Plain>, request: &RequestSpec, profile: &ProfileSpec) -> Result<(), FieldIssue> {
+fn check_common(
+    cpu: &Dist<Plain>,
+    request: &RequestSpec,
+    profile: &ProfileSpec,
+) -> Result<(), FieldIssue> {
     cpu.check().map_err(|m| FieldIssue::at("cpu", m))?;
     request.check().map_err(|m| FieldIssue::at("request", m))?;
-    profile.check().map_err(|e| e.under(&KeyPath::root().key("profile")))
+    profile
+        .check()
+        .map_err(|e| e.under(&KeyPath::root().key("profile")))
 }
 
 impl JobClassSpec {
     fn check(&self) -> Result<(), FieldIssue> {
         self.work.check().map_err(|m| FieldIssue::at("work", m))?;
         if self.work.upper_bound() == Some(0.0) {
-            return Err(FieldIssue::at("work", "jobs need some work: it must be positive"));
+            return Err(FieldIssue::at(
+                "work",
+                "jobs need some work: it must be positive",
+            ));
         }
-        self.arrival.check().map_err(|e| e.under(&KeyPath::root().key("arrival")))?;
+        self.arrival
+            .check()
+            .map_err(|e| e.under(&KeyPath::root().key("arrival")))?;
         check_common(&self.cpu, &self.request, &self.profile)
     }
 }
@@ -142,7 +167,13 @@ impl ExplicitJobSpec {
     fn check(&self) -> Result<(), FieldIssue> {
         nonneg("arrival", self.arrival.value)?;
         if self.work.value <= 0.0 {
-            return Err(FieldIssue::at("work", format!("jobs need some work: it must be positive, got {}", self.work.value)));
+            return Err(FieldIssue::at(
+                "work",
+                format!(
+                    "jobs need some work: it must be positive, got {}",
+                    self.work.value
+                ),
+            ));
         }
         check_common(&self.cpu, &self.request, &self.profile)
     }
@@ -152,10 +183,15 @@ impl ArrivalSpec {
     fn check(&self) -> Result<(), FieldIssue> {
         match self {
             ArrivalSpec::Batch { at } => nonneg("at", at.value),
-            ArrivalSpec::Periodic { gap, start } => nonneg("gap", gap.value).and(nonneg("start", start.value)),
+            ArrivalSpec::Periodic { gap, start } => {
+                nonneg("gap", gap.value).and(nonneg("start", start.value))
+            }
             ArrivalSpec::Poisson { mean_gap, start } => {
                 if mean_gap.value <= 0.0 {
-                    return Err(FieldIssue::at("mean_gap", format!("must be positive, got {}", mean_gap.value)));
+                    return Err(FieldIssue::at(
+                        "mean_gap",
+                        format!("must be positive, got {}", mean_gap.value),
+                    ));
                 }
                 nonneg("start", start.value)
             }
