@@ -11,6 +11,7 @@ pub mod policy;
 pub mod record;
 pub mod scenario;
 pub mod sim;
+pub mod tagged;
 pub mod units;
 pub mod workload;
 

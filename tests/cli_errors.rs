@@ -110,7 +110,9 @@ fn nonsense_profiles_are_rejected() {
         &[],
     );
     assert!(
-        msg.contains("workload.jobs[0].profile: invalid rate `fast`"),
+        msg.starts_with(
+            "error: DIR/s.toml:12:47: workload.jobs[0].profile.growth: invalid rate `fast`"
+        ),
         "{msg}"
     );
     let points = r#"profile = { shape = "points", points = [[0, "1GiB"], ["1m", "2GiB"], ["30s", "3GiB"]] }"#;
@@ -124,6 +126,25 @@ fn nonsense_profiles_are_rejected() {
         ),
         "{msg}"
     );
+}
+
+#[test]
+fn errors_inside_tagged_tables_keep_their_exact_key() {
+    let growth = r#"growth = { dist = "uniform", min = "1MiB/s", max = "2XB/s" }"#;
+    let msg = rejects(&GOOD.replace("growth = \"1MiB/s\"", growth), &[]);
+    assert!(msg.starts_with("error: DIR/s.toml:12:"), "{msg}");
+    assert!(
+        msg.contains(": workload.jobs[0].profile.growth.max: invalid rate `2XB/s`"),
+        "{msg}"
+    );
+    let msg = rejects(&GOOD.replace("growth = ", "grwoth = "), &[]);
+    assert!(
+        msg.contains("workload.jobs[0].profile.grwoth: unknown key `grwoth`"),
+        "{msg}"
+    );
+    assert!(msg.ends_with("help: did you mean `growth`?"), "{msg}");
+    let msg = rejects(&GOOD.replace("cap = \"2GiB\"", "size = \"2GiB\""), &[]);
+    assert!(msg.ends_with("workload.jobs[0].profile: `size` does not apply to a linear profile (it takes start, growth, cap)"), "{msg}");
 }
 
 #[test]

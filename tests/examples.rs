@@ -180,3 +180,30 @@ fn output_is_quiet_when_not_a_terminal() {
     ]);
     assert!(q.stdout.is_empty() && q.stderr.is_empty());
 }
+
+/// The resolved parameters in summary.json are a scenario in their own right: run again, they
+/// give the same jobs.
+#[test]
+fn resolved_parameters_reproduce_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    for file in examples() {
+        let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
+        let first = tmp.path().join(format!("{stem}-first"));
+        run_into(&file, &first, &[]);
+        let summary: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(first.join("summary.json")).unwrap()).unwrap();
+        let resolved: toml::Value = serde_json::from_value(summary["parameters"].clone()).unwrap();
+        let resolved_file = tmp.path().join(format!("{stem}-resolved.toml"));
+        std::fs::write(&resolved_file, toml::to_string(&resolved).unwrap()).unwrap();
+        let second = tmp.path().join(format!("{stem}-second"));
+        run_into(&resolved_file, &second, &[]);
+        for table in ["jobs.csv", "nodes.csv", "events.jsonl"] {
+            let a = std::fs::read(first.join(table)).unwrap();
+            let b = std::fs::read(second.join(table)).unwrap();
+            assert!(
+                a == b,
+                "{stem}: {table} differs when rerun from the resolved parameters"
+            );
+        }
+    }
+}

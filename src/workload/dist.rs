@@ -10,6 +10,7 @@ use serde::de::{self, value::MapAccessDeserializer, Deserializer, MapAccess, Vis
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 
+use crate::tagged::{only_keys, required};
 use crate::units::{serialize_number, Qty, QtyVisitor, Unit};
 
 /// A distribution of a non-negative quantity of unit `U`, in canonical units.
@@ -41,20 +42,66 @@ pub enum DistKind {
     },
 }
 
-/// The table form, in the units of `U`.
+/// The table form, in the units of `U`. A plain struct, not a tagged enum, so that serde reads
+/// it key by key and an error names the exact key (`growth.min`), not just the table.
 #[derive(Deserialize)]
-#[serde(
-    tag = "dist",
-    rename_all = "lowercase",
-    deny_unknown_fields,
-    bound = ""
-)]
-enum DistTable<U: Unit> {
-    Constant { value: Qty<U> },
-    Uniform { min: Qty<U>, max: Qty<U> },
-    Normal { mean: Qty<U>, std: Qty<U> },
-    Lognormal { mean: Qty<U>, std: Qty<U> },
-    Exponential { mean: Qty<U> },
+#[serde(deny_unknown_fields, bound = "")]
+struct DistTable<U: Unit> {
+    dist: DistName,
+    value: Option<Qty<U>>,
+    min: Option<Qty<U>>,
+    max: Option<Qty<U>>,
+    mean: Option<Qty<U>>,
+    std: Option<Qty<U>>,
+}
+
+#[derive(Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum DistName {
+    Constant,
+    Uniform,
+    Normal,
+    Lognormal,
+    Exponential,
+}
+
+impl<U: Unit> DistTable<U> {
+    fn into_kind(self) -> Result<DistKind, String> {
+        let (name, keys): (&str, &[&str]) = match self.dist {
+            DistName::Constant => ("the constant distribution", &["value"]),
+            DistName::Uniform => ("the uniform distribution", &["min", "max"]),
+            DistName::Normal => ("the normal distribution", &["mean", "std"]),
+            DistName::Lognormal => ("the lognormal distribution", &["mean", "std"]),
+            DistName::Exponential => ("the exponential distribution", &["mean"]),
+        };
+        let given = [
+            ("value", self.value.is_some()),
+            ("min", self.min.is_some()),
+            ("max", self.max.is_some()),
+            ("mean", self.mean.is_some()),
+            ("std", self.std.is_some()),
+        ];
+        only_keys(name, &given, keys)?;
+        let get = |key: &str, v: Option<Qty<U>>| required(name, key, v.map(|q| q.value), keys);
+        Ok(match self.dist {
+            DistName::Constant => DistKind::Constant(get("value", self.value)?),
+            DistName::Uniform => DistKind::Uniform {
+                min: get("min", self.min)?,
+                max: get("max", self.max)?,
+            },
+            DistName::Normal => DistKind::Normal {
+                mean: get("mean", self.mean)?,
+                std: get("std", self.std)?,
+            },
+            DistName::Lognormal => DistKind::LogNormal {
+                mean: get("mean", self.mean)?,
+                std: get("std", self.std)?,
+            },
+            DistName::Exponential => DistKind::Exponential {
+                mean: get("mean", self.mean)?,
+            },
+        })
+    }
 }
 
 impl<U> Dist<U> {
@@ -232,22 +279,10 @@ impl<'de, U: Unit> Visitor<'de> for DistVisitor<U> {
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
         let table = DistTable::<U>::deserialize(MapAccessDeserializer::new(map))?;
-        Ok(Dist::from_kind(match table {
-            DistTable::Constant { value } => DistKind::Constant(value.value),
-            DistTable::Uniform { min, max } => DistKind::Uniform {
-                min: min.value,
-                max: max.value,
-            },
-            DistTable::Normal { mean, std } => DistKind::Normal {
-                mean: mean.value,
-                std: std.value,
-            },
-            DistTable::Lognormal { mean, std } => DistKind::LogNormal {
-                mean: mean.value,
-                std: std.value,
-            },
-            DistTable::Exponential { mean } => DistKind::Exponential { mean: mean.value },
-        }))
+        table
+            .into_kind()
+            .map(Dist::from_kind)
+            .map_err(de::Error::custom)
     }
 }
 
@@ -288,6 +323,16 @@ mod tests {
         assert!(err.contains("unknown field `mx`"), "{err}");
         let err = parse::<Time>("d = { dist = \"gauss\", mean = 1 }").unwrap_err();
         assert!(err.contains("unknown variant `gauss`"), "{err}");
+        let err = parse::<Time>("d = { dist = \"uniform\", min = 1 }").unwrap_err();
+        assert_eq!(
+            err,
+            "the uniform distribution needs `max` (it takes min, max)"
+        );
+        let err = parse::<Time>("d = { dist = \"exponential\", mean = 1, std = 2 }").unwrap_err();
+        assert_eq!(
+            err,
+            "`std` does not apply to the exponential distribution (it takes mean)"
+        );
     }
 
     #[test]

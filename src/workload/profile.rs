@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::SimDuration;
 use crate::keypath::{FieldIssue, KeyPath};
+use crate::tagged::{only_keys, required};
 use crate::units::{Bytes, Memory, Plain, Rate, Seconds, Time};
 use crate::workload::dist::Dist;
 
@@ -18,23 +19,22 @@ const MAX_SPLIT_DEPTH: u32 = 12;
 
 /// A memory profile as written in a scenario: parameters may be distributions.
 #[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(tag = "shape", rename_all = "lowercase", deny_unknown_fields)]
+#[serde(tag = "shape", rename_all = "lowercase", try_from = "ProfileTable")]
 pub enum ProfileSpec {
     /// Flat at `size`.
     Constant { size: Dist<Memory> },
     /// `start + growth * progress`, flat once it reaches `cap`.
     Linear {
-        #[serde(default = "zero_bytes")]
         start: Dist<Memory>,
         growth: Dist<Rate>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(skip_serializing_if = "Option::is_none")]
         cap: Option<Dist<Memory>>,
     },
     /// `start * 2^(progress / doubling)`, flat once it reaches `cap`.
     Exponential {
         start: Dist<Memory>,
         doubling: Dist<Time>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(skip_serializing_if = "Option::is_none")]
         cap: Option<Dist<Memory>>,
     },
     /// An S-curve from `start` at progress 0 to `peak` at the end of the job's work, steepest at
@@ -42,23 +42,90 @@ pub enum ProfileSpec {
     Logistic {
         start: Dist<Memory>,
         peak: Dist<Memory>,
-        #[serde(default = "half")]
         midpoint: Dist<Plain>,
-        #[serde(default = "ten")]
         steepness: Dist<Plain>,
     },
     /// Memory at given progress points, linear in between and flat after the last one.
     Points { points: Vec<(Seconds, Bytes)> },
 }
 
-fn zero_bytes() -> Dist<Memory> {
-    Dist::constant(0.0)
+/// How a profile is read: every key of every shape, so that serde keeps exact key paths.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileTable {
+    shape: ShapeName,
+    size: Option<Dist<Memory>>,
+    start: Option<Dist<Memory>>,
+    growth: Option<Dist<Rate>>,
+    cap: Option<Dist<Memory>>,
+    doubling: Option<Dist<Time>>,
+    peak: Option<Dist<Memory>>,
+    midpoint: Option<Dist<Plain>>,
+    steepness: Option<Dist<Plain>>,
+    points: Option<Vec<(Seconds, Bytes)>>,
 }
-fn half() -> Dist<Plain> {
-    Dist::constant(0.5)
+
+#[derive(Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum ShapeName {
+    Constant,
+    Linear,
+    Exponential,
+    Logistic,
+    Points,
 }
-fn ten() -> Dist<Plain> {
-    Dist::constant(10.0)
+
+impl TryFrom<ProfileTable> for ProfileSpec {
+    type Error = String;
+
+    fn try_from(t: ProfileTable) -> Result<Self, String> {
+        let (name, keys): (&str, &[&str]) = match t.shape {
+            ShapeName::Constant => ("a constant profile", &["size"]),
+            ShapeName::Linear => ("a linear profile", &["start", "growth", "cap"]),
+            ShapeName::Exponential => ("an exponential profile", &["start", "doubling", "cap"]),
+            ShapeName::Logistic => (
+                "a logistic profile",
+                &["start", "peak", "midpoint", "steepness"],
+            ),
+            ShapeName::Points => ("a points profile", &["points"]),
+        };
+        let given = [
+            ("size", t.size.is_some()),
+            ("start", t.start.is_some()),
+            ("growth", t.growth.is_some()),
+            ("cap", t.cap.is_some()),
+            ("doubling", t.doubling.is_some()),
+            ("peak", t.peak.is_some()),
+            ("midpoint", t.midpoint.is_some()),
+            ("steepness", t.steepness.is_some()),
+            ("points", t.points.is_some()),
+        ];
+        only_keys(name, &given, keys)?;
+        Ok(match t.shape {
+            ShapeName::Constant => ProfileSpec::Constant {
+                size: required(name, "size", t.size, keys)?,
+            },
+            ShapeName::Linear => ProfileSpec::Linear {
+                start: t.start.unwrap_or(Dist::constant(0.0)),
+                growth: required(name, "growth", t.growth, keys)?,
+                cap: t.cap,
+            },
+            ShapeName::Exponential => ProfileSpec::Exponential {
+                start: required(name, "start", t.start, keys)?,
+                doubling: required(name, "doubling", t.doubling, keys)?,
+                cap: t.cap,
+            },
+            ShapeName::Logistic => ProfileSpec::Logistic {
+                start: required(name, "start", t.start, keys)?,
+                peak: required(name, "peak", t.peak, keys)?,
+                midpoint: t.midpoint.unwrap_or(Dist::constant(0.5)),
+                steepness: t.steepness.unwrap_or(Dist::constant(10.0)),
+            },
+            ShapeName::Points => ProfileSpec::Points {
+                points: required(name, "points", t.points, keys)?,
+            },
+        })
+    }
 }
 
 /// A profile with every parameter drawn.
@@ -520,5 +587,27 @@ mod tests {
         );
         let e = parse("shape = \"points\"\npoints = [[0, 1], [5, 2], [5, 3]]");
         assert_eq!(e.path.to_string(), "points[2][0]");
+    }
+
+    #[test]
+    fn keys_must_fit_the_shape() {
+        let err = |s: &str| {
+            toml::from_str::<ProfileSpec>(s)
+                .unwrap_err()
+                .message()
+                .to_string()
+        };
+        assert_eq!(
+            err("shape = \"linear\"\nsize = 1\ngrowth = 1"),
+            "`size` does not apply to a linear profile (it takes start, growth, cap)"
+        );
+        assert_eq!(
+            err("shape = \"logistic\"\nstart = 1"),
+            "a logistic profile needs `peak` (it takes start, peak, midpoint, steepness)"
+        );
+        let linear: ProfileSpec = toml::from_str("shape = \"linear\"\ngrowth = 5").unwrap();
+        assert!(
+            matches!(linear, ProfileSpec::Linear { start, .. } if start.as_constant() == Some(0.0))
+        );
     }
 }

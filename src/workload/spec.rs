@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::keypath::{FieldIssue, KeyPath};
+use crate::tagged::{only_keys, required};
 use crate::units::{Plain, Seconds, Time};
 use crate::workload::dist::Dist;
 use crate::workload::{ProfileSpec, RequestSpec};
@@ -51,25 +52,66 @@ pub struct ExplicitJobSpec {
 
 /// When the jobs of a class arrive.
 #[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(tag = "process", rename_all = "lowercase", deny_unknown_fields)]
+#[serde(tag = "process", rename_all = "lowercase", try_from = "ArrivalTable")]
 pub enum ArrivalSpec {
     /// All at once.
-    Batch {
-        #[serde(default)]
-        at: Seconds,
-    },
+    Batch { at: Seconds },
     /// One every `gap`, the first at `start`.
-    Periodic {
-        gap: Seconds,
-        #[serde(default)]
-        start: Seconds,
-    },
+    Periodic { gap: Seconds, start: Seconds },
     /// Exponentially distributed gaps with mean `mean_gap`, the first at `start`.
-    Poisson {
-        mean_gap: Seconds,
-        #[serde(default)]
-        start: Seconds,
-    },
+    Poisson { mean_gap: Seconds, start: Seconds },
+}
+
+/// How an arrival process is read: every key of every process, so serde keeps exact key paths.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ArrivalTable {
+    process: ProcessName,
+    at: Option<Seconds>,
+    gap: Option<Seconds>,
+    mean_gap: Option<Seconds>,
+    start: Option<Seconds>,
+}
+
+#[derive(Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum ProcessName {
+    Batch,
+    Periodic,
+    Poisson,
+}
+
+impl TryFrom<ArrivalTable> for ArrivalSpec {
+    type Error = String;
+
+    fn try_from(t: ArrivalTable) -> Result<Self, String> {
+        let (name, keys): (&str, &[&str]) = match t.process {
+            ProcessName::Batch => ("a batch arrival", &["at"]),
+            ProcessName::Periodic => ("a periodic arrival", &["gap", "start"]),
+            ProcessName::Poisson => ("a poisson arrival", &["mean_gap", "start"]),
+        };
+        let given = [
+            ("at", t.at.is_some()),
+            ("gap", t.gap.is_some()),
+            ("mean_gap", t.mean_gap.is_some()),
+            ("start", t.start.is_some()),
+        ];
+        only_keys(name, &given, keys)?;
+        let start = t.start.unwrap_or_default();
+        Ok(match t.process {
+            ProcessName::Batch => ArrivalSpec::Batch {
+                at: t.at.unwrap_or_default(),
+            },
+            ProcessName::Periodic => ArrivalSpec::Periodic {
+                gap: required(name, "gap", t.gap, keys)?,
+                start,
+            },
+            ProcessName::Poisson => ArrivalSpec::Poisson {
+                mean_gap: required(name, "mean_gap", t.mean_gap, keys)?,
+                start,
+            },
+        })
+    }
 }
 
 fn one_cpu() -> Dist<Plain> {
