@@ -107,6 +107,24 @@ impl FieldIssue {
     }
 }
 
+/// Fails on the first name that repeats an earlier one; `at(i)` is where entry `i` sits.
+pub fn unique_names<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+    at: impl Fn(usize) -> KeyPath,
+    what: &str,
+) -> Result<(), FieldIssue> {
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, name) in names.into_iter().enumerate() {
+        if !seen.insert(name) {
+            return Err(FieldIssue::new(
+                at(i).key("name"),
+                format!("duplicate {what} name `{name}`"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

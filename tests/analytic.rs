@@ -247,10 +247,8 @@ max_retries = 2
     assert_eq!(out.metrics.lost_work_s, 27.0);
 }
 
-#[test]
-fn unscheduler_cordons_and_steers_placement() {
-    // Node a fills past 50% at once; later jobs must go to b while a is cordoned.
-    let toml = r#"
+/// Two empty nodes, and a job that fills 60% of the first from the start.
+const TWO_NODES_ONE_HOG: &str = r#"
 [simulation]
 seed = 1
 [[nodes]]
@@ -265,6 +263,14 @@ cpu = 64
 name = "hog"
 work = "1h"
 profile = { shape = "constant", size = "60GiB" }
+"#;
+
+#[test]
+fn unscheduler_cordons_and_steers_placement() {
+    // Node a fills past 50% at once; later jobs must go to b while a is cordoned.
+    let toml = format!(
+        "{TWO_NODES_ONE_HOG}{}",
+        r#"
 [[workload.generate]]
 name = "late"
 count = 4
@@ -276,8 +282,9 @@ threshold = 0.5
 hysteresis = 0.1
 [monitor]
 interval = "10s"
-"#;
-    let out = run_str(toml);
+"#
+    );
+    let out = run_str(&toml);
     assert_eq!(out.metrics.cordons, 1);
     for (job, rec) in out.cluster.jobs.iter().zip(&out.record.jobs).skip(1) {
         assert_eq!(
@@ -292,21 +299,9 @@ interval = "10s"
 #[test]
 fn monitoring_delay_lets_the_scheduler_act_on_stale_cordons() {
     // With a 10-minute monitoring delay the cordon comes too late for the first late job.
-    let toml = r#"
-[simulation]
-seed = 1
-[[nodes]]
-name = "a"
-memory = "100GiB"
-cpu = 64
-[[nodes]]
-name = "b"
-memory = "100GiB"
-cpu = 64
-[[workload.jobs]]
-name = "hog"
-work = "1h"
-profile = { shape = "constant", size = "60GiB" }
+    let toml = format!(
+        "{TWO_NODES_ONE_HOG}{}",
+        r#"
 [[workload.jobs]]
 name = "early"
 arrival = "5m"
@@ -322,8 +317,9 @@ threshold = 0.5
 [monitor]
 interval = "1m"
 delay = "10m"
-"#;
-    let out = run_str(toml);
+"#
+    );
+    let out = run_str(&toml);
     let node_of = |name: &str| {
         let i = out
             .cluster

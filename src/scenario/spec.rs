@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use crate::keypath::{FieldIssue, KeyPath};
+use crate::keypath::{unique_names, FieldIssue, KeyPath};
 use crate::model::{NodeGroupSpec, OomSpec};
 use crate::policy::{Reservation, SchedulerSpec, UnschedulerSpec};
 use crate::units::{human_bytes, Seconds};
@@ -92,17 +92,11 @@ impl ScenarioSpec {
                 "the cluster has no nodes: add a [[nodes]] group",
             ));
         }
-        let mut names = std::collections::BTreeSet::new();
         for (i, g) in self.nodes.iter().enumerate() {
-            let at = root.key("nodes").index(i);
-            g.check(&at)?;
-            if !names.insert(g.name.as_str()) {
-                return Err(FieldIssue::new(
-                    at.key("name"),
-                    format!("duplicate node group name `{}`", g.name),
-                ));
-            }
+            g.check(&root.key("nodes").index(i))?;
         }
+        let names = self.nodes.iter().map(|g| g.name.as_str());
+        unique_names(names, |i| root.key("nodes").index(i), "node group")?;
         self.workload.check(&root.key("workload"))?;
         self.scheduler.check(&root.key("scheduler"))?;
         if let Some(u) = &self.unscheduler {

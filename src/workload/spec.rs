@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::keypath::{FieldIssue, KeyPath};
+use crate::keypath::{unique_names, FieldIssue, KeyPath};
 use crate::tagged::{only_keys, required};
 use crate::units::{Plain, Seconds, Time};
 use crate::workload::dist::Dist;
@@ -141,27 +141,17 @@ impl WorkloadSpec {
                 "the workload has no jobs: add a [[workload.generate]] class with count > 0 or a [[workload.jobs]] entry",
             ));
         }
-        let mut names = std::collections::BTreeSet::new();
+        let classes = self.generate.iter().map(|c| c.name.as_str());
+        unique_names(classes, |i| at.key("generate").index(i), "class")?;
         for (i, class) in self.generate.iter().enumerate() {
-            let here = at.key("generate").index(i);
-            if !names.insert(class.name.as_str()) {
-                return Err(FieldIssue::new(
-                    here.key("name"),
-                    format!("duplicate class name `{}`", class.name),
-                ));
-            }
-            class.check().map_err(|e| e.under(&here))?;
+            class
+                .check()
+                .map_err(|e| e.under(&at.key("generate").index(i)))?;
         }
-        let mut job_names = std::collections::BTreeSet::new();
+        let jobs = self.jobs.iter().map(|j| j.name.as_str());
+        unique_names(jobs, |i| at.key("jobs").index(i), "job")?;
         for (i, job) in self.jobs.iter().enumerate() {
-            let here = at.key("jobs").index(i);
-            if !job_names.insert(job.name.as_str()) {
-                return Err(FieldIssue::new(
-                    here.key("name"),
-                    format!("duplicate job name `{}`", job.name),
-                ));
-            }
-            job.check().map_err(|e| e.under(&here))?;
+            job.check().map_err(|e| e.under(&at.key("jobs").index(i)))?;
         }
         Ok(())
     }
