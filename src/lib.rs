@@ -26,7 +26,7 @@ pub fn run(
     options: RecordOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> RunOutput {
-    Simulator::new(&scenario.spec, scenario.jobs(), options).run(progress)
+    Simulator::new(&scenario.spec, scenario.jobs.clone(), options).run(progress)
 }
 
 /// Runs a loaded scenario and writes its outputs into `out`.

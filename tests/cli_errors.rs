@@ -148,6 +148,19 @@ fn errors_inside_tagged_tables_keep_their_exact_key() {
 }
 
 #[test]
+fn a_profile_that_overflows_is_rejected_before_the_run() {
+    let exploding = r#"profile = { shape = "exponential", start = "1B", doubling = "1ns" }"#;
+    let msg = rejects(
+        &GOOD.replace(&GOOD[GOOD.find("profile").unwrap()..], exploding),
+        &[],
+    );
+    assert_eq!(
+        msg,
+        "error: DIR/s.toml:12:1: workload.jobs[0].profile: job `j` would need unbounded memory within its 1h 00m 00s of work: give the profile a `cap`"
+    );
+}
+
+#[test]
 fn missing_required_key_points_at_its_table() {
     let msg = rejects(&GOOD.replace("work = \"1h\"\n", ""), &[]);
     assert_eq!(

@@ -17,7 +17,6 @@ pub fn validate(args: ValidateArgs) -> Result<(), CliError> {
         .iter()
         .map(|g| g.count as f64 * g.memory.value)
         .sum();
-    let jobs = scenario.jobs();
     let end = spec
         .simulation
         .end
@@ -29,7 +28,7 @@ pub fn validate(args: ValidateArgs) -> Result<(), CliError> {
         scenario.file.display(),
         nodes,
         human_bytes(memory),
-        jobs.len(),
+        scenario.jobs.len(),
         serde_name(&spec.scheduler.kind),
         serde_name(&spec.scheduler.placement),
         end

@@ -10,22 +10,15 @@ use crate::scenario::suggest::explain_unknown;
 use crate::scenario::{Origin, Override, ScenarioError, ScenarioSpec};
 use crate::workload::{generate, JobSpec};
 
-/// A scenario that parsed and passed every check.
+/// A scenario that parsed and passed every check, with its jobs drawn from its seed.
 #[derive(Clone, Debug)]
 pub struct Scenario {
     pub file: PathBuf,
     pub spec: ScenarioSpec,
+    pub jobs: Vec<JobSpec>,
 }
 
 impl Scenario {
-    /// Draws the jobs from the scenario's seed.
-    pub fn jobs(&self) -> Vec<JobSpec> {
-        generate(
-            &self.spec.workload,
-            &RngStreams::new(self.spec.simulation.seed),
-        )
-    }
-
     pub fn name(&self) -> String {
         self.spec.simulation.name.clone().unwrap_or_else(|| {
             self.file
@@ -95,9 +88,12 @@ pub fn load_str(
         })?;
     spec.check()
         .map_err(|issue| ctx.at(issue.path, issue.message))?;
+    let jobs = generate(&spec.workload, &RngStreams::new(spec.simulation.seed))
+        .map_err(|issue| ctx.at(issue.path, issue.message))?;
     Ok(Scenario {
         file: file.to_path_buf(),
         spec,
+        jobs,
     })
 }
 

@@ -4,6 +4,7 @@ use rand::Rng;
 use rand_distr::{Distribution, Exp};
 
 use crate::engine::{RngStreams, SimDuration, SimTime};
+use crate::keypath::{FieldIssue, KeyPath};
 use crate::units::Plain;
 use crate::workload::dist::Dist;
 use crate::workload::{ArrivalSpec, MemoryProfile, ProfileSpec, RequestSpec, WorkloadSpec};
@@ -24,13 +25,16 @@ pub struct JobSpec {
 }
 
 /// Draws every job, sorted by arrival; ties keep the order of the file (explicit jobs first,
-/// then classes in order). Jobs draw from the `workload/<class>` stream of their class.
-pub fn generate(spec: &WorkloadSpec, streams: &RngStreams) -> Vec<JobSpec> {
+/// then classes in order). Jobs draw from the `workload/<class>` stream of their class. Fails,
+/// naming the profile, when a drawn job's memory is not a finite number over its work (an
+/// uncapped exponential that overflows, say): no simulation can account for that.
+pub fn generate(spec: &WorkloadSpec, streams: &RngStreams) -> Result<Vec<JobSpec>, FieldIssue> {
     let mut jobs = Vec::with_capacity(spec.job_count());
     let mut rng = streams.stream("workload/explicit");
-    for j in &spec.jobs {
+    let root = KeyPath::root().key("workload");
+    for (i, j) in spec.jobs.iter().enumerate() {
         let work = SimDuration::from_secs(j.work.value).max(SimDuration(1));
-        jobs.push(draw_job(
+        let job = draw_job(
             &mut rng,
             j.name.clone(),
             "explicit",
@@ -39,15 +43,16 @@ pub fn generate(spec: &WorkloadSpec, streams: &RngStreams) -> Vec<JobSpec> {
             &j.cpu,
             &j.request,
             &j.profile,
-        ));
+        );
+        jobs.push(finite(job, root.key("jobs").index(i))?);
     }
-    for class in &spec.generate {
+    for (c, class) in spec.generate.iter().enumerate() {
         let mut rng = streams.stream(&format!("workload/{}", class.name));
         let arrivals = arrivals(&class.arrival, class.count, &mut rng);
         for (i, arrival) in arrivals.into_iter().enumerate() {
             let work = SimDuration::from_secs(class.work.sample(&mut rng)).max(SimDuration(1));
             let name = format!("{}-{i}", class.name);
-            jobs.push(draw_job(
+            let job = draw_job(
                 &mut rng,
                 name,
                 &class.name,
@@ -56,11 +61,26 @@ pub fn generate(spec: &WorkloadSpec, streams: &RngStreams) -> Vec<JobSpec> {
                 &class.cpu,
                 &class.request,
                 &class.profile,
-            ));
+            );
+            jobs.push(finite(job, root.key("generate").index(c))?);
         }
     }
     jobs.sort_by_key(|j| j.arrival);
-    jobs
+    Ok(jobs)
+}
+
+fn finite(job: JobSpec, at: KeyPath) -> Result<JobSpec, FieldIssue> {
+    if job.profile.is_finite() && job.request.is_finite() {
+        return Ok(job);
+    }
+    Err(FieldIssue::new(
+        at.key("profile"),
+        format!(
+            "job `{}` would need unbounded memory within its {} of work: give the profile a `cap`",
+            job.name,
+            crate::units::human_duration(job.work.as_secs())
+        ),
+    ))
 }
 
 #[allow(clippy::too_many_arguments)] // one call site per job source; a struct would only rename them

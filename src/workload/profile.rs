@@ -439,6 +439,11 @@ impl MemoryProfile {
         self.peak
     }
 
+    /// Whether every point and slope is a finite number (a curve can overflow `f64`).
+    pub fn is_finite(&self) -> bool {
+        self.bytes.iter().chain(&self.slopes).all(|v| v.is_finite())
+    }
+
     pub fn segments(&self) -> usize {
         self.progress.len()
     }
@@ -552,6 +557,22 @@ mod tests {
         assert!((p.bytes_at(0) - GIB).abs() < 1.0);
         assert!((p.bytes_at(secs(1000.0).0) - 9.0 * GIB).abs() < 1.0);
         assert!((p.bytes_at(secs(500.0).0) - 5.0 * GIB).abs() < 0.01 * GIB);
+    }
+
+    #[test]
+    fn overflowing_curves_are_not_finite() {
+        let shape = Shape::Exponential {
+            start: 1.0,
+            doubling: 1e-9,
+            cap: None,
+        };
+        assert!(!MemoryProfile::compile(&shape, secs(3600.0)).is_finite());
+        let capped = Shape::Exponential {
+            start: 1.0,
+            doubling: 1e-9,
+            cap: Some(GIB),
+        };
+        assert!(MemoryProfile::compile(&capped, secs(3600.0)).is_finite());
     }
 
     #[test]
