@@ -161,6 +161,33 @@ fn a_profile_that_overflows_is_rejected_before_the_run() {
 }
 
 #[test]
+fn a_request_too_large_to_represent_is_rejected() {
+    let class = r#"[[workload.generate]]
+name = "c"
+count = 20
+arrival = { process = "batch" }
+work = "1h"
+request = { dist = "exponential", mean = 1e308 }
+profile = { shape = "constant", size = "1GiB" }
+"#;
+    let msg = rejects(
+        &format!(
+            "{}{class}",
+            &GOOD[..GOOD.find("[[workload.jobs]]").unwrap()]
+        ),
+        &[],
+    );
+    assert!(
+        msg.starts_with("error: DIR/s.toml:14:1: workload.generate[0].request: job `c-"),
+        "{msg}"
+    );
+    assert!(
+        msg.ends_with("drew a request too large to represent: narrow its distribution"),
+        "{msg}"
+    );
+}
+
+#[test]
 fn missing_required_key_points_at_its_table() {
     let msg = rejects(&GOOD.replace("work = \"1h\"\n", ""), &[]);
     assert_eq!(

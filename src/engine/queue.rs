@@ -176,8 +176,9 @@ mod tests {
         assert_eq!(q.pop(), None);
     }
 
-    /// Random interleavings of pushes (often right after a pop, to exercise the root reuse)
-    /// and pops match a reference binary heap keyed the same way.
+    /// Random interleavings of pushes, pops and peeks, with many equal times, match a reference
+    /// binary heap keyed by (time, insertion order). Peeks between pushes catch a peek that
+    /// moves the radix base past the clock.
     #[test]
     fn matches_a_reference_heap() {
         let mut rng = RngStreams::new(9).stream("queue-test");

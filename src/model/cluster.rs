@@ -141,20 +141,16 @@ impl Cluster {
     /// cluster on every pass.
     pub fn fill_view(&self, view: &mut ClusterView, t: SimTime) {
         view.time = t;
-        view.nodes.truncate(self.nodes.len());
-        for (i, n) in self.nodes.iter().enumerate() {
-            if i == view.nodes.len() {
-                view.nodes.push(NodeView {
-                    id: NodeId(i as u32),
-                    memory_capacity: 0.0,
-                    memory_used: 0.0,
-                    cpu_capacity: 0.0,
-                    cpu_requested: 0.0,
-                    cordoned: false,
-                    jobs: Vec::new(),
-                });
-            }
-            let v = &mut view.nodes[i];
+        view.nodes.resize_with(self.nodes.len(), || NodeView {
+            id: NodeId(0),
+            memory_capacity: 0.0,
+            memory_used: 0.0,
+            cpu_capacity: 0.0,
+            cpu_requested: 0.0,
+            cordoned: false,
+            jobs: Vec::new(),
+        });
+        for (i, (v, n)) in view.nodes.iter_mut().zip(&self.nodes).enumerate() {
             v.id = NodeId(i as u32);
             v.memory_capacity = n.memory;
             v.memory_used = n.used_at(t);

@@ -8,7 +8,7 @@ pub enum Event {
     /// A running job reaches its next profile breakpoint or its end of work.
     Step {
         job: JobId,
-        gen: crate::engine::Generation,
+        gen: Generation,
     },
     /// A node is predicted to run out of memory.
     Oom {

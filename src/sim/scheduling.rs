@@ -1,5 +1,6 @@
 //! Scheduling passes: the queue goes to the scheduler policy, its decisions are carried out.
 
+use crate::engine::SimDuration;
 use crate::model::JobState;
 use crate::policy::PendingJob;
 use crate::sim::{Event, Simulator};
@@ -9,8 +10,7 @@ impl Simulator {
     pub(super) fn request_schedule(&mut self) {
         if !self.schedule_pending {
             self.schedule_pending = true;
-            self.sim
-                .schedule_in(crate::engine::SimDuration::ZERO, Event::Schedule);
+            self.sim.schedule_in(SimDuration::ZERO, Event::Schedule);
         }
     }
 

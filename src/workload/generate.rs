@@ -70,17 +70,26 @@ pub fn generate(spec: &WorkloadSpec, streams: &RngStreams) -> Result<Vec<JobSpec
 }
 
 fn finite(job: JobSpec, at: KeyPath) -> Result<JobSpec, FieldIssue> {
-    if job.profile.is_finite() && job.request.is_finite() {
-        return Ok(job);
+    if !job.profile.is_finite() {
+        let work = crate::units::human_duration(job.work.as_secs());
+        return Err(FieldIssue::new(
+            at.key("profile"),
+            format!(
+                "job `{}` would need unbounded memory within its {work} of work: give the profile a `cap`",
+                job.name
+            ),
+        ));
     }
-    Err(FieldIssue::new(
-        at.key("profile"),
-        format!(
-            "job `{}` would need unbounded memory within its {} of work: give the profile a `cap`",
-            job.name,
-            crate::units::human_duration(job.work.as_secs())
-        ),
-    ))
+    if !job.request.is_finite() {
+        return Err(FieldIssue::new(
+            at.key("request"),
+            format!(
+                "job `{}` drew a request too large to represent: narrow its distribution",
+                job.name
+            ),
+        ));
+    }
+    Ok(job)
 }
 
 #[allow(clippy::too_many_arguments)] // one call site per job source; a struct would only rename them

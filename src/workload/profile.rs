@@ -327,7 +327,6 @@ fn check_points(points: &[(Seconds, Bytes)]) -> Result<(), FieldIssue> {
 /// ns, slope in bytes per second) until `end`, if another segment follows.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Segment {
-    pub index: usize,
     pub start: u64,
     pub bytes: f64,
     pub slope: f64,
@@ -457,7 +456,6 @@ impl MemoryProfile {
     /// but the job itself.
     pub fn segment(&self, k: usize) -> Segment {
         Segment {
-            index: k,
             start: self.progress[k],
             bytes: self.bytes[k],
             slope: self.slopes[k],
