@@ -5,6 +5,7 @@
 
 pub mod engine;
 pub mod keypath;
+pub mod migration;
 pub mod model;
 pub mod output;
 pub mod policy;

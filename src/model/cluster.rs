@@ -4,8 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::{SimDuration, SimTime};
 use crate::keypath::{FieldIssue, KeyPath};
-use crate::model::{Job, JobId, JobState, Node, NodeId};
+use crate::model::{Job, JobId, JobState, Node, NodeId, Term};
 use crate::policy::{ClusterView, JobView, NodeView};
+
 use crate::units::{ByteRate, Bytes};
 use crate::workload::JobSpec;
 
@@ -33,6 +34,14 @@ fn ten_gbit() -> ByteRate {
 }
 
 impl NodeGroupSpec {
+    /// Its nodes' names: `<name>-<i>`, or the group's name for a group of one.
+    pub fn node_names(&self) -> impl Iterator<Item = String> + '_ {
+        (0..self.count).map(move |i| match self.count {
+            1 => self.name.clone(),
+            _ => format!("{}-{i}", self.name),
+        })
+    }
+
     pub fn check(&self, at: &KeyPath) -> Result<(), FieldIssue> {
         let positive = |key: &str, v: f64| match v > 0.0 {
             true => Ok(()),
@@ -64,12 +73,7 @@ impl Cluster {
         let nodes = groups
             .iter()
             .flat_map(|g| {
-                (0..g.count).map(move |i| {
-                    let name = if g.count == 1 {
-                        g.name.clone()
-                    } else {
-                        format!("{}-{i}", g.name)
-                    };
+                g.node_names().map(move |name| {
                     Node::new(
                         name,
                         g.name.clone(),
@@ -130,16 +134,61 @@ impl Cluster {
         }
     }
 
+    /// Runs a job at `speed` from `t` on (0 freezes it).
+    pub fn set_speed(&mut self, job: JobId, t: SimTime, speed: f64) {
+        let j = &mut self.jobs[job.index()];
+        let node = j.node().expect("only a running job changes speed");
+        let delta = j.set_speed(t, speed);
+        if delta != 0.0 {
+            self.nodes[node.index()].change_slope(t, delta);
+        }
+    }
+
+    /// Moves a running job to `target` at `t`, progress and speed intact: a migration's
+    /// switch-over.
+    pub fn relocate(&mut self, job: JobId, target: NodeId, t: SimTime) {
+        let j = &mut self.jobs[job.index()];
+        let source = j.node().expect("only a running job is relocated");
+        let (bytes, growth, cpu) = (j.memory_at(t), j.growth(), j.spec.cpu);
+        j.state = JobState::Running(target);
+        self.nodes[source.index()].remove_job(t, job, bytes, growth, cpu);
+        self.nodes[target.index()].add_job(t, job, bytes, growth, cpu);
+    }
+
+    pub fn open_term(&mut self, node: NodeId, t: SimTime, bytes: f64, slope: f64) -> Term {
+        let n = &mut self.nodes[node.index()];
+        n.open_term();
+        n.shift(t, bytes, slope);
+        Term::new(node, t, bytes, slope)
+    }
+
+    pub fn set_term_slope(&mut self, term: &mut Term, t: SimTime, slope: f64) {
+        let delta = term.set_slope(t, slope);
+        if delta != 0.0 {
+            self.nodes[term.node.index()].change_slope(t, delta);
+        }
+    }
+
+    /// Releases a term's memory; returns the bytes it held.
+    pub fn close_term(&mut self, term: Term, t: SimTime) -> f64 {
+        let bytes = term.bytes_at(t);
+        let n = &mut self.nodes[term.node.index()];
+        n.shift(t, -bytes, -term.slope());
+        n.close_term(t);
+        bytes
+    }
+
     /// What a monitoring system would show at `t`.
-    pub fn view(&self, t: SimTime) -> ClusterView {
+    pub fn view(&self, t: SimTime, window: Option<SimDuration>) -> ClusterView {
         let mut view = ClusterView::default();
-        self.fill_view(&mut view, t);
+        self.fill_view(&mut view, t, window);
         view
     }
 
     /// As [`Cluster::view`], into `view`, reusing its allocations: the scheduler looks at the
-    /// cluster on every pass.
-    pub fn fill_view(&self, view: &mut ClusterView, t: SimTime) {
+    /// cluster on every pass. With a `window`, a job's growth is its mean over that much
+    /// recent work, as a monitoring query would compute it; without, the exact current slope.
+    pub fn fill_view(&self, view: &mut ClusterView, t: SimTime, window: Option<SimDuration>) {
         view.time = t;
         view.nodes.resize_with(self.nodes.len(), || NodeView {
             id: NodeId(0),
@@ -147,7 +196,9 @@ impl Cluster {
             memory_used: 0.0,
             cpu_capacity: 0.0,
             cpu_requested: 0.0,
+            network: 0.0,
             cordoned: false,
+            down: false,
             jobs: Vec::new(),
         });
         for (i, (v, n)) in view.nodes.iter_mut().zip(&self.nodes).enumerate() {
@@ -156,21 +207,40 @@ impl Cluster {
             v.memory_used = n.used_at(t);
             v.cpu_capacity = n.cpu;
             v.cpu_requested = n.cpu_requested;
+            v.network = n.network;
             v.cordoned = n.cordoned;
+            v.down = n.down;
             v.jobs.clear();
-            v.jobs.extend(n.jobs.iter().map(|&id| self.job_view(id, t)));
+            v.jobs
+                .extend(n.jobs.iter().map(|&id| self.job_view(id, t, window)));
         }
+        view.migrations.clear();
     }
 
-    fn job_view(&self, id: JobId, t: SimTime) -> JobView {
+    fn job_view(&self, id: JobId, t: SimTime, window: Option<SimDuration>) -> JobView {
         let j = self.job(id);
         JobView {
             id,
             memory: j.memory_at(t),
-            growth: j.growth(),
+            growth: window.map_or(j.growth(), |w| recent_growth(j, t, w)),
             request: j.spec.request,
             cpu: j.spec.cpu,
             age: (t - j.started).as_secs(),
+            migrations: j.migrations,
+            migrating: j.migration.is_some(),
+            remaining: j.remaining_at(t),
         }
     }
+}
+
+/// Mean growth over the last `window` of a job's work, scaled by its current speed.
+fn recent_growth(j: &Job, t: SimTime, window: SimDuration) -> f64 {
+    let now = j.progress_at(t);
+    let then = now.saturating_sub(window.0);
+    if now == then {
+        return j.growth();
+    }
+    let profile = &j.spec.profile;
+    let per_work = (profile.bytes_at(now) - profile.bytes_at(then)) / SimDuration(now - then).as_secs();
+    per_work * j.speed()
 }

@@ -1,5 +1,5 @@
 use crate::engine::{Generation, SimDuration, SimTime};
-use crate::model::NodeId;
+use crate::model::{MigrationId, NodeId};
 use crate::workload::profile::Segment;
 use crate::workload::JobSpec;
 
@@ -10,27 +10,35 @@ pub enum JobState {
     /// Waiting in the scheduler's queue.
     Queued,
     Running(NodeId),
+    /// Deleted by a `restart` migration and being re-created on this node.
+    Restarting(NodeId),
     Finished,
     /// Killed more often than the retry limit allows.
     Failed,
 }
 
-/// A job and where it is in its life. While running, progress grows one-for-one with time from
-/// `anchor`; `segment` is the profile segment that holds the progress.
+/// A job and where it is in its life. While running, progress grows at `speed` (1 normally, 0
+/// while frozen for a migration, in between while degraded) from `anchor`; `segment` is the
+/// profile segment that holds the progress.
 #[derive(Clone, Debug)]
 pub struct Job {
     pub spec: JobSpec,
     pub state: JobState,
     progress: u64,
     anchor: SimTime,
+    speed: f64,
     segment: Segment,
     pub gen: Generation,
     /// When the current run started.
     pub started: SimTime,
-    /// Times it was killed and restarted from scratch.
+    /// Times it was killed by the OOM killer and restarted from scratch.
     pub restarts: u32,
     /// When it last entered the queue.
     pub queued_at: SimTime,
+    /// Completed migrations.
+    pub migrations: u32,
+    /// The migration in flight, if any.
+    pub migration: Option<MigrationId>,
 }
 
 impl Job {
@@ -41,10 +49,13 @@ impl Job {
             state: JobState::NotArrived,
             progress: 0,
             anchor: SimTime::ZERO,
+            speed: 1.0,
             gen: Generation::default(),
             started: SimTime::ZERO,
             restarts: 0,
             queued_at: SimTime::ZERO,
+            migrations: 0,
+            migration: None,
         }
     }
 
@@ -62,8 +73,17 @@ impl Job {
     /// Executed work at `t`.
     pub fn progress_at(&self, t: SimTime) -> u64 {
         match self.state {
-            JobState::Running(_) => (self.progress + (t - self.anchor).0).min(self.spec.work.0),
+            JobState::Running(_) => (self.progress + self.executed(t - self.anchor)).min(self.spec.work.0),
             _ => self.progress,
+        }
+    }
+
+    /// Work done in `elapsed` at the current speed; exact integers at full speed.
+    fn executed(&self, elapsed: SimDuration) -> u64 {
+        if self.speed == 1.0 {
+            elapsed.0
+        } else {
+            (elapsed.0 as f64 * self.speed) as u64
         }
     }
 
@@ -74,12 +94,21 @@ impl Job {
         }
     }
 
-    /// Growth now, bytes per second.
+    /// Growth now, bytes per second of wall time.
     pub fn growth(&self) -> f64 {
         match self.state {
-            JobState::Running(_) => self.segment.slope,
+            JobState::Running(_) => self.segment.slope * self.speed,
             _ => 0.0,
         }
+    }
+
+    /// Work left, in seconds of full-speed execution.
+    pub fn remaining_at(&self, t: SimTime) -> f64 {
+        SimDuration(self.spec.work.0 - self.progress_at(t)).as_secs()
+    }
+
+    pub fn speed(&self) -> f64 {
+        self.speed
     }
 
     /// Starts a fresh run on `node` at `t`; progress restarts from zero.
@@ -88,6 +117,7 @@ impl Job {
         self.progress = 0;
         self.segment = self.spec.profile.segment(0);
         self.anchor = t;
+        self.speed = 1.0;
         self.started = t;
     }
 
@@ -97,15 +127,27 @@ impl Job {
         self.progress = 0;
         self.segment = self.spec.profile.segment(0);
         self.state = next;
+        self.speed = 1.0;
         self.gen.bump();
         lost
+    }
+
+    /// Fixes progress at `t` as the new anchor. A step event fires at the first nanosecond at
+    /// or after the breakpoint, so when `t` has reached it the breakpoint counts as passed even
+    /// if a fractional speed rounded the work down.
+    fn settle(&mut self, t: SimTime) {
+        let step = self.next_step();
+        self.progress = self.progress_at(t);
+        if step.is_some_and(|s| t >= s) {
+            self.progress = self.progress.max(self.step_target());
+        }
+        self.anchor = t;
     }
 
     /// Moves to the segment that holds the progress at `t` and returns the change of growth.
     pub fn enter_segment(&mut self, t: SimTime) -> f64 {
         let old = self.growth();
-        self.progress = self.progress_at(t);
-        self.anchor = t;
+        self.settle(t);
         self.segment = self
             .spec
             .profile
@@ -113,14 +155,37 @@ impl Job {
         self.growth() - old
     }
 
-    /// When the running job next changes slope or finishes, whichever comes first.
-    pub fn next_step(&self) -> SimTime {
+    /// Runs at `speed` from `t` on and returns the change of growth. The pending step event
+    /// becomes stale: the caller schedules [`Job::next_step`] under the new generation.
+    pub fn set_speed(&mut self, t: SimTime, speed: f64) -> f64 {
+        let old = self.growth();
+        self.settle(t);
+        self.speed = speed;
+        self.gen.bump();
+        self.growth() - old
+    }
+
+    /// Progress at which the running job next changes slope or finishes.
+    fn step_target(&self) -> u64 {
         let work = self.spec.work.0;
-        let until = self.segment.end.map_or(work, |end| end.min(work));
-        self.anchor + SimDuration(until - self.progress)
+        self.segment.end.map_or(work, |end| end.min(work))
+    }
+
+    /// When the running job next changes slope or finishes, whichever comes first; `None`
+    /// while it is frozen.
+    pub fn next_step(&self) -> Option<SimTime> {
+        let left = self.step_target().saturating_sub(self.progress);
+        if self.speed == 1.0 {
+            Some(self.anchor + SimDuration(left))
+        } else if self.speed > 0.0 {
+            Some(self.anchor + SimDuration((left as f64 / self.speed).ceil() as u64))
+        } else {
+            None
+        }
     }
 
     pub fn is_done(&self, t: SimTime) -> bool {
         self.progress_at(t) >= self.spec.work.0
+            || (self.next_step().is_some_and(|s| t >= s) && self.step_target() == self.spec.work.0)
     }
 }

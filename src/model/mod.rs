@@ -4,12 +4,16 @@
 mod cluster;
 mod job;
 mod node;
+mod migration;
 mod oom;
+mod term;
 
 pub use cluster::{Cluster, NodeGroupSpec};
 pub use job::{Job, JobState};
 pub use node::Node;
+pub use migration::{Migration, MigrationId, MigrationOutcome, Phase};
 pub use oom::{OomKill, OomSpec};
+pub use term::Term;
 
 /// Index of a node in the cluster, in scenario order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

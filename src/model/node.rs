@@ -19,6 +19,10 @@ pub struct Node {
     /// Running jobs in the order they started here.
     pub jobs: Vec<JobId>,
     pub cordoned: bool,
+    /// Failed and not yet repaired: runs nothing, takes nothing.
+    pub down: bool,
+    /// Migration terms open here (see [`crate::model::Term`]).
+    terms: u32,
     used: f64,
     slope: f64,
     anchor: SimTime,
@@ -50,6 +54,8 @@ impl Node {
             cpu_requested: 0.0,
             jobs: Vec::new(),
             cordoned: false,
+            down: false,
+            terms: 0,
             used: 0.0,
             slope: 0.0,
             anchor: SimTime::ZERO,
@@ -83,21 +89,42 @@ impl Node {
     pub fn remove_job(&mut self, t: SimTime, job: JobId, bytes: f64, slope: f64, cpu: f64) {
         self.advance(t);
         self.jobs.retain(|&j| j != job);
-        if self.jobs.is_empty() {
-            // Start clean: no rounding residue survives an empty node.
-            self.used = 0.0;
-            self.slope = 0.0;
-            self.cpu_requested = 0.0;
-        } else {
-            self.used -= bytes;
-            self.slope -= slope;
-            self.cpu_requested -= cpu;
-        }
+        self.used -= bytes;
+        self.slope -= slope;
+        self.cpu_requested -= cpu;
+        self.reset_if_idle(t);
     }
 
     pub fn change_slope(&mut self, t: SimTime, delta: f64) {
         self.advance(t);
         self.slope += delta;
+    }
+
+    /// Adds memory that belongs to no running job here (a migration's incoming pages or the
+    /// copy it still holds), growing at `slope`; negative values take it away again.
+    pub fn shift(&mut self, t: SimTime, bytes: f64, slope: f64) {
+        self.advance(t);
+        self.used += bytes;
+        self.slope += slope;
+    }
+
+    pub fn open_term(&mut self) {
+        self.terms += 1;
+    }
+
+    pub fn close_term(&mut self, t: SimTime) {
+        self.terms -= 1;
+        self.reset_if_idle(t);
+    }
+
+    /// Starts clean once nothing is left on the node: no rounding residue survives.
+    fn reset_if_idle(&mut self, t: SimTime) {
+        if self.jobs.is_empty() && self.terms == 0 {
+            self.advance(t);
+            self.used = 0.0;
+            self.slope = 0.0;
+            self.cpu_requested = 0.0;
+        }
     }
 
     /// When used memory reaches capacity while growing (an allocation then fails), or `now` if

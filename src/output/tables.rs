@@ -105,7 +105,9 @@ pub fn nodes(w: &mut dyn Write, run: &RunOutput) -> io::Result<()> {
     out.flush()
 }
 
-pub fn migrations(w: &mut dyn Write) -> io::Result<()> {
+/// One row per migration; `start_s` is empty when it never got past its setup, `end_s` and
+/// `outcome` when it was still in flight at the end of the run.
+pub fn migrations(w: &mut dyn Write, run: &RunOutput) -> io::Result<()> {
     let mut out = csv_writer(w);
     out.write_record([
         "job",
@@ -118,9 +120,32 @@ pub fn migrations(w: &mut dyn Write) -> io::Result<()> {
         "end_s",
         "downtime_s",
         "bytes_sent",
+        "rounds",
+        "lost_work_s",
         "outcome",
+        "cause",
         "reason",
     ])?;
+    for m in &run.migrations {
+        let outcome = m.outcome.map_or("in-flight", |o| o.as_str());
+        out.write_record([
+            run.cluster.job(m.job).spec.name.as_str(),
+            &run.cluster.node(m.source).name,
+            &run.cluster.node(m.target).name,
+            m.mechanism.as_str(),
+            &bytes(m.memory),
+            &secs(m.issued),
+            &opt_secs(m.started),
+            &opt_secs(m.ended),
+            &m.downtime.as_secs().to_string(),
+            &bytes(m.bytes_sent),
+            &m.rounds.to_string(),
+            &m.lost_work.as_secs().to_string(),
+            outcome,
+            &m.cause,
+            &m.reason,
+        ])?;
+    }
     out.flush()
 }
 

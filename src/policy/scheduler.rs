@@ -132,6 +132,7 @@ impl Scheduler {
             fitting.clear();
             fitting.extend(view.nodes.iter().enumerate().filter(|(i, n)| {
                 !n.cordoned
+                    && !n.down
                     && cpu[*i] + job.cpu <= n.cpu_capacity + CPU_SLACK
                     && committed[*i] + need <= n.memory_capacity
             }));
@@ -175,6 +176,9 @@ mod tests {
                 request: 0.0,
                 cpu: 0.0,
                 age: 0.0,
+                migrations: 0,
+                migrating: false,
+                remaining: 0.0,
             }]
         } else {
             vec![]
@@ -185,7 +189,9 @@ mod tests {
             memory_used: used,
             cpu_capacity: 8.0,
             cpu_requested: 0.0,
+            network: 1e9,
             cordoned: false,
+            down: false,
             jobs,
         }
     }
@@ -205,6 +211,7 @@ mod tests {
         let view = ClusterView {
             time: SimTime::ZERO,
             nodes,
+            migrations: vec![],
         };
         let queue: Vec<_> = jobs
             .iter()

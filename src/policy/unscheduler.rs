@@ -86,9 +86,12 @@ mod tests {
                 memory_used: used,
                 cpu_capacity: 1.0,
                 cpu_requested: 0.0,
+                network: 1e9,
                 cordoned,
+                down: false,
                 jobs: vec![],
             }],
+            migrations: vec![],
         };
         assert_eq!(
             spec.decide(&view(85.0, false)),

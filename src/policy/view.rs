@@ -6,6 +6,21 @@ use crate::model::{JobId, NodeId};
 pub struct ClusterView {
     pub time: SimTime,
     pub nodes: Vec<NodeView>,
+    /// Migrations in flight. The controller knows its own, so these are current, not stale.
+    pub migrations: Vec<MigrationView>,
+}
+
+/// A migration in flight, as the controller tracks it.
+#[derive(Clone, Debug)]
+pub struct MigrationView {
+    pub job: JobId,
+    pub source: NodeId,
+    pub target: NodeId,
+    pub issued: SimTime,
+    /// Bytes the target will still receive.
+    pub incoming: f64,
+    /// Past the switch-over: the job already runs on the target and cannot go back.
+    pub committed: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -15,7 +30,11 @@ pub struct NodeView {
     pub memory_used: f64,
     pub cpu_capacity: f64,
     pub cpu_requested: f64,
+    /// NIC bandwidth, bytes per second each way.
+    pub network: f64,
     pub cordoned: bool,
+    /// Failed: runs nothing and takes nothing until repaired.
+    pub down: bool,
     pub jobs: Vec<JobView>,
 }
 
@@ -24,17 +43,32 @@ pub struct JobView {
     pub id: JobId,
     /// Bytes in use.
     pub memory: f64,
-    /// Current growth, bytes per second.
+    /// Recent growth, bytes per second (over the monitoring window).
     pub growth: f64,
     /// Declared memory request, bytes (0 when unknown).
     pub request: f64,
     pub cpu: f64,
     /// Seconds since it last started.
     pub age: f64,
+    /// Times it has been migrated.
+    pub migrations: u32,
+    /// A migration of it is in flight.
+    pub migrating: bool,
+    /// Seconds of work left. Monitoring cannot know this; only an oracle policy may use it.
+    pub remaining: f64,
 }
 
 impl NodeView {
     pub fn utilization(&self) -> f64 {
         self.memory_used / self.memory_capacity
+    }
+
+    pub fn free(&self) -> f64 {
+        self.memory_capacity - self.memory_used
+    }
+
+    /// Sum of its jobs' recent growth, bytes per second.
+    pub fn growth(&self) -> f64 {
+        self.jobs.iter().map(|j| j.growth).sum()
     }
 }

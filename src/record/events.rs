@@ -14,6 +14,21 @@ pub enum EventKind {
     Fail,
     Cordon,
     Uncordon,
+    /// The controller ordered a migration (node: the source).
+    MigrationIssued,
+    /// Setup done: the migration is in progress.
+    MigrationStarted,
+    /// The job is frozen for a migration.
+    Freeze,
+    /// The job runs on its new node.
+    SwitchOver,
+    MigrationComplete,
+    MigrationFailed,
+    MigrationCancelled,
+    /// No node could take a job that had to leave (node: the source).
+    Provision,
+    NodeFail,
+    NodeRepair,
 }
 
 /// One thing that happened, for `events.jsonl`.

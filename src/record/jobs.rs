@@ -53,6 +53,13 @@ impl JobRecord {
         }
     }
 
+    /// A migration moved it to `node`, without a restart.
+    pub fn moved_to(&mut self, node: NodeId) {
+        if !self.nodes.contains(&node) {
+            self.nodes.push(node);
+        }
+    }
+
     pub fn observe_memory(&mut self, bytes: f64) {
         self.peak_memory = self.peak_memory.max(bytes);
     }

@@ -8,10 +8,19 @@ mod summary;
 pub use events::{EventKind, RecordedEvent};
 pub use jobs::{JobOutcome, JobRecord};
 pub use samples::{JobSample, NodeSample};
-pub use summary::{Metrics, Summary};
+pub use summary::{Metrics, MigrationCounts, Summary};
 
 use crate::engine::SimTime;
 use crate::model::{JobId, NodeId, OomKill};
+
+/// The controller found no node for a job that had to leave `node`.
+#[derive(Clone, Debug)]
+pub struct Provision {
+    pub time: SimTime,
+    pub node: NodeId,
+    pub job: JobId,
+    pub bytes: f64,
+}
 
 /// Everything recorded during a run.
 #[derive(Debug, Default)]
@@ -22,6 +31,11 @@ pub struct Recorder {
     pub job_samples: Option<Vec<JobSample>>,
     pub oom_kills: Vec<OomKill>,
     pub cordons: u64,
+    /// Requests for capacity the cluster did not have, one per shortage spell of a node.
+    pub provisions: Vec<Provision>,
+    pub node_failures: u64,
+    /// Controller orders skipped because the view they were based on was out of date.
+    pub stale_orders: u64,
     /// Every event, only when asked for.
     pub events: Option<Vec<RecordedEvent>>,
 }

@@ -1,6 +1,27 @@
 use serde::Serialize;
 
+use crate::model::{Migration, MigrationOutcome};
 use crate::record::{JobOutcome, Recorder};
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct MigrationCounts {
+    pub complete: usize,
+    pub failed: usize,
+    pub cancelled: usize,
+    pub in_flight: usize,
+}
+
+impl MigrationCounts {
+    fn of(migrations: &[Migration]) -> Self {
+        let count = |o: Option<MigrationOutcome>| migrations.iter().filter(|m| m.outcome == o).count();
+        MigrationCounts {
+            complete: count(Some(MigrationOutcome::Complete)),
+            failed: count(Some(MigrationOutcome::Failed)),
+            cancelled: count(Some(MigrationOutcome::Cancelled)),
+            in_flight: count(None),
+        }
+    }
+}
 
 /// The headline figures of one run, as written to `summary.json`.
 #[derive(Clone, Debug, Serialize)]
@@ -22,7 +43,22 @@ pub struct Metrics {
     /// Sum over finished jobs of (end - arrival), seconds.
     pub total_job_time_s: f64,
     pub cordons: u64,
-    pub migrations: usize,
+    /// Migrations that ended, by outcome, and those still in flight at the end.
+    pub migrations: MigrationCounts,
+    /// Time jobs spent frozen or deleted by migrations (all outcomes), seconds.
+    pub downtime_total_s: f64,
+    /// Mean downtime of a completed migration, seconds; null if none completed.
+    pub downtime_mean_s: Option<f64>,
+    /// Page bytes the migrations sent.
+    pub migration_bytes: f64,
+    /// Work lost to migrations (restarts, failovers that restart), seconds; included in
+    /// `lost_work_s`.
+    pub migration_lost_work_s: f64,
+    /// Times the controller found no node with room for a job that had to move.
+    pub provisions: usize,
+    pub node_failures: u64,
+    /// Controller orders dropped because the view they came from was out of date.
+    pub stale_orders: u64,
     pub end_time_s: f64,
     pub events: u64,
     /// The run stopped because queued jobs could never be placed.
@@ -43,6 +79,7 @@ pub struct Summary<'a, P: Serialize> {
 impl Metrics {
     pub fn compute(
         rec: &Recorder,
+        migrations: &[Migration],
         arrivals: &[f64],
         end_time_s: f64,
         events: u64,
@@ -89,7 +126,21 @@ impl Metrics {
                 .map(|(j, a)| j.end.map_or(0.0, |e| e.as_secs() - a))
                 .sum(),
             cordons: rec.cordons,
-            migrations: rec.jobs.iter().map(|j| j.migrations as usize).sum(),
+            migrations: MigrationCounts::of(migrations),
+            downtime_total_s: migrations.iter().map(|m| m.downtime.as_secs()).sum(),
+            downtime_mean_s: {
+                let done: Vec<f64> = migrations
+                    .iter()
+                    .filter(|m| m.outcome == Some(MigrationOutcome::Complete))
+                    .map(|m| m.downtime.as_secs())
+                    .collect();
+                (!done.is_empty()).then(|| mean(&done))
+            },
+            migration_bytes: migrations.iter().map(|m| m.bytes_sent).sum(),
+            migration_lost_work_s: migrations.iter().map(|m| m.lost_work.as_secs()).sum(),
+            provisions: rec.provisions.len(),
+            node_failures: rec.node_failures,
+            stale_orders: rec.stale_orders,
             end_time_s,
             events,
             stalled,

@@ -77,7 +77,7 @@ pub fn load_str(
             )
         })?;
     }
-    let spec: ScenarioSpec =
+    let mut spec: ScenarioSpec =
         serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
             let path = key_path(e.path());
             let raw = e.inner().message().to_string();
@@ -88,6 +88,7 @@ pub fn load_str(
         })?;
     spec.check()
         .map_err(|issue| ctx.at(issue.path, issue.message))?;
+    spec.migration.resolve();
     let jobs = generate(&spec.workload, &RngStreams::new(spec.simulation.seed))
         .map_err(|issue| ctx.at(issue.path, issue.message))?;
     Ok(Scenario {

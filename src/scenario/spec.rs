@@ -1,8 +1,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::keypath::{unique_names, FieldIssue, KeyPath};
+use crate::migration::{FailureSpec, MigrationSpec};
 use crate::model::{NodeGroupSpec, OomSpec};
-use crate::policy::{Reservation, SchedulerSpec, UnschedulerSpec};
+use crate::policy::{ControllerSpec, Reservation, SchedulerSpec, UnschedulerSpec};
 use crate::units::{human_bytes, Seconds};
 use crate::workload::{RequestSpec, WorkloadSpec};
 
@@ -22,6 +23,13 @@ pub struct ScenarioSpec {
     pub monitor: MonitorSpec,
     #[serde(default)]
     pub oom: OomSpec,
+    /// Absent: jobs are never migrated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controller: Option<ControllerSpec>,
+    #[serde(default)]
+    pub migration: MigrationSpec,
+    #[serde(default)]
+    pub failures: FailureSpec,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -48,6 +56,9 @@ pub struct MonitorSpec {
     pub interval: Seconds,
     #[serde(default)]
     pub delay: Seconds,
+    /// A job's growth is reported as its mean over this much recent work.
+    #[serde(default = "one_minute")]
+    pub window: Seconds,
 }
 
 impl Default for MonitorSpec {
@@ -55,6 +66,7 @@ impl Default for MonitorSpec {
         MonitorSpec {
             interval: ten_seconds(),
             delay: Seconds::new(0.0),
+            window: one_minute(),
         }
     }
 }
@@ -106,6 +118,16 @@ impl ScenarioSpec {
             root.key("monitor").key("interval"),
             self.monitor.interval.value,
         )?;
+        positive(
+            root.key("monitor").key("window"),
+            self.monitor.window.value,
+        )?;
+        if let Some(c) = &self.controller {
+            c.check(&root.key("controller"))?;
+        }
+        self.migration.check(&root.key("migration"))?;
+        self.failures.check(&root.key("failures"))?;
+        self.check_failure_nodes()?;
         if self.monitor.delay.value < 0.0 {
             return Err(FieldIssue::new(
                 root.key("monitor").key("delay"),
@@ -113,6 +135,28 @@ impl ScenarioSpec {
             ));
         }
         self.check_placeable()
+    }
+
+    /// Scheduled node failures must name nodes of the cluster.
+    fn check_failure_nodes(&self) -> Result<(), FieldIssue> {
+        let names = self.node_names();
+        for (i, f) in self.failures.nodes.iter().enumerate() {
+            if !names.contains(&f.node) {
+                let at = KeyPath::root().key("failures").key("nodes").index(i).key("node");
+                let mut message = format!("no node is named `{}`", f.node);
+                let candidates: Vec<&str> = names.iter().map(String::as_str).collect();
+                if let Some(close) = crate::scenario::suggest::closest(&f.node, &candidates) {
+                    message.push_str(&format!("; did you mean `{close}`?"));
+                }
+                return Err(FieldIssue::new(at, message));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every node's name, in cluster order.
+    pub fn node_names(&self) -> Vec<String> {
+        self.nodes.iter().flat_map(NodeGroupSpec::node_names).collect()
     }
 
     /// A job that fits on no node at all would wait forever; say so before the run.

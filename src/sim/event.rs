@@ -1,5 +1,6 @@
 use crate::engine::Generation;
-use crate::model::{JobId, NodeId};
+use crate::migration::FlowId;
+use crate::model::{JobId, MigrationId, NodeId};
 
 /// Everything that can happen. Small and `Copy`: the heap moves these around constantly.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,6 +20,20 @@ pub enum Event {
     Schedule,
     /// Take a monitoring snapshot and run the policies that act on it.
     Monitor,
+    /// The migration controller decides.
+    Control,
+    /// A timed phase of a migration ends.
+    Phase {
+        migration: MigrationId,
+        gen: Generation,
+    },
+    /// A transfer is predicted to finish.
+    Flow {
+        flow: FlowId,
+        gen: Generation,
+    },
+    NodeFail(NodeId),
+    NodeRepair(NodeId),
     /// Record node samples.
     Sample,
     End,

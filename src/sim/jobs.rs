@@ -3,6 +3,7 @@
 use crate::engine::Generation;
 use crate::model::{JobId, JobState, NodeId};
 use crate::record::EventKind;
+use crate::sim::migrate::Stop;
 use crate::sim::{Event, Simulator};
 
 impl Simulator {
@@ -33,7 +34,9 @@ impl Simulator {
         rec.wait = rec.wait + (now - queued_at);
         rec.observe_memory(bytes);
         self.running += 1;
-        self.sim.schedule_at(next, Event::Step { job, gen });
+        if let Some(next) = next {
+            self.sim.schedule_at(next, Event::Step { job, gen });
+        }
         self.record
             .event(now, EventKind::Start, Some(job), Some(node));
         self.refresh_oom(node);
@@ -47,13 +50,16 @@ impl Simulator {
         }
         let node = j.node().expect("a current step belongs to a running job");
         if j.is_done(now) {
+            self.settle_migration(job, Stop::Finished);
             self.finish_job(job, node);
         } else {
             self.cluster.enter_segment(job, now);
             let j = self.cluster.job(job);
             let (next, bytes) = (j.next_step(), j.memory_at(now));
             self.record.job(job).observe_memory(bytes);
-            self.sim.schedule_at(next, Event::Step { job, gen });
+            if let Some(next) = next {
+                self.sim.schedule_at(next, Event::Step { job, gen });
+            }
         }
         self.refresh_oom(node);
     }

@@ -1,8 +1,11 @@
 //! Runs a scenario: turns the model's state changes into events on the engine and records
 //! what happened. Each concern's handlers live in their own file.
 
+mod control;
 mod event;
+mod failures;
 mod jobs;
+mod migrate;
 mod monitor;
 mod oom;
 mod scheduling;
@@ -10,8 +13,9 @@ mod scheduling;
 use std::collections::VecDeque;
 
 use crate::engine::{RngStreams, SimDuration, SimTime, Simulation, StreamRng};
-use crate::model::{Cluster, JobId, JobState, OomSpec};
-use crate::policy::{ClusterView, Scheduler, UnschedulerSpec};
+use crate::migration::{CostModel, FailureSpec, MigrationSpec, Network};
+use crate::model::{Cluster, JobId, JobState, Migration, MigrationId, NodeId, OomSpec};
+use crate::policy::{ClusterView, Controller, Scheduler, UnschedulerSpec};
 use crate::record::{JobOutcome, Metrics, Recorder};
 use crate::scenario::ScenarioSpec;
 use crate::workload::JobSpec;
@@ -39,6 +43,8 @@ pub struct Progress {
 /// The result of a run.
 pub struct RunOutput {
     pub cluster: Cluster,
+    /// Every migration, in the order they were issued.
+    pub migrations: Vec<Migration>,
     pub record: Recorder,
     pub metrics: Metrics,
 }
@@ -59,6 +65,24 @@ pub struct Simulator {
     sample_interval: SimDuration,
     monitor_interval: SimDuration,
     monitor_delay: SimDuration,
+    /// Growth in monitoring snapshots is a mean over this much recent work.
+    monitor_window: SimDuration,
+    controller: Option<Controller>,
+    migration: MigrationSpec,
+    cost: CostModel,
+    network: Network,
+    migrations: Vec<Migration>,
+    /// The migration each network flow slot belongs to.
+    flow_owner: Vec<Option<MigrationId>>,
+    last_migration_end: Option<SimTime>,
+    /// Per node: the controller found no room for it at its last decision (so one shortage
+    /// spell makes one provision record).
+    short: Vec<bool>,
+    failures: FailureSpec,
+    failure_rng: StreamRng,
+    node_failure_rng: StreamRng,
+    /// Scheduled node failures: (time, node, repair delay).
+    scheduled_failures: Vec<(SimTime, NodeId, Option<SimDuration>)>,
     /// Snapshots not yet visible, oldest first; the front is what the policies see.
     snapshots: VecDeque<ClusterView>,
     /// Reused by every scheduling pass.
@@ -77,9 +101,12 @@ impl Simulator {
     pub fn new(spec: &ScenarioSpec, jobs: Vec<JobSpec>, options: RecordOptions) -> Self {
         let streams = RngStreams::new(spec.simulation.seed);
         let n = jobs.len();
+        let cluster = Cluster::new(&spec.nodes, jobs);
+        let nics = cluster.nodes.iter().map(|n| n.network).collect();
+        let nodes = cluster.nodes.len();
         Simulator {
             sim: Simulation::default(),
-            cluster: Cluster::new(&spec.nodes, jobs),
+            cluster,
             queue: VecDeque::new(),
             scheduler: Scheduler::new(&spec.scheduler),
             scheduler_rng: streams.stream("scheduler"),
@@ -89,6 +116,22 @@ impl Simulator {
             sample_interval: SimDuration::from_secs(spec.simulation.sample_interval.value),
             monitor_interval: SimDuration::from_secs(spec.monitor.interval.value),
             monitor_delay: SimDuration::from_secs(spec.monitor.delay.value),
+            monitor_window: SimDuration::from_secs(spec.monitor.window.value),
+            controller: spec
+                .controller
+                .as_ref()
+                .map(|c| Controller::new(c, &spec.migration)),
+            migration: spec.migration.clone(),
+            cost: spec.migration.cost_model(),
+            network: Network::new(nics),
+            migrations: Vec::new(),
+            flow_owner: Vec::new(),
+            last_migration_end: None,
+            short: vec![false; nodes],
+            failures: spec.failures.clone(),
+            failure_rng: streams.stream("failures/migration"),
+            node_failure_rng: streams.stream("failures/nodes"),
+            scheduled_failures: Vec::new(),
             snapshots: VecDeque::new(),
             view_buffer: ClusterView::default(),
             record: Recorder::new(n, options.job_samples, options.events),
@@ -126,9 +169,13 @@ impl Simulator {
             self.sim.schedule_at(end, Event::End);
         }
         self.sim.schedule_at(SimTime::ZERO, Event::Sample);
-        if self.unscheduler.is_some() {
+        if self.unscheduler.is_some() || self.controller.is_some() {
             self.sim.schedule_at(SimTime::ZERO, Event::Monitor);
         }
+        if let Some(c) = &self.controller {
+            self.sim.schedule_at(SimTime::ZERO + c.interval(), Event::Control);
+        }
+        self.prime_failures();
         if self.cluster.jobs.is_empty() {
             self.stop = true;
         }
@@ -141,6 +188,11 @@ impl Simulator {
             Event::Oom { node, gen } => self.on_oom(node, gen),
             Event::Schedule => self.on_schedule(),
             Event::Monitor => self.on_monitor(),
+            Event::Control => self.on_control(),
+            Event::Phase { migration, gen } => self.on_phase(migration, gen),
+            Event::Flow { flow, gen } => self.on_flow(flow, gen),
+            Event::NodeFail(node) => self.on_node_fail(node),
+            Event::NodeRepair(node) => self.on_node_repair(node),
             Event::Sample => self.on_sample(),
             Event::End => self.stop = true,
         }
@@ -174,7 +226,9 @@ impl Simulator {
                     rec.observe_memory(job.memory_at(now));
                     JobOutcome::Running
                 }
-                JobState::Queued | JobState::NotArrived => JobOutcome::Pending,
+                JobState::Queued | JobState::NotArrived | JobState::Restarting(_) => {
+                    JobOutcome::Pending
+                }
             };
         }
         let arrivals: Vec<f64> = self
@@ -185,6 +239,7 @@ impl Simulator {
             .collect();
         let metrics = Metrics::compute(
             &self.record,
+            &self.migrations,
             &arrivals,
             now.as_secs(),
             self.sim.processed(),
@@ -192,6 +247,7 @@ impl Simulator {
         );
         RunOutput {
             cluster: self.cluster,
+            migrations: self.migrations,
             record: self.record,
             metrics,
         }

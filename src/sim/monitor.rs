@@ -2,13 +2,15 @@
 
 use crate::engine::SimTime;
 use crate::model::NodeId;
+use crate::policy::ClusterView;
 use crate::record::{EventKind, JobSample, NodeSample};
 use crate::sim::{Event, Simulator};
 
 impl Simulator {
     pub(super) fn on_monitor(&mut self) {
         let now = self.sim.now();
-        self.snapshots.push_back(self.cluster.view(now));
+        let window = Some(self.monitor_window);
+        self.snapshots.push_back(self.cluster.view(now, window));
         let delay = self.monitor_delay;
         while self.snapshots.len() > 1 && self.snapshots[1].time + delay <= now {
             self.snapshots.pop_front();
@@ -17,6 +19,16 @@ impl Simulator {
             self.apply_unscheduler();
         }
         self.sim.schedule_in(self.monitor_interval, Event::Monitor);
+    }
+
+    /// The newest snapshot the policies can see now, if any is old enough.
+    pub(super) fn visible_snapshot(&self) -> Option<ClusterView> {
+        let now = self.sim.now();
+        self.snapshots
+            .iter()
+            .rev()
+            .find(|s| s.time + self.monitor_delay <= now)
+            .cloned()
     }
 
     fn apply_unscheduler(&mut self) {

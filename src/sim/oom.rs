@@ -3,6 +3,7 @@
 use crate::engine::Generation;
 use crate::model::{JobState, NodeId, OomKill};
 use crate::record::EventKind;
+use crate::sim::migrate::Stop;
 use crate::sim::{Event, Simulator};
 
 impl Simulator {
@@ -44,6 +45,8 @@ impl Simulator {
         let Some(victim) = self.oom.kill.victim(&n.jobs, &self.cluster.jobs, now) else {
             return;
         };
+        let reason = format!("the job was killed by the OOM killer on {}", n.name);
+        self.settle_migration(victim, Stop::Killed(reason));
         let j = self.cluster.job(victim);
         let memory = j.memory_at(now);
         let fails = j.restarts >= self.oom.max_retries;

@@ -20,7 +20,7 @@ impl Simulator {
             return;
         }
         let mut view = std::mem::take(&mut self.view_buffer);
-        self.cluster.fill_view(&mut view, self.sim.now());
+        self.cluster.fill_view(&mut view, self.sim.now(), None);
         let cluster = &self.cluster;
         let pending: Vec<PendingJob> = self
             .queue
@@ -48,7 +48,10 @@ impl Simulator {
         if self.running == 0 && self.arrivals_left == 0 && !self.queue.is_empty() {
             // Nothing runs and nothing will arrive: if even uncordoned empty nodes cannot take
             // a queued job, no future event can change that.
-            view.nodes.iter_mut().for_each(|n| n.cordoned = false);
+            view.nodes.iter_mut().for_each(|n| {
+                n.cordoned = false;
+                n.down = false;
+            });
             if self
                 .scheduler
                 .plan(&view, &pending, &mut self.scheduler_rng.clone())

@@ -1,0 +1,168 @@
+//! The `[migration]` table: which mechanism moves jobs, what it costs and what happens when a
+//! move fails.
+
+use serde::{Deserialize, Serialize};
+
+use crate::keypath::{FieldIssue, KeyPath};
+use crate::migration::calibration::profile;
+use crate::migration::{CostModel, CostSpec, PreCopySpec};
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MigrationSpec {
+    #[serde(default)]
+    pub mechanism: Mechanism,
+    /// A named cost profile (see `migsim profiles`); `cost` values override it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    #[serde(default)]
+    pub cost: CostSpec,
+    #[serde(default)]
+    pub failover: Failover,
+    #[serde(default)]
+    pub pre_copy: PreCopySpec,
+    #[serde(default)]
+    pub post_copy: PostCopySpec,
+}
+
+impl Default for MigrationSpec {
+    fn default() -> Self {
+        MigrationSpec {
+            mechanism: Mechanism::default(),
+            profile: None,
+            cost: CostSpec::default(),
+            failover: Failover::default(),
+            pre_copy: PreCopySpec::default(),
+            post_copy: PostCopySpec::default(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mechanism {
+    /// Delete the job and create it again on the target: all progress is lost.
+    Restart,
+    /// Freeze, checkpoint, transfer, restore.
+    #[default]
+    StopAndCopy,
+    /// Copy memory in rounds while the job runs, then freeze for the last dirty pages.
+    PreCopy,
+    /// Freeze briefly, restore on the target, then pull pages while the job runs degraded.
+    PostCopy,
+}
+
+impl Mechanism {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mechanism::Restart => "restart",
+            Mechanism::StopAndCopy => "stop-and-copy",
+            Mechanism::PreCopy => "pre-copy",
+            Mechanism::PostCopy => "post-copy",
+        }
+    }
+}
+
+/// What a failed migration does to its job.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Failover {
+    /// The job resumes on its source as if nothing happened (its progress is kept).
+    #[default]
+    Rollback,
+    /// The job is killed and queued again, losing its progress.
+    Restart,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PostCopySpec {
+    /// The job's speed, as a fraction of normal, while its pages are still being pulled.
+    #[serde(default = "half")]
+    pub degraded_speed: f64,
+}
+
+fn half() -> f64 {
+    0.5
+}
+
+impl Default for PostCopySpec {
+    fn default() -> Self {
+        PostCopySpec {
+            degraded_speed: half(),
+        }
+    }
+}
+
+impl MigrationSpec {
+    pub fn check(&self, at: &KeyPath) -> Result<(), FieldIssue> {
+        if let Some(name) = &self.profile {
+            profile(name).map_err(|m| FieldIssue::new(at.key("profile"), m))?;
+        }
+        self.cost.check(&at.key("cost"))?;
+        self.pre_copy.check(&at.key("pre_copy"))?;
+        let s = self.post_copy.degraded_speed;
+        if !(s > 0.0 && s <= 1.0) {
+            return Err(FieldIssue::new(
+                at.key("post_copy").key("degraded_speed"),
+                format!("must be a fraction in (0, 1], got {s}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The profile's costs with this scenario's overrides. Call after [`MigrationSpec::check`].
+    pub fn cost_model(&self) -> CostModel {
+        let base = self
+            .profile
+            .as_deref()
+            .map(|name| profile(name).expect("checked profile"))
+            .unwrap_or_default();
+        self.cost.over(&base)
+    }
+
+    /// Writes every cost value out, so the resolved scenario says what was used.
+    pub fn resolve(&mut self) {
+        self.cost = CostSpec::from(&self.cost_model());
+    }
+
+    /// Expected seconds to move `bytes` alone over `bandwidth` bytes per second, with the job
+    /// dirtying `dirty` bytes per second; infinite when pre-copy would not converge. The
+    /// predictive controller compares this with a node's time to OOM.
+    pub fn expected_duration(&self, bytes: f64, bandwidth: f64, dirty: f64) -> f64 {
+        let c = self.cost_model();
+        let send = |b: f64, streaming: bool| c.transfer_time(b, bandwidth, streaming);
+        match self.mechanism {
+            Mechanism::Restart => c.setup,
+            Mechanism::StopAndCopy if c.streaming => {
+                c.setup + c.checkpoint_overhead + send(bytes, true) + c.restore_time(bytes)
+            }
+            Mechanism::StopAndCopy => {
+                c.setup + c.checkpoint_time(bytes) + send(bytes, false) + c.restore_time(bytes)
+            }
+            Mechanism::PostCopy => {
+                c.setup + c.checkpoint_overhead + c.restore_overhead + send(bytes, c.streaming)
+            }
+            Mechanism::PreCopy => c.setup + self.pre_copy_live(bytes, &c, bandwidth, dirty),
+        }
+    }
+
+    /// Live rounds and the frozen rest of a pre-copy at a constant rate.
+    fn pre_copy_live(&self, bytes: f64, c: &CostModel, bandwidth: f64, dirty: f64) -> f64 {
+        use crate::migration::NextRound;
+        let rate = bytes / c.transfer_time(bytes, bandwidth, true).max(f64::MIN_POSITIVE);
+        let (mut total, mut sent, mut round) = (0.0, bytes, 0);
+        loop {
+            let secs = sent / rate;
+            total += secs;
+            match self.pre_copy.next(round, sent, secs, dirty, rate) {
+                NextRound::Live(v) => sent = v,
+                NextRound::Final(v) => {
+                    return total + c.checkpoint_overhead + v / rate + c.restore_overhead
+                }
+                NextRound::Diverges { .. } => return f64::INFINITY,
+            }
+            round += 1;
+        }
+    }
+}

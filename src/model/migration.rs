@@ -1,0 +1,156 @@
+use crate::engine::{Generation, SimDuration, SimTime};
+use crate::migration::{FlowId, Mechanism};
+use crate::model::{JobId, NodeId, Term};
+
+/// Index of a migration, in the order they were issued.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct MigrationId(pub u32);
+
+impl MigrationId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Where a migration is. `Setup` is the `Issued` state (the target's container is being
+/// created, the job still runs); every later phase is `InProgress`; `Done` is the end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Setup,
+    /// Frozen, dumping to local disk (stop-and-copy without streaming).
+    Checkpoint,
+    /// Pages on the wire, after a fixed latency.
+    Transfer,
+    /// Pre-copy: live rounds while the job runs on the source.
+    Rounds,
+    /// Post-copy: frozen while the non-memory state moves and the target restores.
+    Handoff,
+    Restore,
+    /// Post-copy: the job runs degraded on the target while its pages are pulled.
+    Pull,
+    Done,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Setup => "setup",
+            Phase::Checkpoint => "checkpoint",
+            Phase::Transfer => "transfer",
+            Phase::Rounds => "pre-copy rounds",
+            Phase::Handoff => "handoff",
+            Phase::Restore => "restore",
+            Phase::Pull => "post-copy pull",
+            Phase::Done => "done",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MigrationOutcome {
+    Complete,
+    Failed,
+    /// Called off by the controller, or made moot (the job finished or was killed); the job
+    /// carried on where it was.
+    Cancelled,
+}
+
+impl MigrationOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MigrationOutcome::Complete => "complete",
+            MigrationOutcome::Failed => "failed",
+            MigrationOutcome::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// One migration, from the controller's order to its outcome.
+#[derive(Clone, Debug)]
+pub struct Migration {
+    pub job: JobId,
+    pub source: NodeId,
+    pub target: NodeId,
+    pub mechanism: Mechanism,
+    pub issued: SimTime,
+    /// When it went `InProgress` (the setup ended).
+    pub started: Option<SimTime>,
+    pub ended: Option<SimTime>,
+    /// The job's memory when it went `InProgress`.
+    pub memory: f64,
+    pub phase: Phase,
+    /// Stamps the pending end-of-phase event.
+    pub gen: Generation,
+    pub flow: Option<FlowId>,
+    /// Payload bytes the current flow carries.
+    pub flow_bytes: f64,
+    /// Set while the job is frozen.
+    pub frozen_at: Option<SimTime>,
+    pub downtime: SimDuration,
+    pub bytes_sent: f64,
+    /// Pre-copy: rounds done, and the current one's size and start.
+    pub rounds: u32,
+    pub round_bytes: f64,
+    pub round_started: SimTime,
+    /// Pages that have landed on the target (or, in post-copy, those still missing there).
+    pub incoming: Option<Term>,
+    /// Post-copy: the frozen copy the source keeps until every page is pulled.
+    pub held: Option<Term>,
+    /// Drawn when the phase began: the phase ends in failure.
+    pub fails_here: bool,
+    pub outcome: Option<MigrationOutcome>,
+    /// Why the controller ordered it.
+    pub cause: String,
+    /// Why it failed or was cancelled.
+    pub reason: String,
+    pub lost_work: SimDuration,
+}
+
+impl Migration {
+    pub fn new(
+        job: JobId,
+        source: NodeId,
+        target: NodeId,
+        mechanism: Mechanism,
+        t: SimTime,
+        cause: String,
+    ) -> Self {
+        Migration {
+            job,
+            source,
+            target,
+            mechanism,
+            issued: t,
+            started: None,
+            ended: None,
+            memory: 0.0,
+            phase: Phase::Setup,
+            gen: Generation::default(),
+            flow: None,
+            flow_bytes: 0.0,
+            frozen_at: None,
+            downtime: SimDuration::ZERO,
+            bytes_sent: 0.0,
+            rounds: 0,
+            round_bytes: 0.0,
+            round_started: t,
+            incoming: None,
+            held: None,
+            fails_here: false,
+            outcome: None,
+            cause,
+            reason: String::new(),
+            lost_work: SimDuration::ZERO,
+        }
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.phase == Phase::Done
+    }
+
+    /// There is no going back: the job runs on the target (post-copy pull) or was deleted
+    /// from the source (restart).
+    pub fn committed(&self) -> bool {
+        self.phase == Phase::Pull || self.mechanism == Mechanism::Restart
+    }
+}

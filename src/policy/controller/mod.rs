@@ -1,0 +1,293 @@
+//! The migration controller: every control interval it reads a (possibly stale) view of the
+//! cluster and decides which jobs to move where, which moves to call off, and where the
+//! cluster lacks capacity. A pure function of the view, so the live adapter runs the same
+//! code. Its four parts are chosen in the scenario: when a node asks for memory (request),
+//! which jobs go (selection), where (target) and how fast (pacing).
+
+mod knapsack;
+mod pacing;
+mod request;
+mod selection;
+mod target;
+
+pub use knapsack::knapsack;
+pub use pacing::Pacing;
+pub use request::{Request, RequestPolicy};
+pub use selection::SelectionPolicy;
+pub use target::{Candidate, TargetPolicy, TargetSpec};
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{SimDuration, SimTime};
+use crate::keypath::{FieldIssue, KeyPath};
+use crate::migration::MigrationSpec;
+use crate::model::{JobId, NodeId};
+use crate::policy::{ClusterView, JobView, NodeView};
+use crate::units::{Bytes, Seconds};
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ControllerSpec {
+    /// How often it decides.
+    #[serde(default = "ten_seconds")]
+    pub interval: Seconds,
+    /// The fraction of each node's memory it keeps free.
+    #[serde(default = "forty_five_percent")]
+    pub threshold: f64,
+    #[serde(default)]
+    pub request: RequestPolicy,
+    #[serde(default)]
+    pub selection: SelectionPolicy,
+    #[serde(default)]
+    pub target: TargetSpec,
+    #[serde(default)]
+    pub pacing: Pacing,
+    /// Requests smaller than this are ignored.
+    #[serde(default = "no_bytes")]
+    pub min_request: Bytes,
+    /// Skip jobs that would finish before a migration of them would: needs their remaining
+    /// work, which no real monitoring system knows.
+    #[serde(default)]
+    pub oracle: bool,
+    /// Call off a migration whose source no longer needs it or whose target filled up.
+    #[serde(default = "yes")]
+    pub cancel: bool,
+}
+
+fn ten_seconds() -> Seconds {
+    Seconds::new(10.0)
+}
+
+fn forty_five_percent() -> f64 {
+    0.45
+}
+
+fn no_bytes() -> Bytes {
+    Bytes::new(0.0)
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Move `job` from `source` to `target`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Order {
+    pub job: JobId,
+    pub source: NodeId,
+    pub target: NodeId,
+    pub cause: String,
+}
+
+/// A request no target could serve: the cluster needs `bytes` more room for `job`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shortage {
+    pub node: NodeId,
+    pub job: JobId,
+    pub bytes: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cancel {
+    pub job: JobId,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Decisions {
+    pub orders: Vec<Order>,
+    pub shortages: Vec<Shortage>,
+    pub cancels: Vec<Cancel>,
+}
+
+impl ControllerSpec {
+    pub fn check(&self, at: &KeyPath) -> Result<(), FieldIssue> {
+        if self.interval.value <= 0.0 {
+            return Err(FieldIssue::new(at.key("interval"), "must be positive"));
+        }
+        if !(0.0..1.0).contains(&self.threshold) {
+            return Err(FieldIssue::new(
+                at.key("threshold"),
+                format!("a free fraction must be in [0, 1), got {}", self.threshold),
+            ));
+        }
+        let m = self.target.margin;
+        if !(0.0..1.0).contains(&m) || self.threshold + m >= 1.0 {
+            return Err(FieldIssue::new(
+                at.key("target").key("margin"),
+                format!("must be >= 0 with threshold + margin below 1, got {m}"),
+            ));
+        }
+        if let Pacing::Concurrent { per_node, cluster } = self.pacing {
+            if per_node == 0 || cluster == 0 {
+                return Err(FieldIssue::new(
+                    at.key("pacing"),
+                    "concurrent pacing needs per_node and cluster of at least 1",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A controller ready to decide: its policies and the migration costs it expects.
+#[derive(Clone, Debug)]
+pub struct Controller {
+    pub spec: ControllerSpec,
+    migration: MigrationSpec,
+}
+
+impl Controller {
+    pub fn new(spec: &ControllerSpec, migration: &MigrationSpec) -> Self {
+        Controller {
+            spec: spec.clone(),
+            migration: migration.clone(),
+        }
+    }
+
+    pub fn interval(&self) -> SimDuration {
+        SimDuration::from_secs(self.spec.interval.value)
+    }
+
+    /// Seconds a migration of `job` off `node` is expected to take.
+    pub fn expected(&self, node: &NodeView, job: &JobView) -> f64 {
+        let dirty = self.migration.pre_copy.dirty_rate.value + job.growth.max(0.0);
+        self.migration
+            .expected_duration(job.memory, node.network, dirty)
+    }
+
+    /// Decides at `view.time`; `last_end` is when the last migration ended.
+    pub fn decide(&self, view: &ClusterView, last_end: Option<SimTime>) -> Decisions {
+        let mut d = Decisions::default();
+        if self.spec.cancel {
+            self.cancels(view, &mut d);
+        }
+        let in_flight = view.migrations.len() - d.cancels.len();
+        if let Pacing::Blocking { cooldown } = &self.spec.pacing {
+            let cooling = last_end
+                .is_some_and(|e| view.time < e + SimDuration::from_secs(cooldown.value));
+            if in_flight > 0 || cooling {
+                return d;
+            }
+        }
+        self.orders(view, &mut d);
+        d
+    }
+
+    fn request(&self, n: &NodeView) -> Option<Request> {
+        let expected = |n: &NodeView| {
+            n.jobs
+                .iter()
+                .filter(|j| !j.migrating)
+                .max_by(|a, b| a.memory.total_cmp(&b.memory))
+                .map_or(0.0, |j| self.expected(n, j))
+        };
+        self.spec
+            .request
+            .request(n, self.spec.threshold, &expected)
+    }
+
+    fn cancels(&self, view: &ClusterView, d: &mut Decisions) {
+        let node = |id: NodeId| &view.nodes[id.index()];
+        for m in view.migrations.iter().filter(|m| !m.committed) {
+            let source = node(m.source);
+            let target = node(m.target);
+            let relaxed = source.free() >= (self.spec.threshold + self.spec.target.margin) * source.memory_capacity;
+            let reason = if relaxed && self.request(source).is_none() {
+                format!(
+                    "cancelled: source {:.1}% free, no longer needs it",
+                    100.0 * source.free() / source.memory_capacity
+                )
+            } else if target.free() - m.incoming < self.spec.threshold * target.memory_capacity {
+                format!(
+                    "cancelled: target would keep {:.1}% free, below the threshold",
+                    100.0 * (target.free() - m.incoming) / target.memory_capacity
+                )
+            } else {
+                continue;
+            };
+            d.cancels.push(Cancel { job: m.job, reason });
+        }
+    }
+
+    fn orders(&self, view: &ClusterView, d: &mut Decisions) {
+        let (per_node, cluster) = self.spec.pacing.limits();
+        let n = view.nodes.len();
+        let cancelled = |job: JobId| d.cancels.iter().any(|c| c.job == job);
+        let mut busy = vec![0u32; n];
+        let mut free: Vec<f64> = view.nodes.iter().map(NodeView::free).collect();
+        let mut leaving = vec![0.0; n];
+        let mut total = 0u32;
+        for m in view.migrations.iter().filter(|m| !cancelled(m.job)) {
+            busy[m.source.index()] += 1;
+            busy[m.target.index()] += 1;
+            free[m.target.index()] -= m.incoming;
+            leaving[m.source.index()] += job_memory(view, m.source, m.job);
+            total += 1;
+        }
+        let mut requests: Vec<Request> = view
+            .nodes
+            .iter()
+            .filter(|n| !n.down)
+            .filter_map(|n| self.request(n))
+            .collect();
+        requests.sort_by(|a, b| b.amount.total_cmp(&a.amount).then(a.node.cmp(&b.node)));
+        for r in requests {
+            let source = &view.nodes[r.node.index()];
+            let amount = r.amount - leaving[r.node.index()];
+            if amount <= 0.0 || amount < self.spec.min_request.value {
+                continue;
+            }
+            let movable: Vec<&JobView> = source
+                .jobs
+                .iter()
+                .filter(|j| !j.migrating)
+                .filter(|j| !self.spec.oracle || j.remaining > self.expected(source, j))
+                .collect();
+            for job in self.spec.selection.select(&movable, amount) {
+                let s = r.node.index();
+                if total >= cluster || busy[s] >= per_node {
+                    return;
+                }
+                let candidates: Vec<Candidate> = view
+                    .nodes
+                    .iter()
+                    .filter(|t| t.id != r.node && !t.down && !t.cordoned && busy[t.id.index()] < per_node)
+                    .map(|t| Candidate {
+                        id: t.id,
+                        capacity: t.memory_capacity,
+                        free: free[t.id.index()],
+                    })
+                    .collect();
+                match self.spec.target.choose(&candidates, job.memory, self.spec.threshold) {
+                    Some(i) => {
+                        let t = candidates[i].id;
+                        free[t.index()] -= job.memory;
+                        busy[s] += 1;
+                        busy[t.index()] += 1;
+                        total += 1;
+                        d.orders.push(Order {
+                            job: job.id,
+                            source: r.node,
+                            target: t,
+                            cause: r.why.clone(),
+                        });
+                    }
+                    None => d.shortages.push(Shortage {
+                        node: r.node,
+                        job: job.id,
+                        bytes: job.memory,
+                    }),
+                }
+            }
+        }
+    }
+}
+
+fn job_memory(view: &ClusterView, node: NodeId, job: JobId) -> f64 {
+    view.nodes[node.index()]
+        .jobs
+        .iter()
+        .find(|j| j.id == job)
+        .map_or(0.0, |j| j.memory)
+}

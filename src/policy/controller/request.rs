@@ -1,0 +1,105 @@
+//! When a node asks for memory to be freed, and how much.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::NodeId;
+use crate::policy::NodeView;
+use crate::units::Seconds;
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(tag = "policy", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum RequestPolicy {
+    /// A node whose free memory is below the threshold asks for the shortfall.
+    Threshold,
+    /// As `threshold`, on the free memory predicted `lookahead` from now at the jobs' recent
+    /// growth.
+    Slope {
+        #[serde(default = "five_minutes")]
+        lookahead: Seconds,
+    },
+    /// Acts when a node's time to OOM, at its jobs' recent growth, is shorter than the time
+    /// a migration of its largest job is expected to take plus `margin`; asks for what would
+    /// otherwise overflow by then.
+    Predictive {
+        #[serde(default = "one_minute")]
+        margin: Seconds,
+    },
+}
+
+fn five_minutes() -> Seconds {
+    Seconds::new(300.0)
+}
+
+fn one_minute() -> Seconds {
+    Seconds::new(60.0)
+}
+
+impl Default for RequestPolicy {
+    fn default() -> Self {
+        RequestPolicy::Threshold
+    }
+}
+
+/// A node's request for `amount` bytes to be moved away.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    pub node: NodeId,
+    pub amount: f64,
+    /// Why, for `migrations.csv`.
+    pub why: String,
+}
+
+impl RequestPolicy {
+    pub fn name(&self) -> &'static str {
+        match self {
+            RequestPolicy::Threshold => "threshold",
+            RequestPolicy::Slope { .. } => "slope",
+            RequestPolicy::Predictive { .. } => "predictive",
+        }
+    }
+
+    /// The request of one node, if it makes one. `threshold` is the free fraction to keep;
+    /// `expected` estimates seconds to migrate a job of the given view.
+    pub fn request(
+        &self,
+        n: &NodeView,
+        threshold: f64,
+        expected: &dyn Fn(&NodeView) -> f64,
+    ) -> Option<Request> {
+        let keep = threshold * n.memory_capacity;
+        let pct = |free: f64| 100.0 * free / n.memory_capacity;
+        let (amount, why) = match self {
+            RequestPolicy::Threshold => {
+                let free = n.free();
+                (keep - free, format!("threshold: {:.1}% free", pct(free)))
+            }
+            RequestPolicy::Slope { lookahead } => {
+                let free = n.free() - n.growth().max(0.0) * lookahead.value;
+                (
+                    keep - free,
+                    format!("slope: {:.1}% free in {}s", pct(free), lookahead.value),
+                )
+            }
+            RequestPolicy::Predictive { margin } => {
+                let growth = n.growth();
+                if growth <= 0.0 || n.jobs.is_empty() {
+                    return None;
+                }
+                let horizon = expected(n) + margin.value;
+                let to_oom = n.free().max(0.0) / growth;
+                if to_oom >= horizon {
+                    return None;
+                }
+                (
+                    growth * horizon - n.free(),
+                    format!("predictive: OOM in {to_oom:.0}s, a move takes {horizon:.0}s"),
+                )
+            }
+        };
+        (amount > 0.0).then_some(Request {
+            node: n.id,
+            amount,
+            why,
+        })
+    }
+}

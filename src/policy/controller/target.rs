@@ -1,0 +1,99 @@
+//! Where a selected job goes. A move is refused when the target's free memory after it would
+//! fall below the controller's threshold plus a margin.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::NodeId;
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TargetSpec {
+    #[serde(default)]
+    pub policy: TargetPolicy,
+    /// Added to the threshold when validating a target, as a fraction of its memory.
+    #[serde(default = "five_percent")]
+    pub margin: f64,
+}
+
+fn five_percent() -> f64 {
+    0.05
+}
+
+impl Default for TargetSpec {
+    fn default() -> Self {
+        TargetSpec {
+            policy: TargetPolicy::default(),
+            margin: five_percent(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TargetPolicy {
+    /// The node with the most free memory.
+    #[default]
+    LeastUsed,
+    /// The valid node with the least free memory left after the move.
+    BestFit,
+}
+
+/// A node as a possible target: its free memory after in-flight moves into it.
+#[derive(Clone, Copy, Debug)]
+pub struct Candidate {
+    pub id: NodeId,
+    pub capacity: f64,
+    pub free: f64,
+}
+
+impl TargetSpec {
+    /// Picks a target for `bytes` among `candidates` (already without the source and nodes
+    /// that cannot take work), keeping `threshold + margin` of each target free.
+    pub fn choose(&self, candidates: &[Candidate], bytes: f64, threshold: f64) -> Option<usize> {
+        let keep = threshold + self.margin;
+        let valid = |c: &Candidate| c.free - bytes >= keep * c.capacity;
+        let left = |i: usize| candidates[i].free - bytes;
+        match self.policy {
+            // The least-used node is the only one worth validating: if it cannot take the job
+            // at the required margin, no other node has more room.
+            TargetPolicy::LeastUsed => (0..candidates.len())
+                .min_by(|&a, &b| {
+                    (candidates[b].free / candidates[b].capacity)
+                        .total_cmp(&(candidates[a].free / candidates[a].capacity))
+                })
+                .filter(|&i| valid(&candidates[i])),
+            TargetPolicy::BestFit => (0..candidates.len())
+                .filter(|&i| valid(&candidates[i]))
+                .min_by(|&a, &b| left(a).total_cmp(&left(b))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(id: u32, free: f64) -> Candidate {
+        Candidate {
+            id: NodeId(id),
+            capacity: 100.0,
+            free,
+        }
+    }
+
+    #[test]
+    fn least_used_and_best_fit_respect_the_margin() {
+        let nodes = [c(0, 60.0), c(1, 90.0), c(2, 75.0)];
+        let least = TargetSpec::default();
+        // Keep 45% + 5%: a 30-byte job leaves 60 on node 1 (valid).
+        assert_eq!(least.choose(&nodes, 30.0, 0.45), Some(1));
+        // A 45-byte job would leave 45 < 50 on the least-used node: refused.
+        assert_eq!(least.choose(&nodes, 45.0, 0.45), None);
+        let best = TargetSpec {
+            policy: TargetPolicy::BestFit,
+            margin: 0.05,
+        };
+        // 20 bytes: node 0 would keep 40 (invalid), node 2 keeps 55, node 1 keeps 70.
+        assert_eq!(best.choose(&nodes, 20.0, 0.45), Some(2));
+    }
+}

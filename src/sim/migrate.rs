@@ -1,0 +1,458 @@
+//! Migrations in motion: each phase of each mechanism, the transfers on the network, the
+//! memory a migration holds on its nodes, and how a migration ends (complete, failed,
+//! cancelled). The order of phases is in [`Simulator::advance`].
+
+use rand::Rng;
+
+use crate::engine::{Generation, SimDuration};
+use crate::migration::{Failover, FlowId, Mechanism, NextRound, RateChange};
+use crate::model::{JobId, JobState, Migration, MigrationId, MigrationOutcome, Phase};
+use crate::policy::controller::Order;
+use crate::record::EventKind;
+use crate::sim::{Event, Simulator};
+
+/// Why a job with a migration in flight stops.
+pub(super) enum Stop {
+    Finished,
+    Killed(String),
+}
+
+impl Simulator {
+    /// Carries out a controller order; returns false when the view it came from is stale.
+    pub(super) fn issue(&mut self, order: &Order) -> bool {
+        let now = self.sim.now();
+        let j = self.cluster.job(order.job);
+        let target = self.cluster.node(order.target);
+        if j.node() != Some(order.source) || j.migration.is_some() || target.down {
+            return false;
+        }
+        let id = MigrationId(self.migrations.len() as u32);
+        let mechanism = self.migration.mechanism;
+        let mut m = Migration::new(order.job, order.source, order.target, mechanism, now, order.cause.clone());
+        m.memory = j.memory_at(now);
+        self.migrations.push(m);
+        self.cluster.job_mut(order.job).migration = Some(id);
+        self.record
+            .event(now, EventKind::MigrationIssued, Some(order.job), Some(order.source));
+        if mechanism == Mechanism::Restart {
+            self.delete_for_restart(id);
+        }
+        self.begin(id, Phase::Setup);
+        true
+    }
+
+    /// `restart`: the job is deleted from its source at once and comes up on the target after
+    /// the setup; everything it had done is lost.
+    fn delete_for_restart(&mut self, id: MigrationId) {
+        let now = self.sim.now();
+        let m = &self.migrations[id.index()];
+        let (job, source, target) = (m.job, m.source, m.target);
+        let lost = self.cluster.stop(job, now, JobState::Restarting(target));
+        self.running -= 1;
+        let rec = self.record.job(job);
+        rec.lost_work = rec.lost_work + lost;
+        let m = &mut self.migrations[id.index()];
+        m.lost_work = lost;
+        m.frozen_at = Some(now);
+        self.refresh_oom(source);
+        self.request_schedule();
+    }
+
+    /// Enters `phase`: draws whether it will fail and schedules its end (a timer, or a
+    /// transfer after its fixed latency).
+    fn begin(&mut self, id: MigrationId, phase: Phase) {
+        let p = self.phase_failure(phase);
+        let fails = p > 0.0 && self.failure_rng.random::<f64>() < p;
+        let m = &mut self.migrations[id.index()];
+        m.phase = phase;
+        m.fails_here = fails;
+        let c = self.cost;
+        let bytes = m.memory;
+        let secs = match (m.mechanism, phase) {
+            (_, Phase::Setup) => c.setup,
+            (_, Phase::Checkpoint) => c.checkpoint_time(bytes),
+            (Mechanism::StopAndCopy, Phase::Transfer) if c.streaming => {
+                c.checkpoint_overhead + c.transfer_overhead
+            }
+            (Mechanism::PreCopy, Phase::Transfer) => c.checkpoint_overhead,
+            (_, Phase::Transfer) | (_, Phase::Rounds) => c.transfer_overhead,
+            (Mechanism::PreCopy, Phase::Restore) => c.restore_overhead,
+            (_, Phase::Restore) => c.restore_time(bytes),
+            (_, Phase::Handoff) => c.checkpoint_overhead + c.transfer_overhead + c.restore_overhead,
+            (_, Phase::Pull) => 0.0,
+            (_, Phase::Done) => unreachable!("nothing begins done"),
+        };
+        let gen = m.gen.bump();
+        self.sim.schedule_in(
+            SimDuration::from_secs(secs),
+            Event::Phase { migration: id, gen },
+        );
+    }
+
+    fn phase_failure(&self, phase: Phase) -> f64 {
+        let f = &self.failures.migration;
+        match phase {
+            Phase::Setup => f.setup,
+            Phase::Checkpoint => f.checkpoint,
+            Phase::Transfer | Phase::Rounds | Phase::Pull => f.transfer,
+            Phase::Restore => f.restore,
+            Phase::Handoff => 1.0 - (1.0 - f.checkpoint) * (1.0 - f.restore),
+            Phase::Done => 0.0,
+        }
+    }
+
+    pub(super) fn on_phase(&mut self, id: MigrationId, gen: Generation) {
+        let m = &self.migrations[id.index()];
+        if !m.gen.is_current(gen) || m.is_done() {
+            return;
+        }
+        match m.phase {
+            // The timer of a transfer phase is its latency: now the pages go.
+            Phase::Transfer | Phase::Rounds | Phase::Pull if m.flow.is_none() => {
+                let bytes = match m.phase {
+                    Phase::Rounds => m.round_bytes,
+                    _ => m.flow_bytes,
+                };
+                self.start_flow(id, bytes);
+            }
+            _ => self.phase_done(id),
+        }
+    }
+
+    fn phase_done(&mut self, id: MigrationId) {
+        let m = &self.migrations[id.index()];
+        if m.fails_here {
+            let reason = format!("{} failed (injected)", m.phase.as_str());
+            self.fail(id, reason);
+        } else {
+            self.advance(id);
+        }
+    }
+
+    /// The next phase of each mechanism, once the current one has ended well.
+    fn advance(&mut self, id: MigrationId) {
+        let now = self.sim.now();
+        let m = &self.migrations[id.index()];
+        let streaming = self.cost.streaming;
+        match (m.mechanism, m.phase) {
+            (Mechanism::Restart, Phase::Setup) => {
+                let (job, target) = (m.job, m.target);
+                self.migrations[id.index()].started = Some(now);
+                self.start(job, target);
+                self.complete(id);
+            }
+            (mechanism, Phase::Setup) => {
+                let job = m.job;
+                let memory = self.cluster.job(job).memory_at(now);
+                let m = &mut self.migrations[id.index()];
+                m.started = Some(now);
+                m.memory = memory;
+                m.flow_bytes = memory;
+                m.round_bytes = memory;
+                self.record
+                    .event(now, EventKind::MigrationStarted, Some(job), Some(m.source));
+                match mechanism {
+                    Mechanism::PreCopy => self.begin(id, Phase::Rounds),
+                    Mechanism::PostCopy => {
+                        self.freeze(id);
+                        self.begin(id, Phase::Handoff);
+                    }
+                    _ => {
+                        self.freeze(id);
+                        let next = if streaming { Phase::Transfer } else { Phase::Checkpoint };
+                        self.begin(id, next);
+                    }
+                }
+            }
+            (_, Phase::Checkpoint) => self.begin(id, Phase::Transfer),
+            (_, Phase::Transfer) => self.begin(id, Phase::Restore),
+            (_, Phase::Rounds) => self.next_round(id),
+            (_, Phase::Restore) => {
+                self.switch_over(id);
+                self.complete(id);
+            }
+            (_, Phase::Handoff) => {
+                self.switch_over(id);
+                self.begin(id, Phase::Pull);
+            }
+            (_, Phase::Pull) => self.complete(id),
+            (_, Phase::Done) => {}
+        }
+    }
+
+    /// Pre-copy: after a round, another live round, the final frozen one, or the verdict that
+    /// the rounds would never shrink.
+    fn next_round(&mut self, id: MigrationId) {
+        let now = self.sim.now();
+        let m = &self.migrations[id.index()];
+        let secs = (now - m.round_started).as_secs();
+        let send_rate = if secs > 0.0 { m.round_bytes / secs } else { f64::INFINITY };
+        let dirty = self.migration.pre_copy.dirty_rate.value + self.cluster.job(m.job).growth().max(0.0);
+        match self.migration.pre_copy.next(m.rounds, m.round_bytes, secs, dirty, send_rate) {
+            NextRound::Live(bytes) => {
+                let m = &mut self.migrations[id.index()];
+                m.rounds += 1;
+                m.round_bytes = bytes;
+                self.start_flow(id, bytes);
+            }
+            NextRound::Final(bytes) => {
+                let m = &mut self.migrations[id.index()];
+                m.rounds += 1;
+                m.flow_bytes = bytes;
+                self.freeze(id);
+                self.begin(id, Phase::Transfer);
+            }
+            NextRound::Diverges {
+                dirty_rate,
+                send_rate,
+            } => self.fail(
+                id,
+                format!(
+                    "pre-copy does not converge: pages are dirtied at {:.0} B/s, sent at {:.0} B/s",
+                    dirty_rate, send_rate
+                ),
+            ),
+        }
+    }
+
+    /// Whether the pages of the current flow add to the target's memory: the first copy does;
+    /// later pre-copy rounds overwrite pages already there.
+    fn accumulates(m: &Migration) -> bool {
+        match m.phase {
+            Phase::Rounds => m.rounds == 0,
+            Phase::Transfer => m.mechanism == Mechanism::StopAndCopy,
+            Phase::Pull => true,
+            _ => false,
+        }
+    }
+
+    fn start_flow(&mut self, id: MigrationId, bytes: f64) {
+        let now = self.sim.now();
+        let c = self.cost;
+        let m = &mut self.migrations[id.index()];
+        let streamed = m.mechanism != Mechanism::StopAndCopy || c.streaming;
+        m.flow_bytes = bytes;
+        m.round_started = now;
+        let (source, target) = (m.source, m.target);
+        if Self::accumulates(m) && m.incoming.is_none() {
+            m.incoming = Some(self.cluster.open_term(target, now, 0.0, 0.0));
+        }
+        let wire = bytes / c.efficiency;
+        let (flow, changes) = self
+            .network
+            .start(now, source, target, wire, c.wire_cap(streamed));
+        self.migrations[id.index()].flow = Some(flow);
+        let slot = flow.0 as usize;
+        if self.flow_owner.len() <= slot {
+            self.flow_owner.resize(slot + 1, None);
+        }
+        self.flow_owner[slot] = Some(id);
+        self.apply_rates(&changes);
+    }
+
+    /// New rates: the pages landing on each target grow at the new rate, and each flow's
+    /// finish is scheduled afresh.
+    fn apply_rates(&mut self, changes: &[RateChange]) {
+        let now = self.sim.now();
+        let efficiency = self.cost.efficiency;
+        for c in changes {
+            let id = self.flow_owner[c.flow.0 as usize].expect("every flow has an owner");
+            let m = &mut self.migrations[id.index()];
+            if Self::accumulates(m) {
+                if let Some(mut term) = m.incoming {
+                    self.cluster.set_term_slope(&mut term, now, c.rate * efficiency);
+                    self.migrations[id.index()].incoming = Some(term);
+                    self.refresh_oom(term.node);
+                }
+            }
+            if let Some(at) = c.finish {
+                self.sim.schedule_at(at, Event::Flow { flow: c.flow, gen: c.gen });
+            }
+        }
+    }
+
+    pub(super) fn on_flow(&mut self, flow: FlowId, gen: Generation) {
+        if !self.network.is_current(flow, gen) {
+            return;
+        }
+        let id = self.flow_owner[flow.0 as usize].expect("every flow has an owner");
+        self.stop_flow(id);
+        self.phase_done(id);
+    }
+
+    /// Ends the migration's transfer now (done or abandoned), counting what was sent.
+    fn stop_flow(&mut self, id: MigrationId) {
+        let now = self.sim.now();
+        let Some(flow) = self.migrations[id.index()].flow.take() else { return };
+        let (left, changes) = self.network.stop(now, flow);
+        self.flow_owner[flow.0 as usize] = None;
+        let m = &mut self.migrations[id.index()];
+        m.bytes_sent += (m.flow_bytes - left * self.cost.efficiency).max(0.0);
+        if Self::accumulates(m) {
+            if let Some(mut term) = m.incoming {
+                self.cluster.set_term_slope(&mut term, now, 0.0);
+                self.migrations[id.index()].incoming = Some(term);
+            }
+        }
+        self.apply_rates(&changes);
+    }
+
+    fn freeze(&mut self, id: MigrationId) {
+        let now = self.sim.now();
+        let m = &mut self.migrations[id.index()];
+        m.frozen_at = Some(now);
+        let (job, source) = (m.job, m.source);
+        self.cluster.set_speed(job, now, 0.0);
+        self.record.event(now, EventKind::Freeze, Some(job), Some(source));
+        self.refresh_oom(source);
+    }
+
+    /// Lets the job run again at `speed`, wherever it now is.
+    fn resume(&mut self, id: MigrationId, speed: f64) {
+        let now = self.sim.now();
+        let m = &mut self.migrations[id.index()];
+        if let Some(at) = m.frozen_at.take() {
+            m.downtime = m.downtime + (now - at);
+        }
+        let job = m.job;
+        self.set_job_speed(job, speed);
+    }
+
+    pub(super) fn set_job_speed(&mut self, job: JobId, speed: f64) {
+        let now = self.sim.now();
+        self.cluster.set_speed(job, now, speed);
+        let j = self.cluster.job(job);
+        if let Some(next) = j.next_step() {
+            let gen = j.gen;
+            self.sim.schedule_at(next, Event::Step { job, gen });
+        }
+        let node = j.node().expect("a resumed job runs");
+        self.refresh_oom(node);
+    }
+
+    /// The job moves to the target and runs there. For post-copy, the pages it lacks are a
+    /// negative term that the pull fills, and the source keeps the frozen copy until the end.
+    fn switch_over(&mut self, id: MigrationId) {
+        let now = self.sim.now();
+        let m = &self.migrations[id.index()];
+        let (job, source, target, mechanism, memory) = (m.job, m.source, m.target, m.mechanism, m.memory);
+        if let Some(term) = self.migrations[id.index()].incoming.take() {
+            self.cluster.close_term(term, now);
+        }
+        self.cluster.relocate(job, target, now);
+        self.record.job(job).moved_to(target);
+        if mechanism == Mechanism::PostCopy {
+            let held = self.cluster.open_term(source, now, memory, 0.0);
+            let missing = self.cluster.open_term(target, now, -memory, 0.0);
+            let m = &mut self.migrations[id.index()];
+            m.held = Some(held);
+            m.incoming = Some(missing);
+            m.flow_bytes = memory;
+            let speed = self.migration.post_copy.degraded_speed;
+            self.resume(id, speed);
+        } else {
+            self.resume(id, 1.0);
+        }
+        self.record.event(now, EventKind::SwitchOver, Some(job), Some(target));
+        self.refresh_oom(source);
+        self.refresh_oom(target);
+    }
+
+    fn complete(&mut self, id: MigrationId) {
+        let job = self.migrations[id.index()].job;
+        if self.migrations[id.index()].mechanism == Mechanism::PostCopy
+            && self.cluster.job(job).node().is_some()
+        {
+            self.set_job_speed(job, 1.0);
+        }
+        self.cluster.job_mut(job).migrations += 1;
+        self.record.job(job).migrations += 1;
+        self.end(id, MigrationOutcome::Complete, String::new());
+    }
+
+    /// A phase failed: the job rolls back to its source or restarts, per the failover
+    /// setting. Past the switch-over a post-copy job has state on both nodes and can only
+    /// restart.
+    fn fail(&mut self, id: MigrationId, reason: String) {
+        let m = &self.migrations[id.index()];
+        let job = m.job;
+        let restart = m.committed() || self.migration.failover == Failover::Restart;
+        self.end(id, MigrationOutcome::Failed, reason);
+        if restart {
+            self.kill_and_requeue(job);
+        }
+    }
+
+    /// The controller calls a migration off; the job carries on at the source.
+    pub(super) fn cancel(&mut self, job: JobId, reason: String) {
+        let Some(id) = self.cluster.job(job).migration else { return };
+        if !self.migrations[id.index()].committed() {
+            self.end(id, MigrationOutcome::Cancelled, reason);
+        }
+    }
+
+    /// The job is about to stop: its migration ends first, so that no memory stays held for
+    /// it. A job that finishes while post-copy pulls its pages did get moved.
+    pub(super) fn settle_migration(&mut self, job: JobId, stop: Stop) {
+        let Some(id) = self.cluster.job(job).migration else { return };
+        match stop {
+            Stop::Finished if self.migrations[id.index()].phase == Phase::Pull => self.complete(id),
+            Stop::Finished => self.end(id, MigrationOutcome::Cancelled, "the job finished first".into()),
+            Stop::Killed(reason) => self.end(id, MigrationOutcome::Failed, reason),
+        }
+    }
+
+    /// Ends a migration: the transfer stops, held memory is released, a job that is still
+    /// frozen resumes where it is, and the outcome is recorded.
+    fn end(&mut self, id: MigrationId, outcome: MigrationOutcome, reason: String) {
+        let now = self.sim.now();
+        self.stop_flow(id);
+        let m = &mut self.migrations[id.index()];
+        let (job, source, target) = (m.job, m.source, m.target);
+        m.phase = Phase::Done;
+        m.gen.bump();
+        m.ended = Some(now);
+        m.outcome = Some(outcome);
+        m.reason = reason;
+        let terms = [m.incoming.take(), m.held.take()];
+        for term in terms.into_iter().flatten() {
+            self.cluster.close_term(term, now);
+        }
+        self.cluster.job_mut(job).migration = None;
+        if self.cluster.job(job).node().is_some() && self.migrations[id.index()].frozen_at.is_some() {
+            self.resume(id, 1.0);
+        } else if let Some(at) = self.migrations[id.index()].frozen_at.take() {
+            let m = &mut self.migrations[id.index()];
+            m.downtime = m.downtime + (now - at);
+        }
+        self.last_migration_end = Some(now);
+        let kind = match outcome {
+            MigrationOutcome::Complete => EventKind::MigrationComplete,
+            MigrationOutcome::Failed => EventKind::MigrationFailed,
+            MigrationOutcome::Cancelled => EventKind::MigrationCancelled,
+        };
+        self.record.event(now, kind, Some(job), Some(source));
+        self.refresh_oom(source);
+        self.refresh_oom(target);
+    }
+
+    /// Kills a job where it is (or where it was being re-created) and queues it again; its
+    /// progress is lost.
+    pub(super) fn kill_and_requeue(&mut self, job: JobId) {
+        let now = self.sim.now();
+        let j = self.cluster.job(job);
+        match j.state {
+            JobState::Running(node) => {
+                let lost = self.cluster.stop(job, now, JobState::Queued);
+                self.running -= 1;
+                let rec = self.record.job(job);
+                rec.lost_work = rec.lost_work + lost;
+                self.refresh_oom(node);
+            }
+            JobState::Restarting(_) => {}
+            _ => return,
+        }
+        self.record.event(now, EventKind::Requeue, Some(job), None);
+        self.enqueue(job);
+    }
+}
