@@ -1,4 +1,5 @@
 mod error;
+mod profiles;
 mod progress;
 mod run;
 mod validate;
@@ -26,6 +27,8 @@ enum Command {
     Run(run::RunArgs),
     /// Check a scenario without running it.
     Validate(validate::ValidateArgs),
+    /// Show the named migration cost profiles and how well they fit their data.
+    Profiles(profiles::ProfilesArgs),
 }
 
 /// Options every command that reads a scenario takes.
@@ -57,5 +60,6 @@ pub fn dispatch(args: Args) -> Result<(), CliError> {
     match args.command {
         Command::Run(a) => run::run(a),
         Command::Validate(a) => validate::validate(a),
+        Command::Profiles(a) => profiles::profiles(a),
     }
 }

@@ -88,7 +88,8 @@ pub struct Migration {
     pub frozen_at: Option<SimTime>,
     pub downtime: SimDuration,
     pub bytes_sent: f64,
-    /// Pre-copy: rounds done, and the current one's size and start.
+    /// Pre-copy: rounds begun (the frozen final one included), and the current one's size
+    /// and start.
     pub rounds: u32,
     pub round_bytes: f64,
     pub round_started: SimTime,

@@ -152,7 +152,10 @@ impl Simulator {
                 self.record
                     .event(now, EventKind::MigrationStarted, Some(job), Some(m.source));
                 match mechanism {
-                    Mechanism::PreCopy => self.begin(id, Phase::Rounds),
+                    Mechanism::PreCopy => {
+                        self.migrations[id.index()].rounds = 1;
+                        self.begin(id, Phase::Rounds);
+                    }
                     Mechanism::PostCopy => {
                         self.freeze(id);
                         self.begin(id, Phase::Handoff);
@@ -188,7 +191,8 @@ impl Simulator {
         let secs = (now - m.round_started).as_secs();
         let send_rate = if secs > 0.0 { m.round_bytes / secs } else { f64::INFINITY };
         let dirty = self.migration.pre_copy.dirty_rate.value + self.cluster.job(m.job).growth().max(0.0);
-        match self.migration.pre_copy.next(m.rounds, m.round_bytes, secs, dirty, send_rate) {
+        let round = m.rounds - 1;
+        match self.migration.pre_copy.next(round, m.round_bytes, secs, dirty, send_rate) {
             NextRound::Live(bytes) => {
                 let m = &mut self.migrations[id.index()];
                 m.rounds += 1;

@@ -92,7 +92,8 @@ impl UmsRun {
 /// Fits of each phase and the cost model built from them.
 #[derive(Clone, Debug)]
 pub struct UmsFit {
-    pub creation: LinearFit,
+    /// Seconds of the total outside the checkpoint, transfer and restore phases.
+    pub setup: f64,
     pub checkpoint: LinearFit,
     pub checkpoint_and_transfer: LinearFit,
     pub restoration: LinearFit,
@@ -100,7 +101,9 @@ pub struct UmsFit {
 }
 
 impl UmsFit {
-    /// Container creation is a fixed cost (its mean); checkpoint, the overlapped
+    /// The setup is a fixed cost: the mean of what the total has beyond the
+    /// checkpoint-and-transfer and restore phases (container creation, and for FastFreeze
+    /// about 0.8 s more that no phase field covers). Checkpoint, the overlapped
     /// checkpoint-and-transfer and restore are lines in memory size. The streamed transfer
     /// goes at the slower of the dump rate and the link's payload rate, so the link efficiency
     /// is what the overlapped phase achieved on the 1 Gbit/s link when the dump was faster.
@@ -109,12 +112,11 @@ impl UmsFit {
             let pts: Vec<(f64, f64)> = runs.iter().map(|r| (r.bytes, f(r))).collect();
             LinearFit::fit(&pts).expect("UMS data has runs")
         };
-        let creation = line(|r| r.creation);
-        let creation = LinearFit {
-            intercept: runs.iter().map(|r| r.creation).sum::<f64>() / runs.len() as f64,
-            per_byte: 0.0,
-            ..creation
-        };
+        let setup = runs
+            .iter()
+            .map(|r| r.total - r.checkpoint_and_transfer - r.restoration)
+            .sum::<f64>()
+            / runs.len() as f64;
         let checkpoint = line(|r| r.checkpoint);
         let checkpoint_and_transfer = line(|r| r.checkpoint_and_transfer);
         let restoration = line(|r| r.restoration);
@@ -125,7 +127,7 @@ impl UmsFit {
             1.0
         };
         let model = CostModel {
-            setup: creation.intercept,
+            setup,
             checkpoint_overhead: checkpoint.overhead(),
             checkpoint_rate: checkpoint.rate(),
             transfer_overhead: (checkpoint_and_transfer.overhead() - checkpoint.overhead()).max(0.0),
@@ -135,7 +137,7 @@ impl UmsFit {
             streaming: true,
         };
         UmsFit {
-            creation,
+            setup,
             checkpoint,
             checkpoint_and_transfer,
             restoration,
