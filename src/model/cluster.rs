@@ -228,6 +228,8 @@ impl Cluster {
             age: (t - j.started).as_secs(),
             migrations: j.migrations,
             migrating: j.migration.is_some(),
+            failed_moves: j.failed_moves,
+            last_failed_move: j.last_failed_move,
             remaining: j.remaining_at(t),
         }
     }

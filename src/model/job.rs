@@ -39,6 +39,9 @@ pub struct Job {
     pub migrations: u32,
     /// The migration in flight, if any.
     pub migration: Option<MigrationId>,
+    /// Migrations that failed since the last one that completed, and when the last failed.
+    pub failed_moves: u32,
+    pub last_failed_move: Option<SimTime>,
 }
 
 impl Job {
@@ -56,6 +59,8 @@ impl Job {
             queued_at: SimTime::ZERO,
             migrations: 0,
             migration: None,
+            failed_moves: 0,
+            last_failed_move: None,
         }
     }
 

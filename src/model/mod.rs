@@ -12,7 +12,7 @@ pub use cluster::{Cluster, NodeGroupSpec};
 pub use job::{Job, JobState};
 pub use node::Node;
 pub use migration::{Migration, MigrationId, MigrationOutcome, Phase};
-pub use oom::{OomKill, OomSpec};
+pub use oom::{KillPolicy, OomKill, OomSpec};
 pub use term::Term;
 
 /// Index of a node in the cluster, in scenario order.

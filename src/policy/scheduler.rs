@@ -113,15 +113,16 @@ impl Scheduler {
         rng: &mut StreamRng,
     ) -> Vec<(JobId, NodeId)> {
         // What each node has committed: a running job holds the larger of its usage and its
-        // reservation, so a reservation is never counted twice once the job has grown past it.
+        // reservation, so a reservation is never counted twice once the job has grown past it;
+        // memory no job accounts for (a migration's pages) is committed as it is.
         let mut committed: Vec<f64> = view
             .nodes
             .iter()
             .map(|n| {
-                n.jobs
-                    .iter()
-                    .map(|j| j.memory.max(self.reservation(j.request)))
-                    .sum()
+                let (jobs, held) = n.jobs.iter().fold((0.0, 0.0), |(used, held), j| {
+                    (used + j.memory, held + j.memory.max(self.reservation(j.request)))
+                });
+                held + (n.memory_used - jobs).max(0.0)
             })
             .collect();
         let mut cpu: Vec<f64> = view.nodes.iter().map(|n| n.cpu_requested).collect();
@@ -178,6 +179,8 @@ mod tests {
                 age: 0.0,
                 migrations: 0,
                 migrating: false,
+                failed_moves: 0,
+                last_failed_move: None,
                 remaining: 0.0,
             }]
         } else {

@@ -54,6 +54,9 @@ pub struct JobView {
     pub migrations: u32,
     /// A migration of it is in flight.
     pub migrating: bool,
+    /// Migrations of it that failed since its last successful one, and when the last did.
+    pub failed_moves: u32,
+    pub last_failed_move: Option<SimTime>,
     /// Seconds of work left. Monitoring cannot know this; only an oracle policy may use it.
     pub remaining: f64,
 }

@@ -108,7 +108,7 @@ impl Metrics {
             jobs_running: count(JobOutcome::Running),
             jobs_pending: count(JobOutcome::Pending),
             oom_kills: rec.oom_kills.len(),
-            lost_work_s: rec.jobs.iter().map(|j| j.lost_work.as_secs()).sum(),
+            lost_work_s: total(rec.jobs.iter().map(|j| j.lost_work.as_secs())),
             mean_memory_utilization: mean(&utils),
             p95_memory_utilization: percentile(&utils, 0.95),
             makespan_s: rec
@@ -127,7 +127,7 @@ impl Metrics {
                 .sum(),
             cordons: rec.cordons,
             migrations: MigrationCounts::of(migrations),
-            downtime_total_s: migrations.iter().map(|m| m.downtime.as_secs()).sum(),
+            downtime_total_s: total(migrations.iter().map(|m| m.downtime.as_secs())),
             downtime_mean_s: {
                 let done: Vec<f64> = migrations
                     .iter()
@@ -136,8 +136,8 @@ impl Metrics {
                     .collect();
                 (!done.is_empty()).then(|| mean(&done))
             },
-            migration_bytes: migrations.iter().map(|m| m.bytes_sent).sum(),
-            migration_lost_work_s: migrations.iter().map(|m| m.lost_work.as_secs()).sum(),
+            migration_bytes: total(migrations.iter().map(|m| m.bytes_sent)),
+            migration_lost_work_s: total(migrations.iter().map(|m| m.lost_work.as_secs())),
             provisions: rec.provisions.len(),
             node_failures: rec.node_failures,
             stale_orders: rec.stale_orders,
@@ -146,6 +146,11 @@ impl Metrics {
             stalled,
         }
     }
+}
+
+/// A sum that is 0, not -0, when empty (float `Sum` starts from -0).
+fn total(values: impl Iterator<Item = f64>) -> f64 {
+    values.fold(0.0, |a, b| a + b)
 }
 
 /// Nearest-rank percentile of sorted values.

@@ -23,6 +23,8 @@ impl Simulator {
                 let job = self.cluster.job(j.id);
                 j.migrating = job.migration.is_some();
                 j.migrations = job.migrations;
+                j.failed_moves = job.failed_moves;
+                j.last_failed_move = job.last_failed_move;
             }
         }
         let decisions = self

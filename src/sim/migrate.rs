@@ -4,9 +4,9 @@
 
 use rand::Rng;
 
-use crate::engine::{Generation, SimDuration};
+use crate::engine::{Generation, SimDuration, SimTime};
 use crate::migration::{Failover, FlowId, Mechanism, NextRound, RateChange};
-use crate::model::{JobId, JobState, Migration, MigrationId, MigrationOutcome, Phase};
+use crate::model::{JobId, JobState, Migration, NodeId, MigrationId, MigrationOutcome, Phase};
 use crate::policy::controller::Order;
 use crate::record::EventKind;
 use crate::sim::{Event, Simulator};
@@ -61,7 +61,7 @@ impl Simulator {
     /// Enters `phase`: draws whether it will fail and schedules its end (a timer, or a
     /// transfer after its fixed latency).
     fn begin(&mut self, id: MigrationId, phase: Phase) {
-        let p = self.phase_failure(phase);
+        let p = self.phase_failure(self.migrations[id.index()].mechanism, phase);
         let fails = p > 0.0 && self.failure_rng.random::<f64>() < p;
         let m = &mut self.migrations[id.index()];
         m.phase = phase;
@@ -89,14 +89,19 @@ impl Simulator {
         );
     }
 
-    fn phase_failure(&self, phase: Phase) -> f64 {
+    /// The chance that `phase` fails. Some phases do two steps at once: a streamed or final
+    /// pre-copy transfer also checkpoints, a post-copy handoff checkpoints and restores.
+    fn phase_failure(&self, mechanism: Mechanism, phase: Phase) -> f64 {
         let f = &self.failures.migration;
+        let either = |a: f64, b: f64| 1.0 - (1.0 - a) * (1.0 - b);
+        let checkpoints_too = mechanism == Mechanism::PreCopy || self.cost.streaming;
         match phase {
             Phase::Setup => f.setup,
             Phase::Checkpoint => f.checkpoint,
+            Phase::Transfer if checkpoints_too => either(f.checkpoint, f.transfer),
             Phase::Transfer | Phase::Rounds | Phase::Pull => f.transfer,
             Phase::Restore => f.restore,
-            Phase::Handoff => 1.0 - (1.0 - f.checkpoint) * (1.0 - f.restore),
+            Phase::Handoff => either(f.checkpoint, f.restore),
             Phase::Done => 0.0,
         }
     }
@@ -369,7 +374,9 @@ impl Simulator {
         {
             self.set_job_speed(job, 1.0);
         }
-        self.cluster.job_mut(job).migrations += 1;
+        let j = self.cluster.job_mut(job);
+        j.migrations += 1;
+        j.failed_moves = 0;
         self.record.job(job).migrations += 1;
         self.end(id, MigrationOutcome::Complete, String::new());
     }
@@ -381,10 +388,38 @@ impl Simulator {
         let m = &self.migrations[id.index()];
         let job = m.job;
         let restart = m.committed() || self.migration.failover == Failover::Restart;
+        let now = self.sim.now();
+        let j = self.cluster.job_mut(job);
+        j.failed_moves += 1;
+        j.last_failed_move = Some(now);
         self.end(id, MigrationOutcome::Failed, reason);
         if restart {
             self.kill_and_requeue(job);
         }
+    }
+
+    /// The in-flight migration holding the most memory on `node` (pages landed or a kept
+    /// copy), with those bytes.
+    pub(super) fn largest_migration_on(&self, node: NodeId, now: SimTime) -> Option<(MigrationId, f64)> {
+        self.migrations
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| !m.is_done())
+            .filter_map(|(i, m)| {
+                let held: f64 = [m.incoming, m.held]
+                    .into_iter()
+                    .flatten()
+                    .filter(|t| t.node == node)
+                    .map(|t| t.bytes_at(now))
+                    .sum();
+                (held > 0.0).then_some((MigrationId(i as u32), held))
+            })
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+    }
+
+    /// The OOM killer took a migration's memory: it fails like any other failure.
+    pub(super) fn fail_by_oom(&mut self, id: MigrationId, reason: String) {
+        self.fail(id, reason);
     }
 
     /// The controller calls a migration off; the job carries on at the source.

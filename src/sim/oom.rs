@@ -1,7 +1,7 @@
 //! Nodes that run out of memory, and the OOM killer.
 
 use crate::engine::Generation;
-use crate::model::{JobState, NodeId, OomKill};
+use crate::model::{JobState, KillPolicy, NodeId, OomKill};
 use crate::record::EventKind;
 use crate::sim::migrate::Stop;
 use crate::sim::{Event, Simulator};
@@ -30,20 +30,40 @@ impl Simulator {
         }
         n.oom_pending = None;
         match n.oom_time(now) {
+            // Something is always freed (a job or a migration's pages), unless nothing is
+            // left to free: then the node stays full without looping here.
             Some(at) if at <= now => {
-                self.kill_one(node);
-                self.refresh_oom(node);
+                if self.kill_one(node) {
+                    self.refresh_oom(node);
+                }
             }
             Some(_) => self.refresh_oom(node),
             None => {}
         }
     }
 
-    fn kill_one(&mut self, node: NodeId) {
+    /// Frees memory on a full node: kills a job, or fails the migration whose pages there
+    /// outweigh every job (the restoring process is then the largest). Returns whether
+    /// anything was freed.
+    fn kill_one(&mut self, node: NodeId) -> bool {
         let now = self.sim.now();
         let n = self.cluster.node(node);
-        let Some(victim) = self.oom.kill.victim(&n.jobs, &self.cluster.jobs, now) else {
-            return;
+        let victim = self.oom.kill.victim(&n.jobs, &self.cluster.jobs, now);
+        let victim_memory = victim.map_or(0.0, |v| self.cluster.job(v).memory_at(now));
+        let pages = self.largest_migration_on(node, now);
+        let take_pages = match (victim, pages) {
+            (None, Some(_)) => true,
+            (Some(_), Some((_, bytes))) => self.oom.kill == KillPolicy::Largest && bytes > victim_memory,
+            _ => false,
+        };
+        if take_pages {
+            let (id, _) = pages.expect("matched above");
+            let reason = format!("{} ran out of memory", self.cluster.node(node).name);
+            self.fail_by_oom(id, reason);
+            return true;
+        }
+        let Some(victim) = victim else {
+            return false;
         };
         let reason = format!("the job was killed by the OOM killer on {}", n.name);
         self.settle_migration(victim, Stop::Killed(reason));
@@ -82,5 +102,6 @@ impl Simulator {
             self.enqueue(victim);
         }
         self.request_schedule();
+        true
     }
 }

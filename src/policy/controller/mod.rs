@@ -52,6 +52,14 @@ pub struct ControllerSpec {
     /// Call off a migration whose source no longer needs it or whose target filled up.
     #[serde(default = "yes")]
     pub cancel: bool,
+    /// A job whose migration failed is left alone this long, doubled for every further
+    /// failure in a row (at most 64 times): retrying at once could keep it frozen forever.
+    #[serde(default = "five_minutes")]
+    pub retry_backoff: Seconds,
+}
+
+fn five_minutes() -> Seconds {
+    Seconds::new(300.0)
 }
 
 fn ten_seconds() -> Seconds {
@@ -118,6 +126,9 @@ impl ControllerSpec {
                 format!("must be >= 0 with threshold + margin below 1, got {m}"),
             ));
         }
+        if self.retry_backoff.value < 0.0 {
+            return Err(FieldIssue::new(at.key("retry_backoff"), "must not be negative"));
+        }
         if let Pacing::Concurrent { per_node, cluster } = self.pacing {
             if per_node == 0 || cluster == 0 {
                 return Err(FieldIssue::new(
@@ -172,6 +183,16 @@ impl Controller {
         }
         self.orders(view, &mut d);
         d
+    }
+
+    /// Whether `job` is still waiting out the back-off after a failed migration.
+    fn backing_off(&self, job: &JobView, now: SimTime) -> bool {
+        let Some(failed) = job.last_failed_move else {
+            return false;
+        };
+        let doublings = job.failed_moves.saturating_sub(1).min(6);
+        let wait = self.spec.retry_backoff.value * f64::from(1u32 << doublings);
+        now < failed + SimDuration::from_secs(wait)
     }
 
     fn request(&self, n: &NodeView) -> Option<Request> {
@@ -241,7 +262,7 @@ impl Controller {
             let movable: Vec<&JobView> = source
                 .jobs
                 .iter()
-                .filter(|j| !j.migrating)
+                .filter(|j| !j.migrating && !self.backing_off(j, view.time))
                 .filter(|j| !self.spec.oracle || j.remaining > self.expected(source, j))
                 .collect();
             for job in self.spec.selection.select(&movable, amount) {
@@ -249,18 +270,25 @@ impl Controller {
                 if total >= cluster || busy[s] >= per_node {
                     return;
                 }
-                let candidates: Vec<Candidate> = view
-                    .nodes
-                    .iter()
-                    .filter(|t| t.id != r.node && !t.down && !t.cordoned && busy[t.id.index()] < per_node)
-                    .map(|t| Candidate {
-                        id: t.id,
-                        capacity: t.memory_capacity,
-                        free: free[t.id.index()],
-                    })
-                    .collect();
-                match self.spec.target.choose(&candidates, job.memory, self.spec.threshold) {
+                let candidates = |paced: bool| -> Vec<Candidate> {
+                    view.nodes
+                        .iter()
+                        .filter(|t| t.id != r.node && !t.down && !t.cordoned)
+                        .filter(|t| !paced || busy[t.id.index()] < per_node)
+                        .map(|t| Candidate {
+                            id: t.id,
+                            capacity: t.memory_capacity,
+                            free: free[t.id.index()],
+                        })
+                        .collect()
+                };
+                let open = candidates(true);
+                let choose = |c: &[Candidate]| self.spec.target.choose(c, job.memory, self.spec.threshold);
+                match choose(&open) {
+                    // A node that could take it is busy: wait for the pacing, not for capacity.
+                    None if choose(&candidates(false)).is_some() => {}
                     Some(i) => {
+                        let candidates = open;
                         let t = candidates[i].id;
                         free[t.index()] -= job.memory;
                         busy[s] += 1;

@@ -116,6 +116,8 @@ mod tests {
             age: 0.0,
             migrations,
             migrating: false,
+            failed_moves: 0,
+            last_failed_move: None,
             remaining: 0.0,
         }
     }

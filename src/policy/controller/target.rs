@@ -31,7 +31,7 @@ impl Default for TargetSpec {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TargetPolicy {
-    /// The node with the most free memory.
+    /// The valid node with the largest fraction of its memory free.
     #[default]
     LeastUsed,
     /// The valid node with the least free memory left after the move.
@@ -54,14 +54,15 @@ impl TargetSpec {
         let valid = |c: &Candidate| c.free - bytes >= keep * c.capacity;
         let left = |i: usize| candidates[i].free - bytes;
         match self.policy {
-            // The least-used node is the only one worth validating: if it cannot take the job
-            // at the required margin, no other node has more room.
+            // Among nodes of different sizes the least used (by fraction) may be too small
+            // while a larger one is valid, so validate first. `min_by` on the reversed order
+            // keeps the first of equals.
             TargetPolicy::LeastUsed => (0..candidates.len())
+                .filter(|&i| valid(&candidates[i]))
                 .min_by(|&a, &b| {
                     (candidates[b].free / candidates[b].capacity)
                         .total_cmp(&(candidates[a].free / candidates[a].capacity))
-                })
-                .filter(|&i| valid(&candidates[i])),
+                }),
             TargetPolicy::BestFit => (0..candidates.len())
                 .filter(|&i| valid(&candidates[i]))
                 .min_by(|&a, &b| left(a).total_cmp(&left(b))),
@@ -87,8 +88,11 @@ mod tests {
         let least = TargetSpec::default();
         // Keep 45% + 5%: a 30-byte job leaves 60 on node 1 (valid).
         assert_eq!(least.choose(&nodes, 30.0, 0.45), Some(1));
-        // A 45-byte job would leave 45 < 50 on the least-used node: refused.
+        // A 45-byte job would leave 45 < 50 on the least-used node: refused everywhere.
         assert_eq!(least.choose(&nodes, 45.0, 0.45), None);
+        // A larger node that is fuller by fraction can still be the valid one.
+        let mixed = [c(0, 100.0), Candidate { id: NodeId(1), capacity: 1000.0, free: 900.0 }];
+        assert_eq!(least.choose(&mixed, 55.0, 0.45), Some(1));
         let best = TargetSpec {
             policy: TargetPolicy::BestFit,
             margin: 0.05,
