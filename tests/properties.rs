@@ -81,7 +81,14 @@ fn scenario() -> impl Strategy<Value = String> {
         0u32..4,
         0u32..120,
     );
-    (nodes, classes, scheduler, unscheduler, misc).prop_map(|(nodes, classes, (kind, placement, res), unsched, (seed, end, kill, retries, delay))| {
+    let migration = prop::option::of((
+        prop_oneof!["restart", "stop-and-copy", "pre-copy", "post-copy"],
+        prop_oneof!["max", "big-enough", "optimal", "slope"],
+        prop_oneof!["threshold", "slope", "predictive"],
+        prop_oneof!["rollback", "restart"],
+        (0u32..60, 0u32..4, prop::bool::ANY, prop::bool::ANY),
+    ));
+    (nodes, classes, scheduler, unscheduler, misc, migration).prop_map(|(nodes, classes, (kind, placement, res), unsched, (seed, end, kill, retries, delay), migration)| {
         let mut s = format!("[simulation]\nseed = {seed}\nsample_interval = \"7m\"\n");
         if let Some(h) = end {
             s += &format!("end = \"{h}h\"\n");
@@ -100,6 +107,24 @@ fn scenario() -> impl Strategy<Value = String> {
             s += &format!("[unscheduler]\nthreshold = 0.{t}\nhysteresis = 0.{:02}\n", h.min(t - 1));
         }
         s += &format!("[monitor]\ninterval = \"30s\"\ndelay = \"{delay}s\"\n[oom]\nkill = \"{kill}\"\nmax_retries = {retries}\n");
+        if let Some((mechanism, selection, request, failover, (threshold, fail, concurrent, nodes_fail))) = migration {
+            let pacing = if concurrent {
+                r#"{ policy = "concurrent", per_node = 2, cluster = 3 }"#
+            } else {
+                r#"{ policy = "blocking", cooldown = "20s" }"#
+            };
+            s += &format!(
+                "[controller]\nthreshold = 0.{threshold:02}\nselection = {{ policy = \"{selection}\" }}\nrequest = {{ policy = \"{request}\" }}\npacing = {pacing}\nretry_backoff = \"2m\"\n"
+            );
+            s += &format!(
+                "[migration]\nmechanism = \"{mechanism}\"\nfailover = \"{failover}\"\ncost = {{ setup = \"3s\", checkpoint_overhead = \"1s\", checkpoint_rate = \"500MB/s\", restore_overhead = \"1s\", restore_rate = \"1GB/s\" }}\npre_copy = {{ dirty_rate = \"100MB/s\" }}\n"
+            );
+            let p = [0.0, 0.1, 0.5, 1.0][fail as usize];
+            s += &format!("[failures]\nmigration = {{ setup = {p}, checkpoint = {p}, transfer = {p}, restore = {p} }}\n");
+            if nodes_fail {
+                s += "random = { mtbf = \"3h\", repair = \"10m\" }\n";
+            }
+        }
         s
     })
 }
@@ -112,6 +137,9 @@ struct Coverage {
     cut_by_end: Cell<u32>,
     cordons: Cell<u32>,
     waited: Cell<u32>,
+    migrated: Cell<u32>,
+    failed_migrations: Cell<u32>,
+    node_failures: Cell<u32>,
 }
 
 fn bump(c: &Cell<u32>, hit: bool) {
@@ -129,12 +157,38 @@ fn check_run(toml: &str, seen: &Coverage) -> Result<(), TestCaseError> {
     );
     check_terminal_states(&out, scenario.spec.oom.max_retries)?;
     check_samples(&out)?;
+    check_migrations(&out)?;
     let m = &out.metrics;
     bump(&seen.oom_kills, m.oom_kills > 0);
     bump(&seen.failed, m.jobs_failed > 0);
     bump(&seen.cut_by_end, m.jobs_running + m.jobs_pending > 0);
     bump(&seen.cordons, m.cordons > 0);
     bump(&seen.waited, m.mean_wait_s > 0.0);
+    bump(&seen.migrated, m.migrations.complete > 0);
+    bump(&seen.failed_migrations, m.migrations.failed > 0);
+    bump(&seen.node_failures, m.node_failures > 0);
+    Ok(())
+}
+
+/// Every migration has one outcome (or is in flight at the end), times in order, and no job
+/// has two in flight.
+fn check_migrations(out: &RunOutput) -> Result<(), TestCaseError> {
+    let mut in_flight = BTreeMap::new();
+    for m in &out.migrations {
+        prop_assert!(m.started.is_none_or(|s| s >= m.issued));
+        match (m.outcome, m.ended) {
+            (Some(_), Some(end)) => prop_assert!(end >= m.started.unwrap_or(m.issued)),
+            (None, None) => {
+                prop_assert!(in_flight.insert(m.job, ()).is_none(), "two migrations of one job in flight");
+                prop_assert_eq!(out.cluster.job(m.job).migration.is_some(), true);
+            }
+            other => prop_assert!(false, "outcome and end disagree: {other:?}"),
+        }
+        prop_assert!(m.bytes_sent >= 0.0 && m.downtime.0 <= (m.ended.unwrap_or(SimTime(u64::MAX)).0 - m.issued.0));
+    }
+    let complete = out.migrations.iter().filter(|m| m.outcome == Some(migsim::model::MigrationOutcome::Complete));
+    let per_job: usize = out.record.jobs.iter().map(|j| j.migrations as usize).sum();
+    prop_assert_eq!(complete.count(), per_job);
     Ok(())
 }
 
@@ -173,7 +227,12 @@ fn check_terminal_states(out: &RunOutput, max_retries: u32) -> Result<(), TestCa
                     .rfind(|e| e.job.map(|j| j.index()) == Some(i) && e.kind == EventKind::Start)
                     .unwrap()
                     .time;
-                prop_assert_eq!(rec.end, Some(last_start + job.spec.work));
+                // Downtime and degraded running only delay a job; without migrations, exact.
+                if rec.migrations == 0 && !out.migrations.iter().any(|m| m.job.index() == i) {
+                    prop_assert_eq!(rec.end, Some(last_start + job.spec.work));
+                } else {
+                    prop_assert!(rec.end >= Some(last_start + job.spec.work));
+                }
             }
             JobOutcome::Failed => {
                 prop_assert_eq!(terminal, 1);
@@ -189,7 +248,7 @@ fn check_terminal_states(out: &RunOutput, max_retries: u32) -> Result<(), TestCa
                 prop_assert!(rec.end.is_none() && job.node().is_none());
             }
         }
-        prop_assert!(rec.lost_work.0 <= rec.oom_kills as u64 * job.spec.work.0);
+        prop_assert!(rec.lost_work.0 <= rec.starts as u64 * job.spec.work.0);
     }
     Ok(())
 }
@@ -202,10 +261,10 @@ fn check_samples(out: &RunOutput) -> Result<(), TestCaseError> {
     }
     for s in &out.record.node_samples {
         let tol = 1e-6 * s.memory_capacity;
-        let sum = sums.get(&(s.time, s.node.0)).copied().unwrap_or(0.0);
+        let sum = sums.get(&(s.time, s.node.0)).copied().unwrap_or(0.0) + s.migration_memory;
         prop_assert!(
             (s.memory_used - sum).abs() <= tol,
-            "node {} at {}: accounted {} vs sum of jobs {}",
+            "node {} at {}: accounted {} vs sum of jobs and migrations {}",
             s.node.0,
             s.time,
             s.memory_used,
@@ -223,7 +282,10 @@ fn check_samples(out: &RunOutput) -> Result<(), TestCaseError> {
                 .record
                 .oom_kills
                 .iter()
-                .any(|k| k.node == s.node && k.time == s.time);
+                .any(|k| k.node == s.node && k.time == s.time)
+                || out.migrations.iter().any(|m| {
+                    m.ended == Some(s.time) && m.reason.contains("ran out of memory")
+                });
             prop_assert!(
                 killed_now,
                 "node {} over capacity at {} with no OOM kill",
@@ -254,6 +316,9 @@ fn random_scenarios_keep_the_model_invariants() {
         ("runs cut by the end time", &seen.cut_by_end),
         ("cordons", &seen.cordons),
         ("queueing", &seen.waited),
+        ("completed migrations", &seen.migrated),
+        ("failed migrations", &seen.failed_migrations),
+        ("node failures", &seen.node_failures),
     ] {
         assert!(
             hits.get() >= 5,

@@ -169,6 +169,19 @@ impl Cluster {
         }
     }
 
+    /// Holds `cpu` on `node` for a job on its way there.
+    pub fn reserve_cpu(&mut self, node: NodeId, cpu: f64) {
+        let n = &mut self.nodes[node.index()];
+        n.open_term();
+        n.cpu_requested += cpu;
+    }
+
+    pub fn release_cpu(&mut self, node: NodeId, cpu: f64, t: SimTime) {
+        let n = &mut self.nodes[node.index()];
+        n.cpu_requested -= cpu;
+        n.close_term(t);
+    }
+
     /// Releases a term's memory; returns the bytes it held.
     pub fn close_term(&mut self, term: Term, t: SimTime) -> f64 {
         let bytes = term.bytes_at(t);

@@ -97,6 +97,8 @@ pub struct Migration {
     pub incoming: Option<Term>,
     /// Post-copy: the frozen copy the source keeps until every page is pulled.
     pub held: Option<Term>,
+    /// The job's CPUs are held on the target until it runs there.
+    pub cpu_reserved: bool,
     /// Drawn when the phase began: the phase ends in failure.
     pub fails_here: bool,
     pub outcome: Option<MigrationOutcome>,
@@ -137,6 +139,7 @@ impl Migration {
             round_started: t,
             incoming: None,
             held: None,
+            cpu_reserved: false,
             fails_here: false,
             outcome: None,
             cause,

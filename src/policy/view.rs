@@ -19,6 +19,8 @@ pub struct MigrationView {
     pub issued: SimTime,
     /// Bytes the target will still receive.
     pub incoming: f64,
+    /// CPUs held on the target for the job.
+    pub cpu: f64,
     /// Past the switch-over: the job already runs on the target and cannot go back.
     pub committed: bool,
 }

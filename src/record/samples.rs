@@ -7,6 +7,8 @@ pub struct NodeSample {
     pub time: SimTime,
     pub node: NodeId,
     pub memory_used: f64,
+    /// Part of `memory_used` held by migrations rather than running jobs.
+    pub migration_memory: f64,
     pub memory_capacity: f64,
     pub cpu_requested: f64,
     pub jobs: u32,

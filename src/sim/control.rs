@@ -13,9 +13,12 @@ impl Simulator {
         self.sim.schedule_in(interval, Event::Control);
         let now = self.sim.now();
         let Some(mut view) = self.visible_snapshot() else { return };
+        // Cordons, node states and CPU requests come from the API server, not from
+        // monitoring: they are current.
         for (v, n) in view.nodes.iter_mut().zip(&self.cluster.nodes) {
             v.cordoned = n.cordoned;
             v.down = n.down;
+            v.cpu_requested = n.cpu_requested;
         }
         view.migrations = self.in_flight(now);
         for v in view.nodes.iter_mut() {
@@ -71,6 +74,7 @@ impl Simulator {
                     target: m.target,
                     issued: m.issued,
                     incoming: if m.committed() { 0.0 } else { (m.memory - landed).max(0.0) },
+                    cpu: if m.cpu_reserved { self.cluster.job(m.job).spec.cpu } else { 0.0 },
                     committed: m.committed(),
                 }
             })

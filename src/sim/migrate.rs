@@ -23,14 +23,18 @@ impl Simulator {
         let now = self.sim.now();
         let j = self.cluster.job(order.job);
         let target = self.cluster.node(order.target);
-        if j.node() != Some(order.source) || j.migration.is_some() || target.down {
+        let cpu = j.spec.cpu;
+        let no_room = target.cpu_requested + cpu > target.cpu + 1e-9;
+        if j.node() != Some(order.source) || j.migration.is_some() || target.down || no_room {
             return false;
         }
         let id = MigrationId(self.migrations.len() as u32);
         let mechanism = self.migration.mechanism;
         let mut m = Migration::new(order.job, order.source, order.target, mechanism, now, order.cause.clone());
         m.memory = j.memory_at(now);
+        m.cpu_reserved = true;
         self.migrations.push(m);
+        self.cluster.reserve_cpu(order.target, cpu);
         self.cluster.job_mut(order.job).migration = Some(id);
         self.record
             .event(now, EventKind::MigrationIssued, Some(order.job), Some(order.source));
@@ -143,6 +147,7 @@ impl Simulator {
             (Mechanism::Restart, Phase::Setup) => {
                 let (job, target) = (m.job, m.target);
                 self.migrations[id.index()].started = Some(now);
+                self.release_cpu(id);
                 self.start(job, target);
                 self.complete(id);
             }
@@ -306,6 +311,16 @@ impl Simulator {
         self.apply_rates(&changes);
     }
 
+    fn release_cpu(&mut self, id: MigrationId) {
+        let now = self.sim.now();
+        let m = &mut self.migrations[id.index()];
+        if std::mem::take(&mut m.cpu_reserved) {
+            let (job, target) = (m.job, m.target);
+            let cpu = self.cluster.job(job).spec.cpu;
+            self.cluster.release_cpu(target, cpu, now);
+        }
+    }
+
     fn freeze(&mut self, id: MigrationId) {
         let now = self.sim.now();
         let m = &mut self.migrations[id.index()];
@@ -348,6 +363,7 @@ impl Simulator {
         if let Some(term) = self.migrations[id.index()].incoming.take() {
             self.cluster.close_term(term, now);
         }
+        self.release_cpu(id);
         self.cluster.relocate(job, target, now);
         self.record.job(job).moved_to(target);
         if mechanism == Mechanism::PostCopy {
@@ -401,20 +417,23 @@ impl Simulator {
     /// The in-flight migration holding the most memory on `node` (pages landed or a kept
     /// copy), with those bytes.
     pub(super) fn largest_migration_on(&self, node: NodeId, now: SimTime) -> Option<(MigrationId, f64)> {
+        self.held_on(node, now)
+            .filter(|&(_, bytes)| bytes > 0.0)
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+    }
+
+    /// Memory each in-flight migration holds on `node` outside its job (negative for the pages
+    /// a post-copy target still lacks).
+    pub(super) fn held_on(&self, node: NodeId, now: SimTime) -> impl Iterator<Item = (MigrationId, f64)> + '_ {
         self.migrations
             .iter()
             .enumerate()
             .filter(|(_, m)| !m.is_done())
-            .filter_map(|(i, m)| {
-                let held: f64 = [m.incoming, m.held]
-                    .into_iter()
-                    .flatten()
-                    .filter(|t| t.node == node)
-                    .map(|t| t.bytes_at(now))
-                    .sum();
-                (held > 0.0).then_some((MigrationId(i as u32), held))
+            .filter_map(move |(i, m)| {
+                let mut terms = [m.incoming, m.held].into_iter().flatten().filter(|t| t.node == node).peekable();
+                terms.peek()?;
+                Some((MigrationId(i as u32), terms.map(|t| t.bytes_at(now)).sum()))
             })
-            .max_by(|a, b| a.1.total_cmp(&b.1))
     }
 
     /// The OOM killer took a migration's memory: it fails like any other failure.
@@ -457,6 +476,7 @@ impl Simulator {
         for term in terms.into_iter().flatten() {
             self.cluster.close_term(term, now);
         }
+        self.release_cpu(id);
         self.cluster.job_mut(job).migration = None;
         if self.cluster.job(job).node().is_some() && self.migrations[id.index()].frozen_at.is_some() {
             self.resume(id, 1.0);

@@ -67,10 +67,12 @@ impl Simulator {
     pub(super) fn sample(&mut self, now: SimTime) {
         self.last_sample = Some(now);
         for (i, n) in self.cluster.nodes.iter().enumerate() {
+            let migration_memory = self.held_on(NodeId(i as u32), now).map(|(_, b)| b).fold(0.0, |a, b| a + b);
             self.record.node_samples.push(NodeSample {
                 time: now,
                 node: NodeId(i as u32),
                 memory_used: n.used_at(now),
+                migration_memory,
                 memory_capacity: n.memory,
                 cpu_requested: n.cpu_requested,
                 jobs: n.jobs.len() as u32,

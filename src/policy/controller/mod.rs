@@ -237,6 +237,8 @@ impl Controller {
         let cancelled = |job: JobId| d.cancels.iter().any(|c| c.job == job);
         let mut busy = vec![0u32; n];
         let mut free: Vec<f64> = view.nodes.iter().map(NodeView::free).collect();
+        // The view's CPU requests already include what in-flight moves hold on targets.
+        let mut cpu: Vec<f64> = view.nodes.iter().map(|n| n.cpu_capacity - n.cpu_requested).collect();
         let mut leaving = vec![0.0; n];
         let mut total = 0u32;
         for m in view.migrations.iter().filter(|m| !cancelled(m.job)) {
@@ -274,6 +276,7 @@ impl Controller {
                     view.nodes
                         .iter()
                         .filter(|t| t.id != r.node && !t.down && !t.cordoned)
+                        .filter(|t| cpu[t.id.index()] + 1e-9 >= job.cpu)
                         .filter(|t| !paced || busy[t.id.index()] < per_node)
                         .map(|t| Candidate {
                             id: t.id,
@@ -291,6 +294,7 @@ impl Controller {
                         let candidates = open;
                         let t = candidates[i].id;
                         free[t.index()] -= job.memory;
+                        cpu[t.index()] -= job.cpu;
                         busy[s] += 1;
                         busy[t.index()] += 1;
                         total += 1;
