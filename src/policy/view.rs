@@ -23,6 +23,8 @@ pub struct MigrationView {
     pub cpu: f64,
     /// Past the switch-over: the job already runs on the target and cannot go back.
     pub committed: bool,
+    /// The job is frozen: the move's cost is being paid.
+    pub frozen: bool,
 }
 
 #[derive(Clone, Debug)]

@@ -76,6 +76,7 @@ impl Simulator {
                     incoming: if m.committed() { 0.0 } else { (m.memory - landed).max(0.0) },
                     cpu: if m.cpu_reserved { self.cluster.job(m.job).spec.cpu } else { 0.0 },
                     committed: m.committed(),
+                    frozen: m.frozen_at.is_some(),
                 }
             })
             .collect()

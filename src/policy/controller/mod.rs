@@ -49,7 +49,8 @@ pub struct ControllerSpec {
     /// work, which no real monitoring system knows.
     #[serde(default)]
     pub oracle: bool,
-    /// Call off a migration whose source no longer needs it or whose target filled up.
+    /// Call off a migration whose source no longer needs it (before the job is frozen) or
+    /// whose target filled up.
     #[serde(default = "yes")]
     pub cancel: bool,
     /// A job whose migration failed is left alone this long, doubled for every further
@@ -214,7 +215,9 @@ impl Controller {
             let source = node(m.source);
             let target = node(m.target);
             let relaxed = source.free() >= (self.spec.threshold + self.spec.target.margin) * source.memory_capacity;
-            let reason = if relaxed && self.request(source).is_none() {
+            // Once the job is frozen its downtime is being paid; calling the move off then
+            // would waste it, unless the target cannot take the job any more.
+            let reason = if relaxed && !m.frozen && self.request(source).is_none() {
                 format!(
                     "cancelled: source {:.1}% free, no longer needs it",
                     100.0 * source.free() / source.memory_capacity
