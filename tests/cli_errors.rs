@@ -250,3 +250,60 @@ fn an_unwritable_output_directory_is_an_error_not_a_panic() {
         "{stderr}"
     );
 }
+
+#[test]
+fn migration_and_controller_mistakes_are_named() {
+    let with = |extra: &str| format!("{GOOD}\n{extra}\n");
+    let msg = rejects(&with("[migration]\nprofile = \"ums-service\""), &[]);
+    assert!(
+        msg.contains(":13:") || msg.contains("migration.profile"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("migration.profile: unknown cost profile `ums-service`; the profiles are ums-service-level"),
+        "{msg}"
+    );
+    let msg = rejects(
+        &with("[controller]\nselection = { policy = \"biggest\" }"),
+        &[],
+    );
+    assert!(msg.contains("controller.selection"), "{msg}");
+    assert!(
+        msg.contains("biggest") && msg.contains("big-enough"),
+        "{msg}"
+    );
+    // A key of another policy is an error, not silently ignored.
+    let msg = rejects(
+        &with("[controller]\nselection = { policy = \"max\", min_job = \"5GB\" }"),
+        &[],
+    );
+    assert!(
+        msg.contains("controller.selection: unknown key `min_job`"),
+        "{msg}"
+    );
+    let msg = rejects(&with("[controller]\nthreshold = 45"), &[]);
+    assert!(
+        msg.contains(
+            "DIR/s.toml:15:1: controller.threshold: a free fraction must be in [0, 1), got 45"
+        ),
+        "{msg}"
+    );
+    let msg = rejects(
+        &with("[failures]\nnodes = [{ node = \"m\", at = \"1h\" }]"),
+        &[],
+    );
+    assert!(
+        msg.contains("failures.nodes[0].node: no node is named `m`; did you mean `n`?"),
+        "{msg}"
+    );
+    let msg = rejects(&with("[failures]\nmigration = { checkpoint = 1.5 }"), &[]);
+    assert!(
+        msg.contains("failures.migration.checkpoint: a probability must be in [0, 1], got 1.5"),
+        "{msg}"
+    );
+    let msg = rejects(GOOD, &["--set", "migration.mechanism=live"]);
+    assert!(
+        msg.contains("--set migration.mechanism=live") && msg.contains("pre-copy"),
+        "{msg}"
+    );
+}

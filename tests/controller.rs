@@ -79,7 +79,10 @@ fn every_selection_policy_prevents_the_oom() {
             .count();
         assert!(complete >= 1, "{selection}: no migration completed");
         assert!(
-            out.record.jobs.iter().all(|j| j.outcome == JobOutcome::Finished),
+            out.record
+                .jobs
+                .iter()
+                .all(|j| j.outcome == JobOutcome::Finished),
             "{selection}"
         );
     }
@@ -133,7 +136,11 @@ fn no_fitting_target_records_a_provision_instead_of_moving() {
     assert!(events.iter().any(|e| e.kind == EventKind::Provision));
     assert_eq!(out.metrics.provisions, out.record.provisions.len());
     // One record per shortage spell, not one per decision.
-    assert!(out.record.provisions.len() < 10, "{}", out.record.provisions.len());
+    assert!(
+        out.record.provisions.len() < 10,
+        "{}",
+        out.record.provisions.len()
+    );
 }
 
 #[test]
@@ -178,5 +185,10 @@ mechanism = "pre-copy"
     assert_eq!(m.outcome, Some(MigrationOutcome::Cancelled));
     assert!(m.reason.contains("no longer needs"), "{}", m.reason);
     assert_eq!(out.record.jobs[0].end.unwrap().as_secs(), 3600.0);
-    assert_eq!(out.cluster.node(*out.record.jobs[0].nodes.last().unwrap()).name, "a");
+    assert_eq!(
+        out.cluster
+            .node(*out.record.jobs[0].nodes.last().unwrap())
+            .name,
+        "a"
+    );
 }

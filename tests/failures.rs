@@ -79,9 +79,16 @@ fn certain_failure_in_any_phase_loses_no_job() {
                 let out = runs(&sets);
                 let case = format!("{mechanism} / {phase} / {failover}");
                 assert!(
-                    out.record.jobs.iter().all(|j| j.outcome == JobOutcome::Finished),
+                    out.record
+                        .jobs
+                        .iter()
+                        .all(|j| j.outcome == JobOutcome::Finished),
                     "{case}: {:?}",
-                    out.record.jobs.iter().map(|j| j.outcome).collect::<Vec<_>>()
+                    out.record
+                        .jobs
+                        .iter()
+                        .map(|j| j.outcome)
+                        .collect::<Vec<_>>()
                 );
                 assert!(!out.migrations.is_empty(), "{case}: nothing was tried");
                 // The phase exists in this mechanism: every attempt failed in it.
@@ -97,7 +104,9 @@ fn certain_failure_in_any_phase_loses_no_job() {
                         "{case}: a migration completed"
                     );
                     assert!(
-                        out.migrations.iter().any(|m| m.reason.contains("failed (injected)")),
+                        out.migrations
+                            .iter()
+                            .any(|m| m.reason.contains("failed (injected)")),
                         "{case}"
                     );
                 }
@@ -116,7 +125,11 @@ fn rollback_keeps_progress_and_restart_loses_it() {
         "migration.failover=restart",
     ]);
     assert!(restart.metrics.lost_work_s > 0.0);
-    assert!(restart.record.jobs.iter().all(|j| j.outcome == JobOutcome::Finished));
+    assert!(restart
+        .record
+        .jobs
+        .iter()
+        .all(|j| j.outcome == JobOutcome::Finished));
 }
 
 #[test]
@@ -129,14 +142,22 @@ fn a_failed_node_requeues_its_jobs_and_comes_back() {
     // j0 ran on small-0 from 0 to 5 m and started over.
     assert_eq!(out.record.jobs[0].lost_work.as_secs(), 300.0);
     assert_eq!(out.record.jobs[0].starts, 2);
-    assert!(out.record.jobs.iter().all(|j| j.outcome == JobOutcome::Finished));
+    assert!(out
+        .record
+        .jobs
+        .iter()
+        .all(|j| j.outcome == JobOutcome::Finished));
 }
 
 #[test]
 fn a_scenario_with_a_node_that_never_comes_back_still_finishes_elsewhere() {
     let out = runs(&["failures.nodes=[{ node = \"big\", at = \"3m\" }]"]);
     assert_eq!(out.metrics.node_failures, 1);
-    assert!(out.record.jobs.iter().all(|j| j.outcome == JobOutcome::Finished));
+    assert!(out
+        .record
+        .jobs
+        .iter()
+        .all(|j| j.outcome == JobOutcome::Finished));
 }
 
 #[test]

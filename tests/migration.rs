@@ -6,7 +6,6 @@ mod common;
 
 use common::run_str;
 use migsim::model::MigrationOutcome;
-use migsim::record::{EventKind, JobOutcome};
 use migsim::RunOutput;
 
 const GB: f64 = 1e9;
@@ -71,7 +70,10 @@ const COSTS: &str = r#"cost = { setup = "5s", checkpoint_overhead = "1s", checkp
 fn stop_and_copy_takes_checkpoint_plus_transfer_plus_restore() {
     // M = 60 GB, bandwidth 1 GB/s: setup 5 s, then frozen for checkpoint 1 + 60/10 = 7 s,
     // transfer 60 s and restore 2 + 60/20 = 5 s: downtime 72 s, done 77 s after the order.
-    let out = run_str(&one_move("60GB", &format!("mechanism = \"stop-and-copy\"\n{COSTS}")));
+    let out = run_str(&one_move(
+        "60GB",
+        &format!("mechanism = \"stop-and-copy\"\n{COSTS}"),
+    ));
     let m = only_migration(&out);
     assert_eq!(m.outcome, Some(MigrationOutcome::Complete));
     assert_eq!(m.issued.as_secs(), 20.0);
@@ -91,7 +93,10 @@ fn a_streaming_checkpoint_overlaps_the_transfer() {
     // Streamed, checkpoint and transfer are one phase at the slower of 10 GB/s (dump) and
     // 1 GB/s (link) after the 1 s overhead: 61 s; downtime 61 + 5 = 66 s.
     let costs = COSTS.replace("streaming = false", "streaming = true");
-    let out = run_str(&one_move("60GB", &format!("mechanism = \"stop-and-copy\"\n{costs}")));
+    let out = run_str(&one_move(
+        "60GB",
+        &format!("mechanism = \"stop-and-copy\"\n{costs}"),
+    ));
     let m = only_migration(&out);
     assert_eq!(m.downtime.as_secs(), 66.0);
     assert_eq!(secs(m.ended), 20.0 + 5.0 + 66.0);
@@ -169,8 +174,17 @@ pre_copy = { dirty_rate = "0.25GB/s", downtime_target = "0.2s" }"#,
     let last = 0.05859375;
     assert_eq!(m.rounds, volumes.len() as u32 + 1);
     let total: f64 = volumes.iter().sum::<f64>() + last;
-    assert!((m.bytes_sent - total * GB).abs() < 1.0, "{} vs {}", m.bytes_sent, total * GB);
-    assert!((m.downtime.as_secs() - last).abs() < 1e-9, "{:?}", m.downtime);
+    assert!(
+        (m.bytes_sent - total * GB).abs() < 1.0,
+        "{} vs {}",
+        m.bytes_sent,
+        total * GB
+    );
+    assert!(
+        (m.downtime.as_secs() - last).abs() < 1e-9,
+        "{:?}",
+        m.downtime
+    );
     assert!((secs(m.ended) - 20.0 - total).abs() < 1e-8);
     assert!((job_end(&out, "x") - 3600.0 - last).abs() < 1e-8);
 }
@@ -184,14 +198,21 @@ pre_copy = { dirty_rate = "2GB/s" }"#,
     ));
     let first = &out.migrations[0];
     assert_eq!(first.outcome, Some(MigrationOutcome::Failed));
-    assert!(first.reason.contains("does not converge"), "{}", first.reason);
+    assert!(
+        first.reason.contains("does not converge"),
+        "{}",
+        first.reason
+    );
     // Only the first round ran (60 GB in 60 s), then the verdict: no endless loop.
     assert_eq!(first.rounds, 1);
     assert_eq!(secs(first.ended), 80.0);
     assert_eq!(first.downtime.as_secs(), 0.0);
     // Rolled back: the job kept running and finished in its hour, never frozen.
     assert_eq!(job_end(&out, "x"), 3600.0);
-    assert!(out.migrations.iter().all(|m| m.outcome == Some(MigrationOutcome::Failed)));
+    assert!(out
+        .migrations
+        .iter()
+        .all(|m| m.outcome == Some(MigrationOutcome::Failed)));
 }
 
 #[test]
@@ -215,7 +236,10 @@ post_copy = { degraded_speed = 0.5 }"#;
 
 #[test]
 fn restart_loses_progress_and_takes_the_setup_as_downtime() {
-    let out = run_str(&one_move("60GB", "mechanism = \"restart\"\ncost = { setup = \"30s\" }"));
+    let out = run_str(&one_move(
+        "60GB",
+        "mechanism = \"restart\"\ncost = { setup = \"30s\" }",
+    ));
     let m = only_migration(&out);
     assert_eq!(m.outcome, Some(MigrationOutcome::Complete));
     assert_eq!(m.downtime.as_secs(), 30.0);

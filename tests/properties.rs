@@ -175,18 +175,27 @@ fn check_run(toml: &str, seen: &Coverage) -> Result<(), TestCaseError> {
 fn check_migrations(out: &RunOutput) -> Result<(), TestCaseError> {
     let mut in_flight = BTreeMap::new();
     for m in &out.migrations {
-        prop_assert!(m.started.is_none_or(|s| s >= m.issued));
+        prop_assert!(m.started.map_or(true, |s| s >= m.issued));
         match (m.outcome, m.ended) {
             (Some(_), Some(end)) => prop_assert!(end >= m.started.unwrap_or(m.issued)),
             (None, None) => {
-                prop_assert!(in_flight.insert(m.job, ()).is_none(), "two migrations of one job in flight");
+                prop_assert!(
+                    in_flight.insert(m.job, ()).is_none(),
+                    "two migrations of one job in flight"
+                );
                 prop_assert_eq!(out.cluster.job(m.job).migration.is_some(), true);
             }
             other => prop_assert!(false, "outcome and end disagree: {other:?}"),
         }
-        prop_assert!(m.bytes_sent >= 0.0 && m.downtime.0 <= (m.ended.unwrap_or(SimTime(u64::MAX)).0 - m.issued.0));
+        prop_assert!(
+            m.bytes_sent >= 0.0
+                && m.downtime.0 <= (m.ended.unwrap_or(SimTime(u64::MAX)).0 - m.issued.0)
+        );
     }
-    let complete = out.migrations.iter().filter(|m| m.outcome == Some(migsim::model::MigrationOutcome::Complete));
+    let complete = out
+        .migrations
+        .iter()
+        .filter(|m| m.outcome == Some(migsim::model::MigrationOutcome::Complete));
     let per_job: usize = out.record.jobs.iter().map(|j| j.migrations as usize).sum();
     prop_assert_eq!(complete.count(), per_job);
     Ok(())
@@ -283,9 +292,10 @@ fn check_samples(out: &RunOutput) -> Result<(), TestCaseError> {
                 .oom_kills
                 .iter()
                 .any(|k| k.node == s.node && k.time == s.time)
-                || out.migrations.iter().any(|m| {
-                    m.ended == Some(s.time) && m.reason.contains("ran out of memory")
-                });
+                || out
+                    .migrations
+                    .iter()
+                    .any(|m| m.ended == Some(s.time) && m.reason.contains("ran out of memory"));
             prop_assert!(
                 killed_now,
                 "node {} over capacity at {} with no OOM kill",

@@ -8,7 +8,9 @@ pub struct ProfilesArgs {}
 
 /// Prints each named cost profile, the fit behind it and how well it reproduces the data.
 pub fn profiles(_: ProfilesArgs) -> Result<(), CliError> {
-    for ((name, what), (fit, approach)) in PROFILES.iter().zip(ums_fits().iter().zip(&UMS_APPROACHES)) {
+    for ((name, what), (fit, approach)) in
+        PROFILES.iter().zip(ums_fits().iter().zip(&UMS_APPROACHES))
+    {
         let m = &fit.model;
         println!("{name}: {what}");
         println!(
@@ -24,16 +26,27 @@ pub fn profiles(_: ProfilesArgs) -> Result<(), CliError> {
         );
         println!(
             "  R^2: checkpoint {:.3}, checkpoint+transfer {:.3}, restore {:.3}",
-            fit.checkpoint.r_squared, fit.checkpoint_and_transfer.r_squared, fit.restoration.r_squared
+            fit.checkpoint.r_squared,
+            fit.checkpoint_and_transfer.r_squared,
+            fit.restoration.r_squared
         );
         let runs = UmsRun::parse(approach.data).expect("the shipped UMS data parse");
         let mut sizes: Vec<f64> = runs.iter().map(|r| r.bytes).collect();
         sizes.dedup();
         print!("  total at 1 Gbit/s, measured -> model:");
         for b in sizes {
-            let at: Vec<f64> = runs.iter().filter(|r| r.bytes == b).map(|r| r.total).collect();
+            let at: Vec<f64> = runs
+                .iter()
+                .filter(|r| r.bytes == b)
+                .map(|r| r.total)
+                .collect();
             let measured = at.iter().sum::<f64>() / at.len() as f64;
-            print!(" {} {:.1}->{:.1} s;", human_bytes(b), measured, fit.predict_total(b));
+            print!(
+                " {} {:.1}->{:.1} s;",
+                human_bytes(b),
+                measured,
+                fit.predict_total(b)
+            );
         }
         println!();
     }

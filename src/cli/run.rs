@@ -67,6 +67,23 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         m.oom_kills,
         human_duration(m.lost_work_s)
     );
+    if scenario.spec.controller.is_some() || !output.migrations.is_empty() {
+        let c = &m.migrations;
+        println!(
+            "migrations {} complete, {} failed, {} cancelled, {} in flight; downtime {} ({} per move); {} sent; {} provision requests",
+            c.complete,
+            c.failed,
+            c.cancelled,
+            c.in_flight,
+            human_duration(m.downtime_total_s),
+            m.downtime_mean_s.map_or("-".into(), human_duration),
+            human_bytes(m.migration_bytes),
+            m.provisions
+        );
+    }
+    if m.node_failures > 0 {
+        println!("failures   {} node failures", m.node_failures);
+    }
     println!(
         "memory     mean {:.1}% / p95 {:.1}% node utilisation",
         100.0 * m.mean_memory_utilization,

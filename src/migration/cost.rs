@@ -154,7 +154,9 @@ impl CostModel {
 
     /// Seconds to send `bytes` of pages alone on a link of `bandwidth` bytes per second.
     pub fn transfer_time(&self, bytes: f64, bandwidth: f64, streaming: bool) -> f64 {
-        let wire = self.wire_cap(streaming).map_or(bandwidth, |c| c.min(bandwidth));
+        let wire = self
+            .wire_cap(streaming)
+            .map_or(bandwidth, |c| c.min(bandwidth));
         self.transfer_overhead + bytes / (self.efficiency * wire)
     }
 }

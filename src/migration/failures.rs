@@ -83,10 +83,16 @@ impl FailureSpec {
         }
         if let Some(r) = &self.random {
             if r.mtbf.value <= 0.0 {
-                return Err(FieldIssue::new(at.key("random").key("mtbf"), "must be positive"));
+                return Err(FieldIssue::new(
+                    at.key("random").key("mtbf"),
+                    "must be positive",
+                ));
             }
             if r.repair.value <= 0.0 {
-                return Err(FieldIssue::new(at.key("random").key("repair"), "must be positive"));
+                return Err(FieldIssue::new(
+                    at.key("random").key("repair"),
+                    "must be positive",
+                ));
             }
         }
         Ok(())

@@ -72,9 +72,7 @@ impl Network {
     }
 
     pub fn flow(&self, id: FlowId) -> &Flow {
-        self.flows[id.0 as usize]
-            .as_ref()
-            .expect("a live flow id")
+        self.flows[id.0 as usize].as_ref().expect("a live flow id")
     }
 
     /// Whether `gen` stamps the live flow in slot `id` at its current rate.
@@ -121,9 +119,7 @@ impl Network {
     /// Ends a flow (finished or abandoned) at `t`; returns the bytes it still had to send and
     /// the other flows' rate changes.
     pub fn stop(&mut self, t: SimTime, id: FlowId) -> (f64, Vec<RateChange>) {
-        let flow = self.flows[id.0 as usize]
-            .take()
-            .expect("a live flow id");
+        let flow = self.flows[id.0 as usize].take().expect("a live flow id");
         self.free_ids.push(id.0);
         (flow.remaining_at(t), self.reshare(t))
     }
@@ -247,7 +243,9 @@ mod tests {
         let (b, changes) = net.start(SimTime::ZERO, NodeId(0), NodeId(2), 5.0 * GB, None);
         assert_eq!(net.flow(a).rate, 0.5 * GB);
         assert_eq!(net.flow(b).finish(), Some(secs(10.0)));
-        assert!(changes.iter().any(|c| c.flow == a && c.finish == Some(secs(20.0))));
+        assert!(changes
+            .iter()
+            .any(|c| c.flow == a && c.finish == Some(secs(20.0))));
         let (left, changes) = net.stop(secs(10.0), b);
         assert_eq!(left, 0.0);
         assert_eq!(changes.len(), 1);

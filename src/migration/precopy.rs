@@ -63,13 +63,19 @@ pub enum NextRound {
 impl PreCopySpec {
     pub fn check(&self, at: &KeyPath) -> Result<(), FieldIssue> {
         if self.dirty_rate.value < 0.0 {
-            return Err(FieldIssue::new(at.key("dirty_rate"), "must not be negative"));
+            return Err(FieldIssue::new(
+                at.key("dirty_rate"),
+                "must not be negative",
+            ));
         }
         if self.working_set.is_some_and(|w| w.value <= 0.0) {
             return Err(FieldIssue::new(at.key("working_set"), "must be positive"));
         }
         if self.downtime_target.value < 0.0 {
-            return Err(FieldIssue::new(at.key("downtime_target"), "must not be negative"));
+            return Err(FieldIssue::new(
+                at.key("downtime_target"),
+                "must not be negative",
+            ));
         }
         Ok(())
     }
@@ -172,7 +178,9 @@ mod tests {
         };
         let (live, last) = rounds(&limited, 10.0 * GB, 0.9 * GB, GB);
         assert_eq!(live.len(), 3);
-        let NextRound::Final(v) = last else { panic!("{last:?}") };
+        let NextRound::Final(v) = last else {
+            panic!("{last:?}")
+        };
         assert!((v - 10.0 * GB * 0.9f64.powi(3)).abs() < 1.0);
     }
 }

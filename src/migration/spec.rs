@@ -7,7 +7,7 @@ use crate::keypath::{FieldIssue, KeyPath};
 use crate::migration::calibration::profile;
 use crate::migration::{CostModel, CostSpec, PreCopySpec};
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct MigrationSpec {
     #[serde(default)]
@@ -23,19 +23,6 @@ pub struct MigrationSpec {
     pub pre_copy: PreCopySpec,
     #[serde(default)]
     pub post_copy: PostCopySpec,
-}
-
-impl Default for MigrationSpec {
-    fn default() -> Self {
-        MigrationSpec {
-            mechanism: Mechanism::default(),
-            profile: None,
-            cost: CostSpec::default(),
-            failover: Failover::default(),
-            pre_copy: PreCopySpec::default(),
-            post_copy: PostCopySpec::default(),
-        }
-    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -150,7 +137,9 @@ impl MigrationSpec {
     /// Live rounds and the frozen rest of a pre-copy at a constant rate.
     fn pre_copy_live(&self, bytes: f64, c: &CostModel, bandwidth: f64, dirty: f64) -> f64 {
         use crate::migration::NextRound;
-        let rate = bytes / c.transfer_time(bytes, bandwidth, true).max(f64::MIN_POSITIVE);
+        let rate = bytes
+            / c.transfer_time(bytes, bandwidth, true)
+                .max(f64::MIN_POSITIVE);
         let (mut total, mut sent, mut round) = (0.0, bytes, 0);
         loop {
             let secs = sent / rate;

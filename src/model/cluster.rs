@@ -256,6 +256,7 @@ fn recent_growth(j: &Job, t: SimTime, window: SimDuration) -> f64 {
         return j.growth();
     }
     let profile = &j.spec.profile;
-    let per_work = (profile.bytes_at(now) - profile.bytes_at(then)) / SimDuration(now - then).as_secs();
+    let per_work =
+        (profile.bytes_at(now) - profile.bytes_at(then)) / SimDuration(now - then).as_secs();
     per_work * j.speed()
 }

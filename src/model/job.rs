@@ -78,7 +78,9 @@ impl Job {
     /// Executed work at `t`.
     pub fn progress_at(&self, t: SimTime) -> u64 {
         match self.state {
-            JobState::Running(_) => (self.progress + self.executed(t - self.anchor)).min(self.spec.work.0),
+            JobState::Running(_) => {
+                (self.progress + self.executed(t - self.anchor)).min(self.spec.work.0)
+            }
             _ => self.progress,
         }
     }

@@ -3,15 +3,15 @@
 
 mod cluster;
 mod job;
-mod node;
 mod migration;
+mod node;
 mod oom;
 mod term;
 
 pub use cluster::{Cluster, NodeGroupSpec};
 pub use job::{Job, JobState};
-pub use node::Node;
 pub use migration::{Migration, MigrationId, MigrationOutcome, Phase};
+pub use node::Node;
 pub use oom::{KillPolicy, OomKill, OomSpec};
 pub use term::Term;
 

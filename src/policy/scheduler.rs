@@ -120,7 +120,10 @@ impl Scheduler {
             .iter()
             .map(|n| {
                 let (jobs, held) = n.jobs.iter().fold((0.0, 0.0), |(used, held), j| {
-                    (used + j.memory, held + j.memory.max(self.reservation(j.request)))
+                    (
+                        used + j.memory,
+                        held + j.memory.max(self.reservation(j.request)),
+                    )
                 });
                 held + (n.memory_used - jobs).max(0.0)
             })

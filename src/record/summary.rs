@@ -13,7 +13,8 @@ pub struct MigrationCounts {
 
 impl MigrationCounts {
     fn of(migrations: &[Migration]) -> Self {
-        let count = |o: Option<MigrationOutcome>| migrations.iter().filter(|m| m.outcome == o).count();
+        let count =
+            |o: Option<MigrationOutcome>| migrations.iter().filter(|m| m.outcome == o).count();
         MigrationCounts {
             complete: count(Some(MigrationOutcome::Complete)),
             failed: count(Some(MigrationOutcome::Failed)),

@@ -77,8 +77,8 @@ pub fn load_str(
             )
         })?;
     }
-    let mut spec: ScenarioSpec =
-        serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+    let mut spec: ScenarioSpec = serde_path_to_error::deserialize(toml::Value::Table(table))
+        .map_err(|e| {
             let path = key_path(e.path());
             let raw = e.inner().message().to_string();
             match explain_unknown(&raw) {

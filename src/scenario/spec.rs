@@ -118,10 +118,7 @@ impl ScenarioSpec {
             root.key("monitor").key("interval"),
             self.monitor.interval.value,
         )?;
-        positive(
-            root.key("monitor").key("window"),
-            self.monitor.window.value,
-        )?;
+        positive(root.key("monitor").key("window"), self.monitor.window.value)?;
         if let Some(c) = &self.controller {
             c.check(&root.key("controller"))?;
         }
@@ -142,7 +139,11 @@ impl ScenarioSpec {
         let names = self.node_names();
         for (i, f) in self.failures.nodes.iter().enumerate() {
             if !names.contains(&f.node) {
-                let at = KeyPath::root().key("failures").key("nodes").index(i).key("node");
+                let at = KeyPath::root()
+                    .key("failures")
+                    .key("nodes")
+                    .index(i)
+                    .key("node");
                 let mut message = format!("no node is named `{}`", f.node);
                 let candidates: Vec<&str> = names.iter().map(String::as_str).collect();
                 if let Some(close) = crate::scenario::suggest::closest(&f.node, &candidates) {
@@ -156,7 +157,10 @@ impl ScenarioSpec {
 
     /// Every node's name, in cluster order.
     pub fn node_names(&self) -> Vec<String> {
-        self.nodes.iter().flat_map(NodeGroupSpec::node_names).collect()
+        self.nodes
+            .iter()
+            .flat_map(NodeGroupSpec::node_names)
+            .collect()
     }
 
     /// A job that fits on no node at all would wait forever; say so before the run.

@@ -8,11 +8,15 @@ use crate::sim::{Event, Simulator};
 
 impl Simulator {
     pub(super) fn on_control(&mut self) {
-        let Some(controller) = &self.controller else { return };
+        let Some(controller) = &self.controller else {
+            return;
+        };
         let interval = controller.interval();
         self.sim.schedule_in(interval, Event::Control);
         let now = self.sim.now();
-        let Some(mut view) = self.visible_snapshot() else { return };
+        let Some(mut view) = self.visible_snapshot() else {
+            return;
+        };
         // Cordons, node states and CPU requests come from the API server, not from
         // monitoring: they are current.
         for (v, n) in view.nodes.iter_mut().zip(&self.cluster.nodes) {
@@ -73,8 +77,16 @@ impl Simulator {
                     source: m.source,
                     target: m.target,
                     issued: m.issued,
-                    incoming: if m.committed() { 0.0 } else { (m.memory - landed).max(0.0) },
-                    cpu: if m.cpu_reserved { self.cluster.job(m.job).spec.cpu } else { 0.0 },
+                    incoming: if m.committed() {
+                        0.0
+                    } else {
+                        (m.memory - landed).max(0.0)
+                    },
+                    cpu: if m.cpu_reserved {
+                        self.cluster.job(m.job).spec.cpu
+                    } else {
+                        0.0
+                    },
                     committed: m.committed(),
                     frozen: m.frozen_at.is_some(),
                 }

@@ -33,7 +33,10 @@ impl Simulator {
     }
 
     fn time_to_failure(&mut self) -> SimDuration {
-        let r = self.failures.random.expect("random failures are configured");
+        let r = self
+            .failures
+            .random
+            .expect("random failures are configured");
         let exp = Exp::new(1.0 / r.mtbf.value).expect("mtbf is checked positive");
         SimDuration::from_secs(exp.sample(&mut self.node_failure_rng))
     }
@@ -44,7 +47,8 @@ impl Simulator {
             return;
         }
         self.record.node_failures += 1;
-        self.record.event(now, EventKind::NodeFail, None, Some(node));
+        self.record
+            .event(now, EventKind::NodeFail, None, Some(node));
         let touching: Vec<_> = self
             .migrations
             .iter()
@@ -90,7 +94,8 @@ impl Simulator {
     pub(super) fn on_node_repair(&mut self, node: NodeId) {
         let now = self.sim.now();
         self.cluster.node_mut(node).down = false;
-        self.record.event(now, EventKind::NodeRepair, None, Some(node));
+        self.record
+            .event(now, EventKind::NodeRepair, None, Some(node));
         if self.failures.random.is_some() {
             let at = now + self.time_to_failure();
             self.sim.schedule_at(at, Event::NodeFail(node));

@@ -6,7 +6,7 @@ use rand::Rng;
 
 use crate::engine::{Generation, SimDuration, SimTime};
 use crate::migration::{Failover, FlowId, Mechanism, NextRound, RateChange};
-use crate::model::{JobId, JobState, Migration, NodeId, MigrationId, MigrationOutcome, Phase};
+use crate::model::{JobId, JobState, Migration, MigrationId, MigrationOutcome, NodeId, Phase};
 use crate::policy::controller::Order;
 use crate::record::EventKind;
 use crate::sim::{Event, Simulator};
@@ -30,14 +30,25 @@ impl Simulator {
         }
         let id = MigrationId(self.migrations.len() as u32);
         let mechanism = self.migration.mechanism;
-        let mut m = Migration::new(order.job, order.source, order.target, mechanism, now, order.cause.clone());
+        let mut m = Migration::new(
+            order.job,
+            order.source,
+            order.target,
+            mechanism,
+            now,
+            order.cause.clone(),
+        );
         m.memory = j.memory_at(now);
         m.cpu_reserved = true;
         self.migrations.push(m);
         self.cluster.reserve_cpu(order.target, cpu);
         self.cluster.job_mut(order.job).migration = Some(id);
-        self.record
-            .event(now, EventKind::MigrationIssued, Some(order.job), Some(order.source));
+        self.record.event(
+            now,
+            EventKind::MigrationIssued,
+            Some(order.job),
+            Some(order.source),
+        );
         if mechanism == Mechanism::Restart {
             self.delete_for_restart(id);
         }
@@ -172,7 +183,11 @@ impl Simulator {
                     }
                     _ => {
                         self.freeze(id);
-                        let next = if streaming { Phase::Transfer } else { Phase::Checkpoint };
+                        let next = if streaming {
+                            Phase::Transfer
+                        } else {
+                            Phase::Checkpoint
+                        };
                         self.begin(id, next);
                     }
                 }
@@ -199,10 +214,19 @@ impl Simulator {
         let now = self.sim.now();
         let m = &self.migrations[id.index()];
         let secs = (now - m.round_started).as_secs();
-        let send_rate = if secs > 0.0 { m.round_bytes / secs } else { f64::INFINITY };
-        let dirty = self.migration.pre_copy.dirty_rate.value + self.cluster.job(m.job).growth().max(0.0);
+        let send_rate = if secs > 0.0 {
+            m.round_bytes / secs
+        } else {
+            f64::INFINITY
+        };
+        let dirty =
+            self.migration.pre_copy.dirty_rate.value + self.cluster.job(m.job).growth().max(0.0);
         let round = m.rounds - 1;
-        match self.migration.pre_copy.next(round, m.round_bytes, secs, dirty, send_rate) {
+        match self
+            .migration
+            .pre_copy
+            .next(round, m.round_bytes, secs, dirty, send_rate)
+        {
             NextRound::Live(bytes) => {
                 let m = &mut self.migrations[id.index()];
                 m.rounds += 1;
@@ -274,13 +298,20 @@ impl Simulator {
             let m = &mut self.migrations[id.index()];
             if Self::accumulates(m) {
                 if let Some(mut term) = m.incoming {
-                    self.cluster.set_term_slope(&mut term, now, c.rate * efficiency);
+                    self.cluster
+                        .set_term_slope(&mut term, now, c.rate * efficiency);
                     self.migrations[id.index()].incoming = Some(term);
                     self.refresh_oom(term.node);
                 }
             }
             if let Some(at) = c.finish {
-                self.sim.schedule_at(at, Event::Flow { flow: c.flow, gen: c.gen });
+                self.sim.schedule_at(
+                    at,
+                    Event::Flow {
+                        flow: c.flow,
+                        gen: c.gen,
+                    },
+                );
             }
         }
     }
@@ -297,7 +328,9 @@ impl Simulator {
     /// Ends the migration's transfer now (done or abandoned), counting what was sent.
     fn stop_flow(&mut self, id: MigrationId) {
         let now = self.sim.now();
-        let Some(flow) = self.migrations[id.index()].flow.take() else { return };
+        let Some(flow) = self.migrations[id.index()].flow.take() else {
+            return;
+        };
         let (left, changes) = self.network.stop(now, flow);
         self.flow_owner[flow.0 as usize] = None;
         let m = &mut self.migrations[id.index()];
@@ -327,7 +360,8 @@ impl Simulator {
         m.frozen_at = Some(now);
         let (job, source) = (m.job, m.source);
         self.cluster.set_speed(job, now, 0.0);
-        self.record.event(now, EventKind::Freeze, Some(job), Some(source));
+        self.record
+            .event(now, EventKind::Freeze, Some(job), Some(source));
         self.refresh_oom(source);
     }
 
@@ -359,7 +393,8 @@ impl Simulator {
     fn switch_over(&mut self, id: MigrationId) {
         let now = self.sim.now();
         let m = &self.migrations[id.index()];
-        let (job, source, target, mechanism, memory) = (m.job, m.source, m.target, m.mechanism, m.memory);
+        let (job, source, target, mechanism, memory) =
+            (m.job, m.source, m.target, m.mechanism, m.memory);
         if let Some(term) = self.migrations[id.index()].incoming.take() {
             self.cluster.close_term(term, now);
         }
@@ -378,7 +413,8 @@ impl Simulator {
         } else {
             self.resume(id, 1.0);
         }
-        self.record.event(now, EventKind::SwitchOver, Some(job), Some(target));
+        self.record
+            .event(now, EventKind::SwitchOver, Some(job), Some(target));
         self.refresh_oom(source);
         self.refresh_oom(target);
     }
@@ -416,7 +452,11 @@ impl Simulator {
 
     /// The in-flight migration holding the most memory on `node` (pages landed or a kept
     /// copy), with those bytes.
-    pub(super) fn largest_migration_on(&self, node: NodeId, now: SimTime) -> Option<(MigrationId, f64)> {
+    pub(super) fn largest_migration_on(
+        &self,
+        node: NodeId,
+        now: SimTime,
+    ) -> Option<(MigrationId, f64)> {
         self.held_on(node, now)
             .filter(|&(_, bytes)| bytes > 0.0)
             .max_by(|a, b| a.1.total_cmp(&b.1))
@@ -424,13 +464,21 @@ impl Simulator {
 
     /// Memory each in-flight migration holds on `node` outside its job (negative for the pages
     /// a post-copy target still lacks).
-    pub(super) fn held_on(&self, node: NodeId, now: SimTime) -> impl Iterator<Item = (MigrationId, f64)> + '_ {
+    pub(super) fn held_on(
+        &self,
+        node: NodeId,
+        now: SimTime,
+    ) -> impl Iterator<Item = (MigrationId, f64)> + '_ {
         self.migrations
             .iter()
             .enumerate()
             .filter(|(_, m)| !m.is_done())
             .filter_map(move |(i, m)| {
-                let mut terms = [m.incoming, m.held].into_iter().flatten().filter(|t| t.node == node).peekable();
+                let mut terms = [m.incoming, m.held]
+                    .into_iter()
+                    .flatten()
+                    .filter(|t| t.node == node)
+                    .peekable();
                 terms.peek()?;
                 Some((MigrationId(i as u32), terms.map(|t| t.bytes_at(now)).sum()))
             })
@@ -443,7 +491,9 @@ impl Simulator {
 
     /// The controller calls a migration off; the job carries on at the source.
     pub(super) fn cancel(&mut self, job: JobId, reason: String) {
-        let Some(id) = self.cluster.job(job).migration else { return };
+        let Some(id) = self.cluster.job(job).migration else {
+            return;
+        };
         if !self.migrations[id.index()].committed() {
             self.end(id, MigrationOutcome::Cancelled, reason);
         }
@@ -452,10 +502,16 @@ impl Simulator {
     /// The job is about to stop: its migration ends first, so that no memory stays held for
     /// it. A job that finishes while post-copy pulls its pages did get moved.
     pub(super) fn settle_migration(&mut self, job: JobId, stop: Stop) {
-        let Some(id) = self.cluster.job(job).migration else { return };
+        let Some(id) = self.cluster.job(job).migration else {
+            return;
+        };
         match stop {
             Stop::Finished if self.migrations[id.index()].phase == Phase::Pull => self.complete(id),
-            Stop::Finished => self.end(id, MigrationOutcome::Cancelled, "the job finished first".into()),
+            Stop::Finished => self.end(
+                id,
+                MigrationOutcome::Cancelled,
+                "the job finished first".into(),
+            ),
             Stop::Killed(reason) => self.end(id, MigrationOutcome::Failed, reason),
         }
     }
@@ -478,7 +534,8 @@ impl Simulator {
         }
         self.release_cpu(id);
         self.cluster.job_mut(job).migration = None;
-        if self.cluster.job(job).node().is_some() && self.migrations[id.index()].frozen_at.is_some() {
+        if self.cluster.job(job).node().is_some() && self.migrations[id.index()].frozen_at.is_some()
+        {
             self.resume(id, 1.0);
         } else if let Some(at) = self.migrations[id.index()].frozen_at.take() {
             let m = &mut self.migrations[id.index()];

@@ -173,7 +173,8 @@ impl Simulator {
             self.sim.schedule_at(SimTime::ZERO, Event::Monitor);
         }
         if let Some(c) = &self.controller {
-            self.sim.schedule_at(SimTime::ZERO + c.interval(), Event::Control);
+            self.sim
+                .schedule_at(SimTime::ZERO + c.interval(), Event::Control);
         }
         self.prime_failures();
         if self.cluster.jobs.is_empty() {

@@ -67,7 +67,10 @@ impl Simulator {
     pub(super) fn sample(&mut self, now: SimTime) {
         self.last_sample = Some(now);
         for (i, n) in self.cluster.nodes.iter().enumerate() {
-            let migration_memory = self.held_on(NodeId(i as u32), now).map(|(_, b)| b).fold(0.0, |a, b| a + b);
+            let migration_memory = self
+                .held_on(NodeId(i as u32), now)
+                .map(|(_, b)| b)
+                .fold(0.0, |a, b| a + b);
             self.record.node_samples.push(NodeSample {
                 time: now,
                 node: NodeId(i as u32),

@@ -32,11 +32,8 @@ impl Simulator {
         match n.oom_time(now) {
             // Something is always freed (a job or a migration's pages), unless nothing is
             // left to free: then the node stays full without looping here.
-            Some(at) if at <= now => {
-                if self.kill_one(node) {
-                    self.refresh_oom(node);
-                }
-            }
+            Some(at) if at <= now && self.kill_one(node) => self.refresh_oom(node),
+            Some(at) if at <= now => {}
             Some(_) => self.refresh_oom(node),
             None => {}
         }
@@ -53,7 +50,9 @@ impl Simulator {
         let pages = self.largest_migration_on(node, now);
         let take_pages = match (victim, pages) {
             (None, Some(_)) => true,
-            (Some(_), Some((_, bytes))) => self.oom.kill == KillPolicy::Largest && bytes > victim_memory,
+            (Some(_), Some((_, bytes))) => {
+                self.oom.kill == KillPolicy::Largest && bytes > victim_memory
+            }
             _ => false,
         };
         if take_pages {

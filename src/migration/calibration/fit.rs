@@ -29,7 +29,11 @@ impl LinearFit {
             .iter()
             .map(|p| (p.1 - intercept - per_byte * p.0).powi(2))
             .sum();
-        let r_squared = if ss_tot > 0.0 { 1.0 - ss_res / ss_tot } else { 1.0 };
+        let r_squared = if ss_tot > 0.0 {
+            1.0 - ss_res / ss_tot
+        } else {
+            1.0
+        };
         Some(LinearFit {
             intercept,
             per_byte,
@@ -63,7 +67,9 @@ mod tests {
 
     #[test]
     fn recovers_an_exact_line_and_reports_r_squared() {
-        let pts: Vec<(f64, f64)> = (0..5).map(|i| (i as f64 * 1e9, 2.0 + i as f64 * 0.5)).collect();
+        let pts: Vec<(f64, f64)> = (0..5)
+            .map(|i| (i as f64 * 1e9, 2.0 + i as f64 * 0.5))
+            .collect();
         let f = LinearFit::fit(&pts).unwrap();
         assert!((f.intercept - 2.0).abs() < 1e-9);
         assert!((f.rate() - 2e9).abs() < 1e-3);
@@ -73,6 +79,11 @@ mod tests {
         let g = LinearFit::fit(&noisy).unwrap();
         assert!(g.r_squared < 0.9 && g.r_squared > 0.0);
         assert_eq!(LinearFit::fit(&[]), None);
-        assert_eq!(LinearFit::fit(&[(5.0, 3.0), (5.0, 5.0)]).unwrap().predict(1e9), 4.0);
+        assert_eq!(
+            LinearFit::fit(&[(5.0, 3.0), (5.0, 5.0)])
+                .unwrap()
+                .predict(1e9),
+            4.0
+        );
     }
 }

@@ -130,7 +130,8 @@ impl UmsFit {
             setup,
             checkpoint_overhead: checkpoint.overhead(),
             checkpoint_rate: checkpoint.rate(),
-            transfer_overhead: (checkpoint_and_transfer.overhead() - checkpoint.overhead()).max(0.0),
+            transfer_overhead: (checkpoint_and_transfer.overhead() - checkpoint.overhead())
+                .max(0.0),
             efficiency,
             restore_overhead: restoration.overhead(),
             restore_rate: restoration.rate(),
@@ -148,7 +149,10 @@ impl UmsFit {
     /// The model's total migration time for `bytes` alone on the UMS link.
     pub fn predict_total(&self, bytes: f64) -> f64 {
         let m = &self.model;
-        m.setup + m.checkpoint_overhead + m.transfer_time(bytes, UMS_LINK, true) + m.restore_time(bytes)
+        m.setup
+            + m.checkpoint_overhead
+            + m.transfer_time(bytes, UMS_LINK, true)
+            + m.restore_time(bytes)
     }
 }
 

@@ -128,7 +128,10 @@ impl ControllerSpec {
             ));
         }
         if self.retry_backoff.value < 0.0 {
-            return Err(FieldIssue::new(at.key("retry_backoff"), "must not be negative"));
+            return Err(FieldIssue::new(
+                at.key("retry_backoff"),
+                "must not be negative",
+            ));
         }
         if let Pacing::Concurrent { per_node, cluster } = self.pacing {
             if per_node == 0 || cluster == 0 {
@@ -176,8 +179,8 @@ impl Controller {
         }
         let in_flight = view.migrations.len() - d.cancels.len();
         if let Pacing::Blocking { cooldown } = &self.spec.pacing {
-            let cooling = last_end
-                .is_some_and(|e| view.time < e + SimDuration::from_secs(cooldown.value));
+            let cooling =
+                last_end.is_some_and(|e| view.time < e + SimDuration::from_secs(cooldown.value));
             if in_flight > 0 || cooling {
                 return d;
             }
@@ -204,9 +207,7 @@ impl Controller {
                 .max_by(|a, b| a.memory.total_cmp(&b.memory))
                 .map_or(0.0, |j| self.expected(n, j))
         };
-        self.spec
-            .request
-            .request(n, self.spec.threshold, &expected)
+        self.spec.request.request(n, self.spec.threshold, &expected)
     }
 
     fn cancels(&self, view: &ClusterView, d: &mut Decisions) {
@@ -214,7 +215,8 @@ impl Controller {
         for m in view.migrations.iter().filter(|m| !m.committed) {
             let source = node(m.source);
             let target = node(m.target);
-            let relaxed = source.free() >= (self.spec.threshold + self.spec.target.margin) * source.memory_capacity;
+            let relaxed = source.free()
+                >= (self.spec.threshold + self.spec.target.margin) * source.memory_capacity;
             // Once the job is frozen its downtime is being paid; calling the move off then
             // would waste it, unless the target cannot take the job any more.
             let reason = if relaxed && !m.frozen && self.request(source).is_none() {
@@ -241,7 +243,11 @@ impl Controller {
         let mut busy = vec![0u32; n];
         let mut free: Vec<f64> = view.nodes.iter().map(NodeView::free).collect();
         // The view's CPU requests already include what in-flight moves hold on targets.
-        let mut cpu: Vec<f64> = view.nodes.iter().map(|n| n.cpu_capacity - n.cpu_requested).collect();
+        let mut cpu: Vec<f64> = view
+            .nodes
+            .iter()
+            .map(|n| n.cpu_capacity - n.cpu_requested)
+            .collect();
         let mut leaving = vec![0.0; n];
         let mut total = 0u32;
         for m in view.migrations.iter().filter(|m| !cancelled(m.job)) {
@@ -289,7 +295,8 @@ impl Controller {
                         .collect()
                 };
                 let open = candidates(true);
-                let choose = |c: &[Candidate]| self.spec.target.choose(c, job.memory, self.spec.threshold);
+                let choose =
+                    |c: &[Candidate]| self.spec.target.choose(c, job.memory, self.spec.threshold);
                 match choose(&open) {
                     // A node that could take it is busy: wait for the pacing, not for capacity.
                     None if choose(&candidates(false)).is_some() => {}

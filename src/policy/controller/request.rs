@@ -10,7 +10,7 @@ use crate::units::Seconds;
 #[serde(tag = "policy", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum RequestPolicy {
     /// A node whose free memory is below the threshold asks for the shortfall.
-    Threshold,
+    Threshold {},
     /// As `threshold`, on the free memory predicted `lookahead` from now at the jobs' recent
     /// growth.
     Slope {
@@ -36,7 +36,7 @@ fn one_minute() -> Seconds {
 
 impl Default for RequestPolicy {
     fn default() -> Self {
-        RequestPolicy::Threshold
+        RequestPolicy::Threshold {}
     }
 }
 
@@ -52,7 +52,7 @@ pub struct Request {
 impl RequestPolicy {
     pub fn name(&self) -> &'static str {
         match self {
-            RequestPolicy::Threshold => "threshold",
+            RequestPolicy::Threshold {} => "threshold",
             RequestPolicy::Slope { .. } => "slope",
             RequestPolicy::Predictive { .. } => "predictive",
         }
@@ -69,7 +69,7 @@ impl RequestPolicy {
         let keep = threshold * n.memory_capacity;
         let pct = |free: f64| 100.0 * free / n.memory_capacity;
         let (amount, why) = match self {
-            RequestPolicy::Threshold => {
+            RequestPolicy::Threshold {} => {
                 let free = n.free();
                 (keep - free, format!("threshold: {:.1}% free", pct(free)))
             }

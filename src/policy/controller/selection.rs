@@ -10,9 +10,9 @@ use crate::units::Bytes;
 #[serde(tag = "policy", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum SelectionPolicy {
     /// The largest job.
-    Max,
+    Max {},
     /// The smallest job at least as large as the request; the largest if none is.
-    BigEnough,
+    BigEnough {},
     /// 0/1 knapsack over jobs of at least `min_job`: value = memory x 0.5^(times migrated),
     /// total at most the request. When no such set exists, as `big-enough` over those jobs.
     Optimal {
@@ -20,7 +20,7 @@ pub enum SelectionPolicy {
         min_job: Bytes,
     },
     /// Fastest-growing first, until the request is covered.
-    Slope,
+    Slope {},
 }
 
 fn five_gb() -> Bytes {
@@ -29,7 +29,7 @@ fn five_gb() -> Bytes {
 
 impl Default for SelectionPolicy {
     fn default() -> Self {
-        SelectionPolicy::Max
+        SelectionPolicy::Max {}
     }
 }
 
@@ -41,18 +41,18 @@ fn by_size_desc(a: &&JobView, b: &&JobView) -> std::cmp::Ordering {
 impl SelectionPolicy {
     pub fn name(&self) -> &'static str {
         match self {
-            SelectionPolicy::Max => "max",
-            SelectionPolicy::BigEnough => "big-enough",
+            SelectionPolicy::Max {} => "max",
+            SelectionPolicy::BigEnough {} => "big-enough",
             SelectionPolicy::Optimal { .. } => "optimal",
-            SelectionPolicy::Slope => "slope",
+            SelectionPolicy::Slope {} => "slope",
         }
     }
 
     /// Chooses among `jobs` (the movable ones of one node) for a request of `amount` bytes.
     pub fn select<'a>(&self, jobs: &[&'a JobView], amount: f64) -> Vec<&'a JobView> {
         match self {
-            SelectionPolicy::Max => largest(jobs).into_iter().collect(),
-            SelectionPolicy::BigEnough => big_enough(jobs, amount).into_iter().collect(),
+            SelectionPolicy::Max {} => largest(jobs).into_iter().collect(),
+            SelectionPolicy::BigEnough {} => big_enough(jobs, amount).into_iter().collect(),
             SelectionPolicy::Optimal { min_job } => {
                 let eligible: Vec<&JobView> = jobs
                     .iter()
@@ -70,7 +70,7 @@ impl SelectionPolicy {
                     chosen.into_iter().map(|i| eligible[i]).collect()
                 }
             }
-            SelectionPolicy::Slope => {
+            SelectionPolicy::Slope {} => {
                 let mut order = jobs.to_vec();
                 order.sort_by(|a, b| b.growth.total_cmp(&a.growth));
                 let mut covered = 0.0;
@@ -137,9 +137,18 @@ mod tests {
             job(3, 6.0 * GB, 0.2 * GB, 2),
         ];
         let refs: Vec<&JobView> = jobs.iter().collect();
-        assert_eq!(ids(SelectionPolicy::Max.select(&refs, 10.0 * GB)), vec![0]);
-        assert_eq!(ids(SelectionPolicy::BigEnough.select(&refs, 10.0 * GB)), vec![2]);
-        assert_eq!(ids(SelectionPolicy::BigEnough.select(&refs, 30.0 * GB)), vec![0]);
+        assert_eq!(
+            ids(SelectionPolicy::Max {}.select(&refs, 10.0 * GB)),
+            vec![0]
+        );
+        assert_eq!(
+            ids(SelectionPolicy::BigEnough {}.select(&refs, 10.0 * GB)),
+            vec![2]
+        );
+        assert_eq!(
+            ids(SelectionPolicy::BigEnough {}.select(&refs, 30.0 * GB)),
+            vec![0]
+        );
         // Request 15 GB: {8, 6} weighs 14 but job 3 was moved twice (value 8 + 1.5); {12}
         // is worth 12 and wins. Jobs under 5 GB would not be considered.
         let optimal = SelectionPolicy::Optimal {
@@ -149,6 +158,9 @@ mod tests {
         // Request 3 GB: no set fits under it, so the smallest job above 3 GB goes.
         assert_eq!(ids(optimal.select(&refs, 3.0 * GB)), vec![3]);
         // Fastest growth first until 10 GB are covered: 8 (0.5) then 6 (0.2).
-        assert_eq!(ids(SelectionPolicy::Slope.select(&refs, 10.0 * GB)), vec![1, 3]);
+        assert_eq!(
+            ids(SelectionPolicy::Slope {}.select(&refs, 10.0 * GB)),
+            vec![1, 3]
+        );
     }
 }

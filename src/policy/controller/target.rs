@@ -91,7 +91,14 @@ mod tests {
         // A 45-byte job would leave 45 < 50 on the least-used node: refused everywhere.
         assert_eq!(least.choose(&nodes, 45.0, 0.45), None);
         // A larger node that is fuller by fraction can still be the valid one.
-        let mixed = [c(0, 100.0), Candidate { id: NodeId(1), capacity: 1000.0, free: 900.0 }];
+        let mixed = [
+            c(0, 100.0),
+            Candidate {
+                id: NodeId(1),
+                capacity: 1000.0,
+                free: 900.0,
+            },
+        ];
         assert_eq!(least.choose(&mixed, 55.0, 0.45), Some(1));
         let best = TargetSpec {
             policy: TargetPolicy::BestFit,
