@@ -62,6 +62,17 @@ impl NodeGroupSpec {
     }
 }
 
+/// How much a view says about each job.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ViewDetail {
+    /// What placement needs (see [`JobView::placement`]); the scheduler looks at the cluster
+    /// on every pass, so this stays cheap.
+    Placement,
+    /// Everything monitoring shows; growth is a job's mean over `window` of recent work, as a
+    /// monitoring query would compute it.
+    Monitoring { window: SimDuration },
+}
+
 /// Nodes and jobs, and the operations that keep their accounting consistent.
 pub struct Cluster {
     pub nodes: Vec<Node>,
@@ -192,16 +203,15 @@ impl Cluster {
     }
 
     /// What a monitoring system would show at `t`.
-    pub fn view(&self, t: SimTime, window: Option<SimDuration>) -> ClusterView {
+    pub fn view(&self, t: SimTime, detail: ViewDetail) -> ClusterView {
         let mut view = ClusterView::default();
-        self.fill_view(&mut view, t, window);
+        self.fill_view(&mut view, t, detail);
         view
     }
 
     /// As [`Cluster::view`], into `view`, reusing its allocations: the scheduler looks at the
-    /// cluster on every pass. With a `window`, a job's growth is its mean over that much
-    /// recent work, as a monitoring query would compute it; without, the exact current slope.
-    pub fn fill_view(&self, view: &mut ClusterView, t: SimTime, window: Option<SimDuration>) {
+    /// cluster on every pass.
+    pub fn fill_view(&self, view: &mut ClusterView, t: SimTime, detail: ViewDetail) {
         view.time = t;
         view.nodes.resize_with(self.nodes.len(), || NodeView {
             id: NodeId(0),
@@ -225,17 +235,20 @@ impl Cluster {
             v.down = n.down;
             v.jobs.clear();
             v.jobs
-                .extend(n.jobs.iter().map(|&id| self.job_view(id, t, window)));
+                .extend(n.jobs.iter().map(|&id| self.job_view(id, t, detail)));
         }
         view.migrations.clear();
     }
 
-    fn job_view(&self, id: JobId, t: SimTime, window: Option<SimDuration>) -> JobView {
+    fn job_view(&self, id: JobId, t: SimTime, detail: ViewDetail) -> JobView {
         let j = self.job(id);
+        let ViewDetail::Monitoring { window } = detail else {
+            return JobView::placement(id, j.memory_at(t), j.spec.request, j.spec.cpu);
+        };
         JobView {
             id,
             memory: j.memory_at(t),
-            growth: window.map_or(j.growth(), |w| recent_growth(j, t, w)),
+            growth: recent_growth(j, t, window),
             request: j.spec.request,
             cpu: j.spec.cpu,
             age: (t - j.started).as_secs(),

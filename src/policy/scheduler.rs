@@ -9,6 +9,8 @@ use crate::engine::StreamRng;
 use crate::keypath::{FieldIssue, KeyPath};
 use crate::model::{JobId, NodeId};
 use crate::policy::ClusterView;
+#[cfg(doc)]
+use crate::policy::JobView;
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -105,7 +107,8 @@ impl Scheduler {
     }
 
     /// Places queued jobs in queue order; a job that fits nowhere stays queued and later jobs
-    /// may still be placed. Returns (job, node) pairs in the order they were decided.
+    /// may still be placed. Returns (job, node) pairs in the order they were decided. Reads
+    /// only what [`JobView::placement`] fills, so a placement view is enough.
     pub fn plan(
         &self,
         view: &ClusterView,

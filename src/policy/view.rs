@@ -65,6 +65,25 @@ pub struct JobView {
     pub remaining: f64,
 }
 
+impl JobView {
+    /// A view with only what placement reads (usage, request, CPU); everything else is zero.
+    pub fn placement(id: JobId, memory: f64, request: f64, cpu: f64) -> Self {
+        JobView {
+            id,
+            memory,
+            growth: 0.0,
+            request,
+            cpu,
+            age: 0.0,
+            migrations: 0,
+            migrating: false,
+            failed_moves: 0,
+            last_failed_move: None,
+            remaining: 0.0,
+        }
+    }
+}
+
 impl NodeView {
     pub fn utilization(&self) -> f64 {
         self.memory_used / self.memory_capacity

@@ -1,7 +1,7 @@
 //! Periodic work: monitoring snapshots for the policies, and samples for `nodes.csv`.
 
 use crate::engine::SimTime;
-use crate::model::NodeId;
+use crate::model::{NodeId, ViewDetail};
 use crate::policy::ClusterView;
 use crate::record::{EventKind, JobSample, NodeSample};
 use crate::sim::{Event, Simulator};
@@ -9,8 +9,10 @@ use crate::sim::{Event, Simulator};
 impl Simulator {
     pub(super) fn on_monitor(&mut self) {
         let now = self.sim.now();
-        let window = Some(self.monitor_window);
-        self.snapshots.push_back(self.cluster.view(now, window));
+        let detail = ViewDetail::Monitoring {
+            window: self.monitor_window,
+        };
+        self.snapshots.push_back(self.cluster.view(now, detail));
         let delay = self.monitor_delay;
         while self.snapshots.len() > 1 && self.snapshots[1].time + delay <= now {
             self.snapshots.pop_front();

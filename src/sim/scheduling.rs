@@ -1,7 +1,7 @@
 //! Scheduling passes: the queue goes to the scheduler policy, its decisions are carried out.
 
 use crate::engine::SimDuration;
-use crate::model::JobState;
+use crate::model::{JobState, ViewDetail};
 use crate::policy::PendingJob;
 use crate::sim::{Event, Simulator};
 
@@ -20,7 +20,7 @@ impl Simulator {
             return;
         }
         let mut view = std::mem::take(&mut self.view_buffer);
-        self.cluster.fill_view(&mut view, self.sim.now(), None);
+        self.cluster.fill_view(&mut view, self.sim.now(), ViewDetail::Placement);
         let cluster = &self.cluster;
         let pending: Vec<PendingJob> = self
             .queue
