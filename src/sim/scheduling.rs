@@ -20,7 +20,8 @@ impl Simulator {
             return;
         }
         let mut view = std::mem::take(&mut self.view_buffer);
-        self.cluster.fill_view(&mut view, self.sim.now(), ViewDetail::Placement);
+        self.cluster
+            .fill_view(&mut view, self.sim.now(), ViewDetail::Placement);
         let cluster = &self.cluster;
         let pending: Vec<PendingJob> = self
             .queue
