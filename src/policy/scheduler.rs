@@ -9,7 +9,7 @@ use crate::engine::StreamRng;
 use crate::keypath::{FieldIssue, KeyPath};
 use crate::model::{JobId, NodeId};
 use crate::policy::ClusterView;
-#[cfg(doc)]
+#[cfg(any(doc, test))]
 use crate::policy::JobView;
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -172,23 +172,11 @@ impl Scheduler {
 mod tests {
     use super::*;
     use crate::engine::{RngStreams, SimTime};
-    use crate::policy::{JobView, NodeView};
+    use crate::policy::NodeView;
 
     fn node(id: u32, capacity: f64, used: f64) -> NodeView {
         let jobs = if used > 0.0 {
-            vec![JobView {
-                id: JobId(100 + id),
-                memory: used,
-                growth: 0.0,
-                request: 0.0,
-                cpu: 0.0,
-                age: 0.0,
-                migrations: 0,
-                migrating: false,
-                failed_moves: 0,
-                last_failed_move: None,
-                remaining: 0.0,
-            }]
+            vec![JobView::placement(JobId(100 + id), used, 0.0, 0.0)]
         } else {
             vec![]
         };

@@ -108,17 +108,9 @@ mod tests {
 
     fn job(id: u32, memory: f64, growth: f64, migrations: u32) -> JobView {
         JobView {
-            id: JobId(id),
-            memory,
             growth,
-            request: 0.0,
-            cpu: 1.0,
-            age: 0.0,
             migrations,
-            migrating: false,
-            failed_moves: 0,
-            last_failed_move: None,
-            remaining: 0.0,
+            ..JobView::placement(JobId(id), memory, 0.0, 1.0)
         }
     }
 
