@@ -192,3 +192,97 @@ mechanism = "pre-copy"
         "a"
     );
 }
+
+#[test]
+fn a_move_into_a_target_that_filled_up_is_cancelled() {
+    // `mover` (60 GB) leaves a at 40% free; b (200 GB) starts nearly empty, so it is a valid
+    // target, but b's own job grows 0.5 GB/s: b keeps 140 GB - balloon free once the mover has
+    // arrived, below 45% (90 GB) when the balloon passes 50 GB, long before the slow transfer
+    // (600 s) ends. The controller then calls the move off.
+    let toml = r#"
+[simulation]
+seed = 1
+
+[[nodes]]
+name = "a"
+memory = "100GB"
+cpu = 8
+network = "0.1GB/s"
+
+[[nodes]]
+name = "b"
+memory = "200GB"
+cpu = 8
+
+[[workload.jobs]]
+name = "mover"
+work = "1h"
+request = "peak"
+profile = { shape = "constant", size = "60GB" }
+
+[[workload.jobs]]
+name = "balloon"
+work = "1h"
+request = "50GB"
+profile = { shape = "linear", start = "1GB", growth = "0.5GB/s", cap = "80GB" }
+
+[scheduler]
+kind = "conservative"
+
+[controller]
+pacing = { policy = "concurrent", per_node = 1, cluster = 1 }
+
+[migration]
+mechanism = "pre-copy"
+"#;
+    let out = run_str(toml);
+    let m = &out.migrations[0];
+    assert_eq!(out.cluster.job(m.job).spec.name, "mover");
+    assert_eq!(m.outcome, Some(MigrationOutcome::Cancelled), "{m:#?}");
+    assert!(m.reason.contains("target would keep"), "{}", m.reason);
+}
+
+#[test]
+fn the_oracle_skips_a_job_about_to_finish() {
+    // The only job on a finishes 100 s after it starts; a migration would take 200 s of setup.
+    let toml = |oracle: bool| {
+        format!(
+            r#"
+[simulation]
+seed = 1
+
+[[nodes]]
+name = "a"
+memory = "100GB"
+cpu = 8
+
+[[nodes]]
+name = "b"
+memory = "1TB"
+cpu = 8
+
+[[workload.jobs]]
+name = "x"
+work = "100s"
+profile = {{ shape = "constant", size = "60GB" }}
+
+[controller]
+oracle = {oracle}
+
+[migration]
+mechanism = "restart"
+cost = {{ setup = "200s" }}
+"#
+        )
+    };
+    let blind = run_str(&toml(false));
+    assert_eq!(blind.migrations.len(), 1);
+    // The blind controller restarted it: it lost 20 s and finished after 200 s more.
+    assert_eq!(
+        blind.record.jobs[0].end.unwrap().as_secs(),
+        20.0 + 200.0 + 100.0
+    );
+    let oracle = run_str(&toml(true));
+    assert!(oracle.migrations.is_empty());
+    assert_eq!(oracle.record.jobs[0].end.unwrap().as_secs(), 100.0);
+}

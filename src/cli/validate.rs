@@ -23,14 +23,27 @@ pub fn validate(args: ValidateArgs) -> Result<(), CliError> {
         .map_or("runs until every job ends".to_string(), |e| {
             format!("ends at {}", migsim::units::human_duration(e.value))
         });
+    let controller = spec
+        .controller
+        .as_ref()
+        .map_or("no migration".to_string(), |c| {
+            format!(
+                "{} migration by a {}/{}/{} controller",
+                spec.migration.mechanism.as_str(),
+                c.request.name(),
+                c.selection.name(),
+                c.pacing.name()
+            )
+        });
     println!(
-        "ok: {}: {} nodes ({}), {} jobs, {} {} scheduler, {}",
+        "ok: {}: {} nodes ({}), {} jobs, {} {} scheduler, {}, {}",
         scenario.file.display(),
         nodes,
         human_bytes(memory),
         scenario.jobs.len(),
         serde_name(&spec.scheduler.kind),
         serde_name(&spec.scheduler.placement),
+        controller,
         end
     );
     Ok(())
