@@ -4,7 +4,7 @@
 use rand_distr::{Distribution, Exp};
 
 use crate::engine::{SimDuration, SimTime};
-use crate::model::{JobState, NodeId};
+use crate::model::{JobState, NodeId, Phase};
 use crate::record::EventKind;
 use crate::sim::migrate::Stop;
 use crate::sim::{Event, Simulator};
@@ -53,13 +53,18 @@ impl Simulator {
             .migrations
             .iter()
             .filter(|m| !m.is_done() && (m.source == node || m.target == node))
-            .map(|m| m.job)
+            .map(|m| (m.job, m.phase == Phase::Pull))
             .collect();
         let reason = format!("node {} failed", self.cluster.node(node).name);
-        for job in touching {
-            let on_node = matches!(self.cluster.job(job).state, JobState::Running(n) | JobState::Restarting(n) if n == node);
+        for (job, pulling) in touching {
+            // A post-copy job pulling its pages loses its state with either node; otherwise a
+            // job is lost only if it was on the failed one (a frozen source rolls back).
+            let here = match self.cluster.job(job).state {
+                JobState::Running(n) | JobState::Restarting(n) => n == node,
+                _ => false,
+            };
             self.settle_migration(job, Stop::Killed(reason.clone()));
-            if on_node {
+            if here || pulling {
                 self.kill_and_requeue(job);
             }
         }

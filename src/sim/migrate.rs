@@ -446,7 +446,9 @@ impl Simulator {
         j.last_failed_move = Some(now);
         self.end(id, MigrationOutcome::Failed, reason);
         if restart {
-            self.kill_and_requeue(job);
+            let lost = self.kill_and_requeue(job);
+            let m = &mut self.migrations[id.index()];
+            m.lost_work = m.lost_work + lost;
         }
     }
 
@@ -552,23 +554,25 @@ impl Simulator {
         self.refresh_oom(target);
     }
 
-    /// Kills a job where it is (or where it was being re-created) and queues it again; its
-    /// progress is lost.
-    pub(super) fn kill_and_requeue(&mut self, job: JobId) {
+    /// Kills a job where it is (or where it was being re-created) and queues it again;
+    /// returns the progress it loses.
+    pub(super) fn kill_and_requeue(&mut self, job: JobId) -> SimDuration {
         let now = self.sim.now();
         let j = self.cluster.job(job);
-        match j.state {
+        let lost = match j.state {
             JobState::Running(node) => {
                 let lost = self.cluster.stop(job, now, JobState::Queued);
                 self.running -= 1;
                 let rec = self.record.job(job);
                 rec.lost_work = rec.lost_work + lost;
                 self.refresh_oom(node);
+                lost
             }
-            JobState::Restarting(_) => {}
-            _ => return,
-        }
+            JobState::Restarting(_) => SimDuration::ZERO,
+            _ => return SimDuration::ZERO,
+        };
         self.record.event(now, EventKind::Requeue, Some(job), None);
         self.enqueue(job);
+        lost
     }
 }
