@@ -18,6 +18,7 @@ fn one_move(size: &str, migration: &str) -> String {
         r#"
 [simulation]
 seed = 1
+sample_interval = "10s"
 
 [[nodes]]
 name = "a"
@@ -187,6 +188,15 @@ pre_copy = { dirty_rate = "0.25GB/s", downtime_target = "0.2s" }"#,
     );
     assert!((secs(m.ended) - 20.0 - total).abs() < 1e-8);
     assert!((job_end(&out, "x") - 3600.0 - last).abs() < 1e-8);
+    // The first round's pages land on b as they arrive: 30 GB halfway through it (t = 50 s).
+    let at_50 = out
+        .record
+        .node_samples
+        .iter()
+        .find(|s| s.time.as_secs() == 50.0 && out.cluster.node(s.node).name == "b")
+        .unwrap();
+    assert_eq!(at_50.migration_memory, 30.0 * GB);
+    assert_eq!(at_50.memory_used, 30.0 * GB);
 }
 
 #[test]

@@ -257,7 +257,7 @@ impl Simulator {
     /// later pre-copy rounds overwrite pages already there.
     fn accumulates(m: &Migration) -> bool {
         match m.phase {
-            Phase::Rounds => m.rounds == 0,
+            Phase::Rounds => m.rounds == 1,
             Phase::Transfer => m.mechanism == Mechanism::StopAndCopy,
             Phase::Pull => true,
             _ => false,
