@@ -24,7 +24,7 @@ impl Simulator {
             v.down = n.down;
             v.cpu_requested = n.cpu_requested;
         }
-        view.migrations = self.in_flight(now);
+        view.migrations = self.migration_views(now);
         for v in view.nodes.iter_mut() {
             for j in v.jobs.iter_mut() {
                 let job = self.cluster.job(j.id);
@@ -66,11 +66,9 @@ impl Simulator {
     }
 
     /// The controller's own migrations, as they are now.
-    fn in_flight(&self, now: crate::engine::SimTime) -> Vec<MigrationView> {
-        self.migrations
-            .iter()
-            .filter(|m| !m.is_done())
-            .map(|m| {
+    fn migration_views(&self, now: crate::engine::SimTime) -> Vec<MigrationView> {
+        self.in_flight()
+            .map(|(_, m)| {
                 let landed = m.incoming.map_or(0.0, |t| t.bytes_at(now).max(0.0));
                 MigrationView {
                     job: m.job,

@@ -50,10 +50,9 @@ impl Simulator {
         self.record
             .event(now, EventKind::NodeFail, None, Some(node));
         let touching: Vec<_> = self
-            .migrations
-            .iter()
-            .filter(|m| !m.is_done() && (m.source == node || m.target == node))
-            .map(|m| (m.job, m.phase == Phase::Pull))
+            .in_flight()
+            .filter(|(_, m)| m.source == node || m.target == node)
+            .map(|(_, m)| (m.job, m.phase == Phase::Pull))
             .collect();
         let reason = format!("node {} failed", self.cluster.node(node).name);
         for (job, pulling) in touching {

@@ -41,6 +41,7 @@ impl Simulator {
         m.memory = j.memory_at(now);
         m.cpu_reserved = true;
         self.migrations.push(m);
+        self.active.push(id);
         self.cluster.reserve_cpu(order.target, cpu);
         self.cluster.job_mut(order.job).migration = Some(id);
         self.record.event(
@@ -436,7 +437,7 @@ impl Simulator {
     /// A phase failed: the job rolls back to its source or restarts, per the failover
     /// setting. Past the switch-over a post-copy job has state on both nodes and can only
     /// restart.
-    fn fail(&mut self, id: MigrationId, reason: String) {
+    pub(super) fn fail(&mut self, id: MigrationId, reason: String) {
         let m = &self.migrations[id.index()];
         let job = m.job;
         let restart = m.committed() || self.migration.failover == Failover::Restart;
@@ -471,24 +472,22 @@ impl Simulator {
         node: NodeId,
         now: SimTime,
     ) -> impl Iterator<Item = (MigrationId, f64)> + '_ {
-        self.migrations
-            .iter()
-            .enumerate()
-            .filter(|(_, m)| !m.is_done())
-            .filter_map(move |(i, m)| {
-                let mut terms = [m.incoming, m.held]
-                    .into_iter()
-                    .flatten()
-                    .filter(|t| t.node == node)
-                    .peekable();
-                terms.peek()?;
-                Some((MigrationId(i as u32), terms.map(|t| t.bytes_at(now)).sum()))
-            })
+        self.in_flight().filter_map(move |(id, m)| {
+            let mut terms = [m.incoming, m.held]
+                .into_iter()
+                .flatten()
+                .filter(|t| t.node == node)
+                .peekable();
+            terms.peek()?;
+            Some((id, terms.map(|t| t.bytes_at(now)).sum()))
+        })
     }
 
-    /// The OOM killer took a migration's memory: it fails like any other failure.
-    pub(super) fn fail_by_oom(&mut self, id: MigrationId, reason: String) {
-        self.fail(id, reason);
+    /// The migrations not yet ended, in the order they were issued.
+    pub(super) fn in_flight(&self) -> impl Iterator<Item = (MigrationId, &Migration)> + '_ {
+        self.active
+            .iter()
+            .map(|&id| (id, &self.migrations[id.index()]))
     }
 
     /// The controller calls a migration off; the job carries on at the source.
@@ -523,6 +522,7 @@ impl Simulator {
     fn end(&mut self, id: MigrationId, outcome: MigrationOutcome, reason: String) {
         let now = self.sim.now();
         self.stop_flow(id);
+        self.active.retain(|&a| a != id);
         let m = &mut self.migrations[id.index()];
         let (job, source, target) = (m.job, m.source, m.target);
         m.phase = Phase::Done;

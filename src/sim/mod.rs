@@ -72,6 +72,8 @@ pub struct Simulator {
     cost: CostModel,
     network: Network,
     migrations: Vec<Migration>,
+    /// The migrations in flight, in the order they were issued.
+    active: Vec<MigrationId>,
     /// The migration each network flow slot belongs to.
     flow_owner: Vec<Option<MigrationId>>,
     last_migration_end: Option<SimTime>,
@@ -125,6 +127,7 @@ impl Simulator {
             cost: spec.migration.cost_model(),
             network: Network::new(nics),
             migrations: Vec::new(),
+            active: Vec::new(),
             flow_owner: Vec::new(),
             last_migration_end: None,
             short: vec![false; nodes],

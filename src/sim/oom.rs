@@ -58,7 +58,7 @@ impl Simulator {
         if take_pages {
             let (id, _) = pages.expect("matched above");
             let reason = format!("{} ran out of memory", self.cluster.node(node).name);
-            self.fail_by_oom(id, reason);
+            self.fail(id, reason);
             return true;
         }
         let Some(victim) = victim else {
