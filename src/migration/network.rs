@@ -40,7 +40,6 @@ impl Flow {
 pub struct RateChange {
     pub flow: FlowId,
     pub rate: f64,
-    pub old_rate: f64,
     pub finish: Option<SimTime>,
     pub gen: Generation,
 }
@@ -78,10 +77,6 @@ impl Network {
     /// Whether `gen` stamps the live flow in slot `id` at its current rate.
     pub fn is_current(&self, id: FlowId, gen: Generation) -> bool {
         self.flows[id.0 as usize].is_some() && self.gens[id.0 as usize].is_current(gen)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.flows.iter().all(Option::is_none)
     }
 
     /// Starts a flow of `bytes` at `t` (with an optional rate cap) and returns its id and the
@@ -136,12 +131,11 @@ impl Network {
             let Some(f) = slot else { continue };
             let rate = rates[i];
             if rate != f.rate || f.rate == 0.0 {
-                let old_rate = std::mem::replace(&mut f.rate, rate);
+                f.rate = rate;
                 let gen = g.bump();
                 changes.push(RateChange {
                     flow: FlowId(i as u32),
                     rate,
-                    old_rate,
                     finish: f.finish(),
                     gen,
                 });

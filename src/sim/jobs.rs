@@ -27,16 +27,13 @@ impl Simulator {
         let now = self.sim.now();
         let queued_at = self.cluster.job(job).queued_at;
         self.cluster.start(job, node, now);
-        let j = self.cluster.job(job);
-        let (next, gen, bytes) = (j.next_step(), j.gen, j.memory_at(now));
+        let bytes = self.cluster.job(job).memory_at(now);
         let rec = self.record.job(job);
         rec.started(now, node);
         rec.wait = rec.wait + (now - queued_at);
         rec.observe_memory(bytes);
         self.running += 1;
-        if let Some(next) = next {
-            self.sim.schedule_at(next, Event::Step { job, gen });
-        }
+        self.schedule_step(job);
         self.record
             .event(now, EventKind::Start, Some(job), Some(node));
         self.refresh_oom(node);
@@ -54,14 +51,21 @@ impl Simulator {
             self.finish_job(job, node);
         } else {
             self.cluster.enter_segment(job, now);
-            let j = self.cluster.job(job);
-            let (next, bytes) = (j.next_step(), j.memory_at(now));
+            let bytes = self.cluster.job(job).memory_at(now);
             self.record.job(job).observe_memory(bytes);
-            if let Some(next) = next {
-                self.sim.schedule_at(next, Event::Step { job, gen });
-            }
+            self.schedule_step(job);
         }
         self.refresh_oom(node);
+    }
+
+    /// Schedules a running job's next breakpoint or end, stamped with its generation; a frozen
+    /// job has none.
+    pub(super) fn schedule_step(&mut self, job: JobId) {
+        let j = self.cluster.job(job);
+        if let Some(next) = j.next_step() {
+            let gen = j.gen;
+            self.sim.schedule_at(next, Event::Step { job, gen });
+        }
     }
 
     fn finish_job(&mut self, job: JobId, node: NodeId) {

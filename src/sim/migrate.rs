@@ -292,19 +292,10 @@ impl Simulator {
     /// New rates: the pages landing on each target grow at the new rate, and each flow's
     /// finish is scheduled afresh.
     fn apply_rates(&mut self, changes: &[RateChange]) {
-        let now = self.sim.now();
         let efficiency = self.cost.efficiency;
         for c in changes {
             let id = self.flow_owner[c.flow.0 as usize].expect("every flow has an owner");
-            let m = &mut self.migrations[id.index()];
-            if Self::accumulates(m) {
-                if let Some(mut term) = m.incoming {
-                    self.cluster
-                        .set_term_slope(&mut term, now, c.rate * efficiency);
-                    self.migrations[id.index()].incoming = Some(term);
-                    self.refresh_oom(term.node);
-                }
-            }
+            self.set_landing_rate(id, c.rate * efficiency);
             if let Some(at) = c.finish {
                 self.sim.schedule_at(
                     at,
@@ -336,13 +327,20 @@ impl Simulator {
         self.flow_owner[flow.0 as usize] = None;
         let m = &mut self.migrations[id.index()];
         m.bytes_sent += (m.flow_bytes - left * self.cost.efficiency).max(0.0);
-        if Self::accumulates(m) {
-            if let Some(mut term) = m.incoming {
-                self.cluster.set_term_slope(&mut term, now, 0.0);
-                self.migrations[id.index()].incoming = Some(term);
-            }
-        }
+        self.set_landing_rate(id, 0.0);
         self.apply_rates(&changes);
+    }
+
+    /// Pages of a flow that adds to the target's memory land there at `rate` from now on.
+    fn set_landing_rate(&mut self, id: MigrationId, rate: f64) {
+        let now = self.sim.now();
+        let m = &self.migrations[id.index()];
+        let Some(mut term) = m.incoming.filter(|_| Self::accumulates(m)) else {
+            return;
+        };
+        self.cluster.set_term_slope(&mut term, now, rate);
+        self.migrations[id.index()].incoming = Some(term);
+        self.refresh_oom(term.node);
     }
 
     fn release_cpu(&mut self, id: MigrationId) {
@@ -380,12 +378,8 @@ impl Simulator {
     pub(super) fn set_job_speed(&mut self, job: JobId, speed: f64) {
         let now = self.sim.now();
         self.cluster.set_speed(job, now, speed);
-        let j = self.cluster.job(job);
-        if let Some(next) = j.next_step() {
-            let gen = j.gen;
-            self.sim.schedule_at(next, Event::Step { job, gen });
-        }
-        let node = j.node().expect("a resumed job runs");
+        self.schedule_step(job);
+        let node = self.cluster.job(job).node().expect("a resumed job runs");
         self.refresh_oom(node);
     }
 
