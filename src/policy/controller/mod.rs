@@ -5,12 +5,14 @@
 //! which jobs go (selection), where (target) and how fast (pacing).
 
 mod knapsack;
+mod ledger;
 mod pacing;
 mod request;
 mod selection;
 mod target;
 
 pub use knapsack::knapsack;
+use ledger::Ledger;
 pub use pacing::Pacing;
 pub use request::{Request, RequestPolicy};
 pub use selection::SelectionPolicy;
@@ -237,26 +239,8 @@ impl Controller {
     }
 
     fn orders(&self, view: &ClusterView, d: &mut Decisions) {
-        let (per_node, cluster) = self.spec.pacing.limits();
-        let n = view.nodes.len();
-        let cancelled = |job: JobId| d.cancels.iter().any(|c| c.job == job);
-        let mut busy = vec![0u32; n];
-        let mut free: Vec<f64> = view.nodes.iter().map(NodeView::free).collect();
-        // The view's CPU requests already include what in-flight moves hold on targets.
-        let mut cpu: Vec<f64> = view
-            .nodes
-            .iter()
-            .map(|n| n.cpu_capacity - n.cpu_requested)
-            .collect();
-        let mut leaving = vec![0.0; n];
-        let mut total = 0u32;
-        for m in view.migrations.iter().filter(|m| !cancelled(m.job)) {
-            busy[m.source.index()] += 1;
-            busy[m.target.index()] += 1;
-            free[m.target.index()] -= m.incoming;
-            leaving[m.source.index()] += job_memory(view, m.source, m.job);
-            total += 1;
-        }
+        let cancelled: Vec<JobId> = d.cancels.iter().map(|c| c.job).collect();
+        let mut ledger = Ledger::new(view, &cancelled, self.spec.pacing.limits());
         let mut requests: Vec<Request> = view
             .nodes
             .iter()
@@ -266,7 +250,7 @@ impl Controller {
         requests.sort_by(|a, b| b.amount.total_cmp(&a.amount).then(a.node.cmp(&b.node)));
         for r in requests {
             let source = &view.nodes[r.node.index()];
-            let amount = r.amount - leaving[r.node.index()];
+            let amount = r.amount - ledger.leaving(r.node);
             if amount <= 0.0 || amount < self.spec.min_request.value {
                 continue;
             }
@@ -277,44 +261,27 @@ impl Controller {
                 .filter(|j| !self.spec.oracle || j.remaining > self.expected(source, j))
                 .collect();
             for job in self.spec.selection.select(&movable, amount) {
-                let s = r.node.index();
-                if total >= cluster || busy[s] >= per_node {
+                if !ledger.source_may_send(r.node) {
                     return;
                 }
-                let candidates = |paced: bool| -> Vec<Candidate> {
-                    view.nodes
-                        .iter()
-                        .filter(|t| t.id != r.node && !t.down && !t.cordoned)
-                        .filter(|t| cpu[t.id.index()] + 1e-9 >= job.cpu)
-                        .filter(|t| !paced || busy[t.id.index()] < per_node)
-                        .map(|t| Candidate {
-                            id: t.id,
-                            capacity: t.memory_capacity,
-                            free: free[t.id.index()],
-                        })
-                        .collect()
+                let choose = |c: &[Candidate]| {
+                    self.spec
+                        .target
+                        .choose(c, job.memory, self.spec.threshold)
+                        .map(|i| c[i].id)
                 };
-                let open = candidates(true);
-                let choose =
-                    |c: &[Candidate]| self.spec.target.choose(c, job.memory, self.spec.threshold);
-                match choose(&open) {
-                    // A node that could take it is busy: wait for the pacing, not for capacity.
-                    None if choose(&candidates(false)).is_some() => {}
-                    Some(i) => {
-                        let candidates = open;
-                        let t = candidates[i].id;
-                        free[t.index()] -= job.memory;
-                        cpu[t.index()] -= job.cpu;
-                        busy[s] += 1;
-                        busy[t.index()] += 1;
-                        total += 1;
+                match choose(&ledger.targets(view, r.node, job, true)) {
+                    Some(target) => {
+                        ledger.commit(r.node, target, job);
                         d.orders.push(Order {
                             job: job.id,
                             source: r.node,
-                            target: t,
+                            target,
                             cause: r.why.clone(),
                         });
                     }
+                    // A node that could take it is busy: wait for the pacing, not for capacity.
+                    None if choose(&ledger.targets(view, r.node, job, false)).is_some() => {}
                     None => d.shortages.push(Shortage {
                         node: r.node,
                         job: job.id,
@@ -324,12 +291,4 @@ impl Controller {
             }
         }
     }
-}
-
-fn job_memory(view: &ClusterView, node: NodeId, job: JobId) -> f64 {
-    view.nodes[node.index()]
-        .jobs
-        .iter()
-        .find(|j| j.id == job)
-        .map_or(0.0, |j| j.memory)
 }
