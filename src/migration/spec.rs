@@ -116,8 +116,15 @@ impl MigrationSpec {
     /// Expected seconds to move `bytes` alone over `bandwidth` bytes per second, with the job
     /// dirtying `dirty` bytes per second; infinite when pre-copy would not converge. The
     /// predictive controller compares this with a node's time to OOM.
-    pub fn expected_duration(&self, bytes: f64, bandwidth: f64, dirty: f64) -> f64 {
-        let c = self.cost_model();
+    /// `cost` is [`MigrationSpec::cost_model`], resolved once by the caller.
+    pub fn expected_duration(
+        &self,
+        cost: &CostModel,
+        bytes: f64,
+        bandwidth: f64,
+        dirty: f64,
+    ) -> f64 {
+        let c = *cost;
         let send = |b: f64, streaming: bool| c.transfer_time(b, bandwidth, streaming);
         match self.mechanism {
             Mechanism::Restart => c.setup,

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::{SimDuration, SimTime};
 use crate::keypath::{FieldIssue, KeyPath};
-use crate::migration::MigrationSpec;
+use crate::migration::{CostModel, MigrationSpec};
 use crate::model::{JobId, NodeId};
 use crate::policy::{ClusterView, JobView, NodeView};
 use crate::units::{Bytes, Seconds};
@@ -152,6 +152,7 @@ impl ControllerSpec {
 pub struct Controller {
     pub spec: ControllerSpec,
     migration: MigrationSpec,
+    cost: CostModel,
 }
 
 impl Controller {
@@ -159,6 +160,7 @@ impl Controller {
         Controller {
             spec: spec.clone(),
             migration: migration.clone(),
+            cost: migration.cost_model(),
         }
     }
 
@@ -170,7 +172,7 @@ impl Controller {
     pub fn expected(&self, node: &NodeView, job: &JobView) -> f64 {
         let dirty = self.migration.pre_copy.dirty_rate.value + job.growth.max(0.0);
         self.migration
-            .expected_duration(job.memory, node.network, dirty)
+            .expected_duration(&self.cost, job.memory, node.network, dirty)
     }
 
     /// Decides at `view.time`; `last_end` is when the last migration ended.
