@@ -3,6 +3,7 @@
 //! `scenario` -> `workload` -> `model` + `policy` on the `engine`, driven by `sim`, recorded by
 //! `record` and written by `output`.
 
+pub mod criu;
 pub mod engine;
 pub mod keypath;
 pub mod migration;

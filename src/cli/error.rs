@@ -10,14 +10,25 @@ pub enum CliError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// Input the user gave is wrong; the message names the file, line and field.
+    Input(String),
+    /// Something outside the input went wrong (a missing program, a failed measurement).
+    Failed(String),
 }
 
 impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Scenario(_) => 2,
-            CliError::Write { .. } => 1,
+            CliError::Input(_) => 2,
+            CliError::Write { .. } | CliError::Failed(_) => 1,
         }
+    }
+}
+
+impl From<migsim::migration::calibration::InputError> for CliError {
+    fn from(e: migsim::migration::calibration::InputError) -> Self {
+        CliError::Input(e.to_string())
     }
 }
 
@@ -34,6 +45,7 @@ impl fmt::Display for CliError {
             CliError::Write { path, source } => {
                 write!(f, "cannot write results to {}: {source}", path.display())
             }
+            CliError::Input(m) | CliError::Failed(m) => f.write_str(m),
         }
     }
 }

@@ -1,3 +1,4 @@
+mod calibrate;
 mod error;
 mod profiles;
 mod progress;
@@ -29,6 +30,9 @@ enum Command {
     Validate(validate::ValidateArgs),
     /// Show the named migration cost profiles and how well they fit their data.
     Profiles(profiles::ProfilesArgs),
+    /// Measure real CRIU timings, fit cost models to them, predict and plot.
+    #[command(subcommand)]
+    Calibrate(calibrate::CalibrateCommand),
 }
 
 /// Options every command that reads a scenario takes.
@@ -61,5 +65,6 @@ pub fn dispatch(args: Args) -> Result<(), CliError> {
         Command::Run(a) => run::run(a),
         Command::Validate(a) => validate::validate(a),
         Command::Profiles(a) => profiles::profiles(a),
+        Command::Calibrate(c) => calibrate::calibrate(c),
     }
 }

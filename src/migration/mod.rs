@@ -5,12 +5,14 @@
 
 pub mod calibration;
 mod cost;
+mod estimate;
 mod failures;
 mod network;
 mod precopy;
 mod spec;
 
 pub use cost::{CostModel, CostSpec};
+pub use estimate::{Estimate, PhaseEstimate};
 pub use failures::{FailureSpec, NodeFailureSpec, PhaseFailures, RandomFailureSpec};
 pub use network::{Flow, FlowId, Network, RateChange};
 pub use precopy::{NextRound, PreCopySpec};

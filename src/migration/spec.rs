@@ -40,6 +40,26 @@ pub enum Mechanism {
 }
 
 impl Mechanism {
+    pub const ALL: [Mechanism; 4] = [
+        Mechanism::Restart,
+        Mechanism::StopAndCopy,
+        Mechanism::PreCopy,
+        Mechanism::PostCopy,
+    ];
+
+    pub fn parse(s: &str) -> Result<Mechanism, String> {
+        Mechanism::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Mechanism::ALL.iter().map(|m| m.as_str()).collect();
+                format!(
+                    "unknown mechanism `{s}`; the mechanisms are {}",
+                    names.join(", ")
+                )
+            })
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Mechanism::Restart => "restart",
@@ -124,41 +144,6 @@ impl MigrationSpec {
         bandwidth: f64,
         dirty: f64,
     ) -> f64 {
-        let c = *cost;
-        let send = |b: f64, streaming: bool| c.transfer_time(b, bandwidth, streaming);
-        match self.mechanism {
-            Mechanism::Restart => c.setup,
-            Mechanism::StopAndCopy if c.streaming => {
-                c.setup + c.checkpoint_overhead + send(bytes, true) + c.restore_time(bytes)
-            }
-            Mechanism::StopAndCopy => {
-                c.setup + c.checkpoint_time(bytes) + send(bytes, false) + c.restore_time(bytes)
-            }
-            Mechanism::PostCopy => {
-                c.setup + c.checkpoint_overhead + c.restore_overhead + send(bytes, c.streaming)
-            }
-            Mechanism::PreCopy => c.setup + self.pre_copy_live(bytes, &c, bandwidth, dirty),
-        }
-    }
-
-    /// Live rounds and the frozen rest of a pre-copy at a constant rate.
-    fn pre_copy_live(&self, bytes: f64, c: &CostModel, bandwidth: f64, dirty: f64) -> f64 {
-        use crate::migration::NextRound;
-        let rate = bytes
-            / c.transfer_time(bytes, bandwidth, true)
-                .max(f64::MIN_POSITIVE);
-        let (mut total, mut sent, mut round) = (0.0, bytes, 0);
-        loop {
-            let secs = sent / rate;
-            total += secs;
-            match self.pre_copy.next(round, sent, secs, dirty, rate) {
-                NextRound::Live(v) => sent = v,
-                NextRound::Final(v) => {
-                    return total + c.checkpoint_overhead + v / rate + c.restore_overhead
-                }
-                NextRound::Diverges { .. } => return f64::INFINITY,
-            }
-            round += 1;
-        }
+        self.estimate(cost, bytes, bandwidth, dirty).total
     }
 }

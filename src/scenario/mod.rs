@@ -4,6 +4,7 @@
 mod error;
 mod load;
 mod locate;
+pub(crate) use locate::line_col;
 mod overrides;
 mod spec;
 mod suggest;

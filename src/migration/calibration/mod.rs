@@ -2,10 +2,16 @@
 //! from the measurement files shipped in `data/`, so no fitted number is copied by hand.
 
 mod fit;
+mod fitted;
+mod holdout;
+mod samples;
 mod ums;
 
 pub use fit::LinearFit;
-pub use ums::{UmsFit, UmsRun, UMS_APPROACHES};
+pub use fitted::{Calibration, PhaseFit, SizeFit};
+pub use holdout::{Holdout, HoldoutRow};
+pub use samples::{Input, InputError, Phase, Sample};
+pub use ums::{UmsRun, UMS_APPROACHES, UMS_LINK};
 
 use std::sync::OnceLock;
 
@@ -28,12 +34,17 @@ pub const PROFILES: [(&str, &str); 3] = [
 ];
 
 /// The fitted profiles, in [`PROFILES`] order.
-pub fn ums_fits() -> &'static [UmsFit] {
-    static FITS: OnceLock<Vec<UmsFit>> = OnceLock::new();
+pub fn ums_fits() -> &'static [Calibration] {
+    static FITS: OnceLock<Vec<Calibration>> = OnceLock::new();
     FITS.get_or_init(|| {
         UMS_APPROACHES
             .iter()
-            .map(|a| UmsFit::fit(&UmsRun::parse(a.data).expect("the shipped UMS data parse")))
+            .map(|a| {
+                let runs = UmsRun::parse(a.data).expect("the shipped UMS data parse");
+                let samples: Vec<Sample> = runs.iter().flat_map(UmsRun::samples).collect();
+                Calibration::fit(&samples, Some(UMS_LINK), vec![a.file.to_string()])
+                    .expect("the shipped UMS data fit")
+            })
             .collect()
     })
 }
@@ -41,7 +52,7 @@ pub fn ums_fits() -> &'static [UmsFit] {
 /// The cost model of a named profile, or a message listing the names.
 pub fn profile(name: &str) -> Result<CostModel, String> {
     match PROFILES.iter().position(|(n, _)| *n == name) {
-        Some(i) => Ok(ums_fits()[i].model),
+        Some(i) => Ok(ums_fits()[i].cost),
         None => {
             let names: Vec<&str> = PROFILES.iter().map(|p| p.0).collect();
             Err(format!(

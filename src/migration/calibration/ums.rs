@@ -5,26 +5,30 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::migration::calibration::LinearFit;
-use crate::migration::CostModel;
+use crate::migration::calibration::{Phase, Sample};
 
 /// One shipped data set.
 pub struct UmsApproach {
     pub profile: &'static str,
+    /// Where the data is in this repository.
+    pub file: &'static str,
     pub data: &'static str,
 }
 
 pub const UMS_APPROACHES: [UmsApproach; 3] = [
     UmsApproach {
         profile: "ums-service-level",
+        file: "data/criu/ums/fastfreeze_exp1.json",
         data: include_str!("../../../data/criu/ums/fastfreeze_exp1.json"),
     },
     UmsApproach {
         profile: "ums-orchestrator-level",
+        file: "data/criu/ums/ssu-podmigration-operator_exp1.json",
         data: include_str!("../../../data/criu/ums/ssu-podmigration-operator_exp1.json"),
     },
     UmsApproach {
         profile: "ums-container-level",
+        file: "data/criu/ums/dind_exp1.json",
         data: include_str!("../../../data/criu/ums/dind_exp1.json"),
     },
 ];
@@ -66,15 +70,20 @@ struct RawCheckpoint {
 }
 
 impl UmsRun {
-    /// Reads an `experiment1.json`: memhog size in MiB -> runs. Sorted by size.
-    pub fn parse(json: &str) -> Result<Vec<UmsRun>, String> {
-        let raw: BTreeMap<String, Vec<RawRun>> =
-            serde_json::from_str(json).map_err(|e| e.to_string())?;
+    /// Reads an `experiment1.json`: memhog size in MiB -> runs. Sorted by size. An error
+    /// carries the line it was found on and the path of the value.
+    pub fn parse(json: &str) -> Result<Vec<UmsRun>, (Option<usize>, String)> {
+        let mut de = serde_json::Deserializer::from_str(json);
+        let raw: BTreeMap<String, Vec<RawRun>> = serde_path_to_error::deserialize(&mut de)
+            .map_err(|e| {
+                let line = e.inner().line();
+                (Some(line), format!("at `{}`: {}", e.path(), e.inner()))
+            })?;
         let mut runs = Vec::new();
         for (size, list) in raw {
             let mib: f64 = size
                 .parse()
-                .map_err(|_| format!("size key `{size}` is not a number of MiB"))?;
+                .map_err(|_| (None, format!("size key `{size}` is not a number of MiB")))?;
             runs.extend(list.iter().map(|r| UmsRun {
                 bytes: mib * MIB,
                 creation: r.overhead.creation,
@@ -87,72 +96,27 @@ impl UmsRun {
         runs.sort_by(|a, b| a.bytes.total_cmp(&b.bytes));
         Ok(runs)
     }
-}
 
-/// Fits of each phase and the cost model built from them.
-#[derive(Clone, Debug)]
-pub struct UmsFit {
-    /// Seconds of the total outside the checkpoint, transfer and restore phases.
-    pub setup: f64,
-    pub checkpoint: LinearFit,
-    pub checkpoint_and_transfer: LinearFit,
-    pub restoration: LinearFit,
-    pub model: CostModel,
-}
-
-impl UmsFit {
-    /// The setup is a fixed cost: the mean of what the total has beyond the
-    /// checkpoint-and-transfer and restore phases (container creation, and for FastFreeze
-    /// about 0.8 s more that no phase field covers). Checkpoint, the overlapped
-    /// checkpoint-and-transfer and restore are lines in memory size. The streamed transfer
-    /// goes at the slower of the dump rate and the link's payload rate, so the link efficiency
-    /// is what the overlapped phase achieved on the 1 Gbit/s link when the dump was faster.
-    pub fn fit(runs: &[UmsRun]) -> UmsFit {
-        let line = |f: fn(&UmsRun) -> f64| {
-            let pts: Vec<(f64, f64)> = runs.iter().map(|r| (r.bytes, f(r))).collect();
-            LinearFit::fit(&pts).expect("UMS data has runs")
+    /// The run as timed phases. The setup is what the total has beyond the
+    /// checkpoint-and-transfer and restore phases: container creation, and for FastFreeze about
+    /// 0.8 s more that no phase field covers.
+    pub fn samples(&self) -> [Sample; 5] {
+        let at = |phase, seconds| Sample {
+            phase,
+            size: self.bytes,
+            memory_bytes: self.bytes,
+            seconds,
         };
-        let setup = runs
-            .iter()
-            .map(|r| r.total - r.checkpoint_and_transfer - r.restoration)
-            .sum::<f64>()
-            / runs.len() as f64;
-        let checkpoint = line(|r| r.checkpoint);
-        let checkpoint_and_transfer = line(|r| r.checkpoint_and_transfer);
-        let restoration = line(|r| r.restoration);
-        let streamed = checkpoint_and_transfer.rate();
-        let efficiency = if streamed < checkpoint.rate() {
-            (streamed / UMS_LINK).min(1.0)
-        } else {
-            1.0
-        };
-        let model = CostModel {
-            setup,
-            checkpoint_overhead: checkpoint.overhead(),
-            checkpoint_rate: checkpoint.rate(),
-            transfer_overhead: (checkpoint_and_transfer.overhead() - checkpoint.overhead())
-                .max(0.0),
-            efficiency,
-            restore_overhead: restoration.overhead(),
-            restore_rate: restoration.rate(),
-            streaming: true,
-        };
-        UmsFit {
-            setup,
-            checkpoint,
-            checkpoint_and_transfer,
-            restoration,
-            model,
-        }
-    }
-
-    /// The model's total migration time for `bytes` alone on the UMS link.
-    pub fn predict_total(&self, bytes: f64) -> f64 {
-        let m = &self.model;
-        m.setup
-            + m.checkpoint_overhead
-            + m.transfer_time(bytes, UMS_LINK, true)
-            + m.restore_time(bytes)
+        [
+            at(
+                Phase::Setup,
+                self.total - self.checkpoint_and_transfer - self.restoration,
+            ),
+            at(Phase::Dump, self.checkpoint),
+            at(Phase::Stream, self.checkpoint_and_transfer),
+            at(Phase::Restore, self.restoration),
+            at(Phase::Total, self.total),
+        ]
     }
 }
 
@@ -197,7 +161,7 @@ mod tests {
                     a.profile
                 );
             }
-            assert!(fit.model.streaming && fit.model.efficiency <= 1.0);
+            assert!(fit.cost.streaming && fit.cost.efficiency <= 1.0);
         }
         // The container-level approach is slowest per byte, by far.
         let fits = ums_fits();

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs criu 4.x from Debian trixie (bookworm's criu 3.17 fails on recent kernels).
+# trixie is added as an apt source pinned to priority 100, so nothing else is upgraded
+# from it unless asked with -t trixie. criu brings a newer libc from trixie; that is expected.
+#   ./scripts/install-criu.sh
+set -euo pipefail
+
+have_criu4() {
+    command -v criu >/dev/null 2>&1 && criu --version 2>/dev/null | grep -Eq 'Version: ([4-9]|[1-9][0-9])\.'
+}
+if have_criu4; then
+    exit 0
+fi
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "warning: criu 4.x is not installed and this is not a root Debian shell; the real-criu" >&2
+    echo "         measurements will be skipped. Install criu >= 4.0 (Debian: apt-get install -t trixie criu)." >&2
+    exit 0
+fi
+cat > /etc/apt/sources.list.d/migsim-trixie.sources <<'SRC'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+cat > /etc/apt/preferences.d/migsim-trixie <<'PIN'
+Package: *
+Pin: release n=trixie
+Pin-Priority: 100
+PIN
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -t trixie criu
+criu --version

@@ -1,0 +1,625 @@
+//! One measured run: a fresh workload per step, timed with the real `criu`.
+//!
+//! A run at one size times, in order: `pre_dump` (when the kernel tracks dirty pages), `dump`
+//! to disk and `restore` from those images (the restored process must keep counting), `stream`
+//! (a dump sent to a page server over loopback), and `lazy_restore` / `lazy_pull` (post-copy:
+//! the source serves pages, the target restores at once and pulls them). Each gets one row,
+//! also when it is skipped or fails, with the reason.
+
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::criu::cleanup::{alive, kill, Cleanup};
+use crate::criu::memhog::{keeps_counting, read_progress, Memhog, MemhogSpec};
+use crate::criu::{Criu, Support};
+use crate::migration::calibration::Phase;
+
+/// How long a restored process gets to show that it counts on.
+const RESUME_LIMIT: Duration = Duration::from_secs(5);
+
+/// One row of the measurement CSV.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Row {
+    pub host: String,
+    pub kernel: String,
+    pub criu: String,
+    pub run: usize,
+    pub size_bytes: u64,
+    /// The workload's resident memory before the step.
+    pub memory_bytes: Option<u64>,
+    pub dirty_rate: f64,
+    pub phase: Phase,
+    pub status: Status,
+    pub seconds: Option<f64>,
+    /// What CRIU wrote (images, or pages received by the page server).
+    pub image_bytes: Option<u64>,
+    /// Whether the restored process kept counting (restores only).
+    pub resumed: Option<bool>,
+    pub note: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Skipped,
+    Failed,
+}
+
+/// Measures runs with one criu on one machine.
+pub struct Measurer {
+    pub criu: Criu,
+    pub support: Support,
+    pub workload: MemhogSpec,
+    pub cleanup: Cleanup,
+    /// Scratch space for images; each run's folder is removed when it ends.
+    pub work: PathBuf,
+    pub host: String,
+    pub kernel: String,
+}
+
+/// What one run shares between its steps.
+struct Run<'a> {
+    m: &'a Measurer,
+    dir: PathBuf,
+    template: Row,
+    rows: Vec<Row>,
+}
+
+impl Measurer {
+    /// Measures one run at `size` bytes; `on_phase` hears of each step as it starts.
+    pub fn run(&self, index: usize, size: u64, on_phase: &mut dyn FnMut(Phase)) -> Vec<Row> {
+        let dir = self.work.join(format!("run-{index}"));
+        let template = Row {
+            host: self.host.clone(),
+            kernel: self.kernel.clone(),
+            criu: self.criu.version.clone(),
+            run: index,
+            size_bytes: size,
+            memory_bytes: None,
+            dirty_rate: self.workload.dirty_rate,
+            phase: Phase::Dump,
+            status: Status::Skipped,
+            seconds: None,
+            image_bytes: None,
+            resumed: None,
+            note: String::new(),
+        };
+        let mut run = Run {
+            m: self,
+            dir: dir.clone(),
+            template,
+            rows: Vec::new(),
+        };
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            for p in [
+                Phase::PreDump,
+                Phase::Dump,
+                Phase::Restore,
+                Phase::Stream,
+                Phase::LazyRestore,
+                Phase::LazyPull,
+            ] {
+                run.push(
+                    p,
+                    Status::Failed,
+                    format!("cannot create {}: {e}", dir.display()),
+                );
+            }
+            return run.rows;
+        }
+        self.cleanup.track_dir(&dir);
+        run.dump_and_restore(on_phase);
+        on_phase(Phase::Stream);
+        run.stream();
+        on_phase(Phase::LazyRestore);
+        run.lazy();
+        let _ = std::fs::remove_dir_all(&dir);
+        run.rows
+    }
+}
+
+impl Run<'_> {
+    fn push(&mut self, phase: Phase, status: Status, note: String) -> &mut Row {
+        self.rows.push(Row {
+            phase,
+            status,
+            note,
+            ..self.template.clone()
+        });
+        self.rows.last_mut().expect("just pushed")
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// Starts a workload, recording its memory in the rows that follow.
+    fn start(&mut self, name: &str) -> io::Result<Memhog> {
+        let progress = self.path(&format!("{name}.progress"));
+        let hog = self
+            .m
+            .workload
+            .start(self.template.size_bytes, progress, &self.m.cleanup)?;
+        self.template.memory_bytes = hog.rss().ok();
+        // Let it run a little, so that a restore has a counter to continue from.
+        if keeps_counting(&hog.progress, 0, RESUME_LIMIT).is_none() {
+            hog.reap();
+            return Err(io::Error::other("migsim-memhog does not count"));
+        }
+        Ok(hog)
+    }
+
+    fn dump_and_restore(&mut self, on_phase: &mut dyn FnMut(Phase)) {
+        on_phase(Phase::PreDump);
+        let hog = match self.start("a") {
+            Ok(h) => h,
+            Err(e) => {
+                for p in [Phase::PreDump, Phase::Dump, Phase::Restore] {
+                    self.push(p, Status::Failed, format!("workload: {e}"));
+                }
+                return;
+            }
+        };
+        self.pre_dump(&hog);
+        on_phase(Phase::Dump);
+        let images = self.path("dump");
+        let before = read_progress(&hog.progress).unwrap_or(0);
+        let dumped = self.criu_step(
+            Phase::Dump,
+            &images,
+            &[
+                OsStr::new("dump"),
+                OsStr::new("-t"),
+                OsStr::new(&hog.pid.to_string()),
+                OsStr::new("-D"),
+                images.as_os_str(),
+            ],
+        );
+        let progress = hog.progress.clone();
+        hog.reap();
+        on_phase(Phase::Restore);
+        if !dumped {
+            self.push(Phase::Restore, Status::Skipped, "the dump failed".into());
+            return;
+        }
+        let pidfile = self.path("restore.pid");
+        let ok = self.criu_step(
+            Phase::Restore,
+            &images,
+            &[
+                OsStr::new("restore"),
+                OsStr::new("-d"),
+                OsStr::new("-D"),
+                images.as_os_str(),
+                OsStr::new("--pidfile"),
+                pidfile.as_os_str(),
+            ],
+        );
+        if ok {
+            self.check_resumed(&pidfile, &progress, before);
+        }
+    }
+
+    fn pre_dump(&mut self, hog: &Memhog) {
+        if let Err(why) = self.m.support.pre_dump.clone() {
+            self.push(Phase::PreDump, Status::Skipped, why);
+            return;
+        }
+        let images = self.path("pre");
+        self.criu_step(
+            Phase::PreDump,
+            &images,
+            &[
+                OsStr::new("pre-dump"),
+                OsStr::new("-t"),
+                OsStr::new(&hog.pid.to_string()),
+                OsStr::new("-D"),
+                images.as_os_str(),
+            ],
+        );
+    }
+
+    /// Runs one timed criu command in `images` and records its row; true when it succeeded.
+    fn criu_step(&mut self, phase: Phase, images: &Path, args: &[&OsStr]) -> bool {
+        if let Err(e) = std::fs::create_dir_all(images) {
+            self.push(
+                phase,
+                Status::Failed,
+                format!("cannot create {}: {e}", images.display()),
+            );
+            return false;
+        }
+        let log = self.path(&format!("{}.log", phase.as_str()));
+        match self.m.criu.run(&self.m.cleanup, &log, args) {
+            Ok(ran) => {
+                let ok = ran.failure.is_none();
+                let status = if ok { Status::Ok } else { Status::Failed };
+                let row = self.push(phase, status, ran.failure.unwrap_or_default());
+                row.seconds = ok.then_some(ran.seconds);
+                row.image_bytes = ok.then(|| dir_bytes(images));
+                ok
+            }
+            Err(e) => {
+                self.push(phase, Status::Failed, format!("cannot run criu: {e}"));
+                false
+            }
+        }
+    }
+
+    /// The restored process (its PID in `pidfile`) must count past `before`; then it goes.
+    fn check_resumed(&mut self, pidfile: &Path, progress: &Path, before: u64) {
+        let pid: Option<i32> = std::fs::read_to_string(pidfile)
+            .ok()
+            .and_then(|s| s.trim().parse().ok());
+        let now = keeps_counting(progress, before, RESUME_LIMIT);
+        let row = self.rows.last_mut().expect("the restore row");
+        row.resumed = Some(now.is_some());
+        match now {
+            Some(n) => row.note = format!("counter {before} at the dump, {n} after the restore"),
+            None => {
+                row.status = Status::Failed;
+                row.note = format!(
+                    "the restored process did not count past {before} within {RESUME_LIMIT:?}"
+                );
+            }
+        }
+        if let Some(pid) = pid {
+            kill(pid);
+        }
+    }
+
+    /// A dump sent to a page server over loopback: checkpoint and transfer overlapped.
+    fn stream(&mut self) {
+        let hog = match self.start("b") {
+            Ok(h) => h,
+            Err(e) => {
+                self.push(Phase::Stream, Status::Failed, format!("workload: {e}"));
+                return;
+            }
+        };
+        let (server_dir, local) = (self.path("stream-server"), self.path("stream-local"));
+        let port = free_port();
+        let pidfile = self.path("page-server.pid");
+        let log = self.path("page-server.log");
+        let _ = std::fs::create_dir_all(&server_dir);
+        let started = self.m.criu.run(
+            &self.m.cleanup,
+            &log,
+            &[
+                OsStr::new("page-server"),
+                OsStr::new("-D"),
+                server_dir.as_os_str(),
+                OsStr::new("--address"),
+                OsStr::new("127.0.0.1"),
+                OsStr::new("--port"),
+                OsStr::new(&port.to_string()),
+                OsStr::new("-d"),
+                OsStr::new("--pidfile"),
+                pidfile.as_os_str(),
+            ],
+        );
+        match started {
+            Ok(r) if r.failure.is_none() => {}
+            Ok(r) => {
+                self.push(
+                    Phase::Stream,
+                    Status::Failed,
+                    format!("page server: {}", r.failure.unwrap_or_default()),
+                );
+                hog.reap();
+                return;
+            }
+            Err(e) => {
+                self.push(
+                    Phase::Stream,
+                    Status::Failed,
+                    format!("cannot run criu: {e}"),
+                );
+                hog.reap();
+                return;
+            }
+        }
+        let server: Option<i32> = std::fs::read_to_string(&pidfile)
+            .ok()
+            .and_then(|s| s.trim().parse().ok());
+        let ok = self.criu_step(
+            Phase::Stream,
+            &local,
+            &[
+                OsStr::new("dump"),
+                OsStr::new("-t"),
+                OsStr::new(&hog.pid.to_string()),
+                OsStr::new("-D"),
+                local.as_os_str(),
+                OsStr::new("--page-server"),
+                OsStr::new("--address"),
+                OsStr::new("127.0.0.1"),
+                OsStr::new("--port"),
+                OsStr::new(&port.to_string()),
+            ],
+        );
+        if let Some(pid) = server {
+            // The server ends once the dump has closed the connection.
+            wait_gone(pid, Duration::from_secs(10));
+            kill(pid);
+        }
+        if ok {
+            let row = self.rows.last_mut().expect("the stream row");
+            row.image_bytes = Some(dir_bytes(&server_dir) + dir_bytes(&local));
+        }
+        hog.reap();
+    }
+
+    /// Post-copy over loopback: the source dumps all but memory and serves pages; the target
+    /// restores at once and pulls the pages.
+    fn lazy(&mut self) {
+        if let Err(why) = self.m.support.lazy.clone() {
+            self.push(Phase::LazyRestore, Status::Skipped, why.clone());
+            self.push(Phase::LazyPull, Status::Skipped, why);
+            return;
+        }
+        let hog = match self.start("c") {
+            Ok(h) => h,
+            Err(e) => {
+                for p in [Phase::LazyRestore, Phase::LazyPull] {
+                    self.push(p, Status::Failed, format!("workload: {e}"));
+                }
+                return;
+            }
+        };
+        let outcome = self.lazy_steps(&hog);
+        hog.reap();
+        if let Err(why) = outcome {
+            let have: Vec<Phase> = self.rows.iter().map(|r| r.phase).collect();
+            for p in [Phase::LazyRestore, Phase::LazyPull] {
+                if !have.contains(&p) {
+                    self.push(p, Status::Failed, why.clone());
+                }
+            }
+        }
+    }
+
+    fn lazy_steps(&mut self, hog: &Memhog) -> Result<(), String> {
+        let (source, target) = (self.path("lazy-source"), self.path("lazy-target"));
+        for d in [&source, &target] {
+            std::fs::create_dir_all(d)
+                .map_err(|e| format!("cannot create {}: {e}", d.display()))?;
+        }
+        let port = free_port().to_string();
+        let before = read_progress(&hog.progress).unwrap_or(0);
+        let pid = hog.pid.to_string();
+        let mut dump = self.spawn_ready(
+            "lazy-dump",
+            &[
+                "dump",
+                "-t",
+                &pid,
+                "-D",
+                &source.to_string_lossy(),
+                "--lazy-pages",
+                "--address",
+                "127.0.0.1",
+                "--port",
+                &port,
+            ],
+        )?;
+        let copied = copy_images(&source, &target).map_err(|e| format!("copying images: {e}"));
+        let daemon = copied.and_then(|_| {
+            self.spawn_ready(
+                "lazy-pages",
+                &[
+                    "lazy-pages",
+                    "--page-server",
+                    "--address",
+                    "127.0.0.1",
+                    "--port",
+                    &port,
+                    "-D",
+                    &target.to_string_lossy(),
+                ],
+            )
+        });
+        let mut daemon = match daemon {
+            Ok(d) => d,
+            Err(e) => {
+                self.stop(&mut dump);
+                return Err(e);
+            }
+        };
+        let pidfile = self.path("lazy-restore.pid");
+        let started = Instant::now();
+        let restored = self.criu_step(
+            Phase::LazyRestore,
+            &target,
+            &[
+                OsStr::new("restore"),
+                OsStr::new("--lazy-pages"),
+                OsStr::new("-d"),
+                OsStr::new("-D"),
+                target.as_os_str(),
+                OsStr::new("--pidfile"),
+                pidfile.as_os_str(),
+            ],
+        );
+        if !restored {
+            // Nobody will pull the pages: the daemons would wait for ever.
+            self.stop(&mut daemon);
+            self.stop(&mut dump);
+            self.push(
+                Phase::LazyPull,
+                Status::Skipped,
+                "the lazy restore failed".into(),
+            );
+            return Ok(());
+        }
+        let pulled = self.finish(&mut daemon);
+        let seconds = started.elapsed().as_secs_f64();
+        let served = self.finish(&mut dump);
+        self.rows
+            .last_mut()
+            .expect("the lazy restore row")
+            .image_bytes = None;
+        self.check_resumed(&pidfile, &hog.progress, before);
+        let row = self.push(Phase::LazyPull, Status::Ok, String::new());
+        match (pulled, served) {
+            (Ok(()), Ok(())) => row.seconds = Some(seconds),
+            (Err(e), _) | (_, Err(e)) => {
+                row.status = Status::Failed;
+                row.note = e;
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts a criu daemon and waits until it says (on `--status-fd`) that it listens.
+    fn spawn_ready(&mut self, name: &str, args: &[&str]) -> Result<(Child, PathBuf), String> {
+        let log = self.path(&format!("{name}.log"));
+        let (read, write) = cloexec_pipe().map_err(|e| format!("pipe: {e}"))?;
+        let fd = write.as_raw_fd();
+        let mut cmd = self
+            .m
+            .criu
+            .command(&log, &args.iter().map(OsStr::new).collect::<Vec<_>>());
+        cmd.arg("--status-fd").arg(fd.to_string());
+        // SAFETY: between fork and exec only fcntl runs, which is async-signal-safe; it lets
+        // the child inherit the pipe's write end and nothing else.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::fcntl(fd, libc::F_SETFD, 0) == -1 {
+                    return Err(io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = self
+            .m
+            .cleanup
+            .spawn(&mut cmd)
+            .map_err(|e| format!("cannot run criu: {e}"))?;
+        drop(write);
+        let mut child = (child, log);
+        match wait_status(read, Duration::from_secs(30)) {
+            Ok(()) => Ok(child),
+            Err(e) => {
+                let why = self.finish(&mut child).err().unwrap_or(e);
+                Err(format!("criu {name}: {why}"))
+            }
+        }
+    }
+
+    fn stop(&mut self, daemon: &mut (Child, PathBuf)) {
+        kill(daemon.0.id() as i32);
+        let _ = self.finish(daemon);
+    }
+
+    /// Waits for a criu daemon to end; its failure explained from its log.
+    fn finish(&mut self, (child, log): &mut (Child, PathBuf)) -> Result<(), String> {
+        let status = wait_timeout(child, Duration::from_secs(300));
+        match status {
+            Some(s) if s.success() => Ok(()),
+            Some(s) => Err(crate::criu::binary::explain(log, &s.to_string())),
+            None => Err("did not finish within 300 s".into()),
+        }
+    }
+}
+
+/// Writes the rows as CSV, atomically: a reader sees the old file or the whole new one.
+pub fn write_csv(path: &Path, rows: &[Row]) -> io::Result<()> {
+    crate::output::write_atomic(path, &|w| {
+        let mut csv = csv::Writer::from_writer(w);
+        for row in rows {
+            csv.serialize(row).map_err(io::Error::other)?;
+        }
+        csv.flush()
+    })
+}
+
+/// Bytes of the files CRIU wrote into `dir` (its logs aside).
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| !e.file_name().to_string_lossy().ends_with(".log"))
+        .filter_map(|e| e.metadata().ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum()
+}
+
+fn copy_images(from: &Path, to: &Path) -> io::Result<()> {
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        if entry.file_name().to_string_lossy().ends_with(".img") {
+            std::fs::copy(entry.path(), to.join(entry.file_name()))?;
+        }
+    }
+    Ok(())
+}
+
+/// A port that was free a moment ago, for one page server.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_or(27027, |a| a.port())
+}
+
+fn cloexec_pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 writes two descriptors into the array we own.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: both descriptors are new and owned by nobody else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Reads criu's readiness byte; end of file means it exited first.
+fn wait_status(read: OwnedFd, limit: Duration) -> Result<(), String> {
+    let mut pfd = libc::pollfd {
+        fd: read.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd.
+    let n = unsafe { libc::poll(&mut pfd, 1, limit.as_millis() as i32) };
+    if n <= 0 {
+        return Err(format!("not ready within {limit:?}"));
+    }
+    let mut byte = [0u8; 1];
+    match File::from(read).read(&mut byte) {
+        Ok(1) => Ok(()),
+        _ => Err("exited before it was ready".into()),
+    }
+}
+
+fn wait_timeout(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let started = Instant::now();
+    loop {
+        if let Ok(Some(s)) = child.try_wait() {
+            return Some(s);
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+fn wait_gone(pid: i32, limit: Duration) {
+    let started = Instant::now();
+    while alive(pid) && started.elapsed() < limit {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}

@@ -1,0 +1,276 @@
+//! Measured durations, one per run and phase, read from any of the inputs `migsim calibrate fit`
+//! takes: the CSV `migsim calibrate measure` writes, a generic CSV (`memory_bytes,phase,seconds`)
+//! and the UMS project's JSON.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::migration::calibration::ums::{UmsRun, UMS_LINK};
+
+/// A step of a migration that can be timed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Everything before the job freezes (creating the target container); a fixed cost.
+    Setup,
+    /// `criu dump` to local disk.
+    Dump,
+    /// `criu dump --page-server`: checkpoint and transfer overlapped.
+    Stream,
+    /// `criu restore` from the images.
+    Restore,
+    /// `criu pre-dump`: a live copy while the job runs (needs soft-dirty tracking).
+    PreDump,
+    /// `criu restore --lazy-pages`: until the job runs again on the target.
+    LazyRestore,
+    /// From a lazy restore's start until `criu lazy-pages` has pulled every page.
+    LazyPull,
+    /// A whole migration, measured end to end.
+    Total,
+}
+
+impl Phase {
+    pub const ALL: [Phase; 8] = [
+        Phase::Setup,
+        Phase::Dump,
+        Phase::Stream,
+        Phase::Restore,
+        Phase::PreDump,
+        Phase::LazyRestore,
+        Phase::LazyPull,
+        Phase::Total,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Setup => "setup",
+            Phase::Dump => "dump",
+            Phase::Stream => "stream",
+            Phase::Restore => "restore",
+            Phase::PreDump => "pre_dump",
+            Phase::LazyRestore => "lazy_restore",
+            Phase::LazyPull => "lazy_pull",
+            Phase::Total => "total",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Phase, String> {
+        Phase::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Phase::ALL.iter().map(|p| p.as_str()).collect();
+                format!("unknown phase `{s}`; the phases are {}", names.join(", "))
+            })
+    }
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One timed phase of one run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sample {
+    pub phase: Phase,
+    /// The nominal size of the run (what residuals are grouped by).
+    pub size: f64,
+    /// The process's actual memory, the fit's x.
+    pub memory_bytes: f64,
+    pub seconds: f64,
+}
+
+/// The samples of one input file, and the link its streamed transfers crossed.
+#[derive(Clone, Debug)]
+pub struct Input {
+    pub path: PathBuf,
+    pub samples: Vec<Sample>,
+    /// Bytes per second; `None` for loopback or unknown.
+    pub link: Option<f64>,
+}
+
+/// Why an input could not be read: the file, the line and the field.
+#[derive(Debug)]
+pub struct InputError {
+    pub file: PathBuf,
+    pub line: Option<usize>,
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, ": field `{field}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+impl Input {
+    /// Reads a `.json` file as UMS timings and anything else as CSV.
+    pub fn read(path: &Path) -> Result<Input, InputError> {
+        let fail = |line, field: Option<&str>, message: String| InputError {
+            file: path.to_path_buf(),
+            line,
+            field: field.map(str::to_string),
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| fail(None, None, e.to_string()))?;
+        if path.extension().is_some_and(|e| e == "json") {
+            let runs = UmsRun::parse(&text).map_err(|(line, m)| fail(line, None, m))?;
+            return Ok(Input {
+                path: path.to_path_buf(),
+                samples: runs.iter().flat_map(UmsRun::samples).collect(),
+                link: Some(UMS_LINK),
+            });
+        }
+        let samples = read_csv(&text).map_err(|(line, field, m)| fail(line, field, m))?;
+        Ok(Input {
+            path: path.to_path_buf(),
+            samples,
+            link: None,
+        })
+    }
+}
+
+type CsvError = (Option<usize>, Option<&'static str>, String);
+
+/// A CSV with at least `memory_bytes`, `phase` and `seconds`. Optional: `size_bytes` (the
+/// nominal size; default `memory_bytes`) and `status` (only `ok` rows count; the measurement
+/// CSV records skipped and failed phases too).
+fn read_csv(text: &str) -> Result<Vec<Sample>, CsvError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let header = reader
+        .headers()
+        .map_err(|e| (Some(1), None, e.to_string()))?
+        .clone();
+    let column = |name: &'static str| header.iter().position(|h| h == name);
+    let need = |name: &'static str| {
+        column(name).ok_or_else(|| {
+            (
+                Some(1),
+                Some(name),
+                format!(
+                    "missing column; the header has {}, and a calibration CSV needs memory_bytes, phase and seconds",
+                    header.iter().collect::<Vec<_>>().join(", ")
+                ),
+            )
+        })
+    };
+    let (memory, phase, seconds) = (need("memory_bytes")?, need("phase")?, need("seconds")?);
+    let (size, status) = (column("size_bytes"), column("status"));
+    let mut samples = Vec::new();
+    for record in reader.records() {
+        let record =
+            record.map_err(|e| (e.position().map(|p| p.line() as usize), None, e.to_string()))?;
+        let line = record.position().map(|p| p.line() as usize);
+        let field = |i: usize| record.get(i).unwrap_or("");
+        if status.is_some_and(|s| field(s) != "ok") {
+            continue;
+        }
+        let number = |i: usize, name: &'static str| -> Result<f64, CsvError> {
+            let v = field(i);
+            v.parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite() && *x >= 0.0)
+                .ok_or_else(|| {
+                    (
+                        line,
+                        Some(name),
+                        format!("expected a non-negative number, got `{v}`"),
+                    )
+                })
+        };
+        let memory_bytes = number(memory, "memory_bytes")?;
+        samples.push(Sample {
+            phase: Phase::parse(field(phase)).map_err(|m| (line, Some("phase"), m))?,
+            size: match size {
+                Some(i) => number(i, "size_bytes")?,
+                None => memory_bytes,
+            },
+            memory_bytes,
+            seconds: number(seconds, "seconds")?,
+        });
+    }
+    if samples.is_empty() {
+        return Err((None, None, "no measured rows (with status ok)".into()));
+    }
+    Ok(samples)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(name: &str, text: &str) -> Result<Input, InputError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        Input::read(&path)
+    }
+
+    #[test]
+    fn generic_csv_and_measurement_csv() {
+        let g = read(
+            "g.csv",
+            "memory_bytes,phase,seconds\n100,dump,0.5\n200,restore,1\n",
+        )
+        .unwrap();
+        assert_eq!(g.samples.len(), 2);
+        assert_eq!(g.samples[1].phase, Phase::Restore);
+        assert_eq!(g.samples[1].size, 200.0);
+        assert_eq!(g.link, None);
+        let m = read(
+            "m.csv",
+            "run,size_bytes,memory_bytes,phase,seconds,status\n0,64,70,dump,0.1,ok\n0,64,70,pre_dump,,skipped\n",
+        )
+        .unwrap();
+        assert_eq!(m.samples.len(), 1, "skipped rows do not count");
+        assert_eq!((m.samples[0].size, m.samples[0].memory_bytes), (64.0, 70.0));
+    }
+
+    #[test]
+    fn bad_rows_name_file_line_and_field() {
+        let e = read(
+            "b.csv",
+            "memory_bytes,phase,seconds\n100,dump,0.5\n100,dump,fast\n",
+        )
+        .unwrap_err();
+        let s = e.to_string();
+        assert!(
+            s.ends_with("b.csv:3: field `seconds`: expected a non-negative number, got `fast`"),
+            "{s}"
+        );
+        let e = read("p.csv", "memory_bytes,phase,seconds\n1,dumpp,1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(":2: field `phase`: unknown phase `dumpp`"),
+            "{e}"
+        );
+        let e = read("h.csv", "bytes,phase,seconds\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(":1: field `memory_bytes`: missing column"),
+            "{e}"
+        );
+        let e = read("u.json", "{\"64\": [{\"overhead\": 3}]}")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("u.json:1: "), "{e}");
+    }
+}
