@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::keypath::{FieldIssue, KeyPath};
-use crate::migration::calibration::profile;
+use std::path::Path;
+
+use crate::migration::calibration::{profile, Calibration};
 use crate::migration::{CostModel, CostSpec, PreCopySpec};
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
@@ -15,6 +17,13 @@ pub struct MigrationSpec {
     /// A named cost profile (see `migsim profiles`); `cost` values override it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,
+    /// A calibration file from `migsim calibrate fit`, relative to the scenario file; `cost`
+    /// values override it. Resolving folds it into `cost`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<String>,
+    /// The calibration's costs, once read.
+    #[serde(skip)]
+    pub calibrated: Option<CostModel>,
     #[serde(default)]
     pub cost: CostSpec,
     #[serde(default)]
@@ -105,6 +114,12 @@ impl MigrationSpec {
     pub fn check(&self, at: &KeyPath) -> Result<(), FieldIssue> {
         if let Some(name) = &self.profile {
             profile(name).map_err(|m| FieldIssue::new(at.key("profile"), m))?;
+            if self.calibration.is_some() {
+                return Err(FieldIssue::new(
+                    at.key("calibration"),
+                    "give either `profile` or `calibration`, not both",
+                ));
+            }
         }
         self.cost.check(&at.key("cost"))?;
         self.pre_copy.check(&at.key("pre_copy"))?;
@@ -118,19 +133,38 @@ impl MigrationSpec {
         Ok(())
     }
 
-    /// The profile's costs with this scenario's overrides. Call after [`MigrationSpec::check`].
+    /// Reads the calibration file, if one is named, relative to `dir` (the scenario's folder).
+    pub fn read_calibration(&mut self, dir: &Path, at: &KeyPath) -> Result<(), FieldIssue> {
+        let Some(name) = &self.calibration else {
+            return Ok(());
+        };
+        let c = Calibration::read(&dir.join(name)).map_err(|e| {
+            FieldIssue::new(
+                at.key("calibration"),
+                format!("cannot use the calibration: {e}"),
+            )
+        })?;
+        self.calibrated = Some(c.cost);
+        Ok(())
+    }
+
+    /// The profile's or calibration's costs with this scenario's overrides. Call after
+    /// [`MigrationSpec::check`] and [`MigrationSpec::read_calibration`].
     pub fn cost_model(&self) -> CostModel {
-        let base = self
-            .profile
-            .as_deref()
-            .map(|name| profile(name).expect("checked profile"))
-            .unwrap_or_default();
+        let base = match (&self.calibrated, self.profile.as_deref()) {
+            (Some(c), _) => *c,
+            (None, Some(name)) => profile(name).expect("checked profile"),
+            (None, None) => CostModel::default(),
+        };
         self.cost.over(&base)
     }
 
-    /// Writes every cost value out, so the resolved scenario says what was used.
+    /// Writes every cost value out, so the resolved scenario says what was used and runs the
+    /// same without the calibration file (whose path is relative to the original scenario).
     pub fn resolve(&mut self) {
         self.cost = CostSpec::from(&self.cost_model());
+        self.calibration = None;
+        self.calibrated = None;
     }
 
     /// Expected seconds to move `bytes` alone over `bandwidth` bytes per second, with the job

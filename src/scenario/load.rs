@@ -88,6 +88,10 @@ pub fn load_str(
         })?;
     spec.check()
         .map_err(|issue| ctx.at(issue.path, issue.message))?;
+    let dir = file.parent().unwrap_or(Path::new("."));
+    spec.migration
+        .read_calibration(dir, &KeyPath::root().key("migration"))
+        .map_err(|issue| ctx.at(issue.path, issue.message))?;
     spec.migration.resolve();
     let jobs = generate(&spec.workload, &RngStreams::new(spec.simulation.seed))
         .map_err(|issue| ctx.at(issue.path, issue.message))?;

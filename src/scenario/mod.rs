@@ -4,7 +4,7 @@
 mod error;
 mod load;
 mod locate;
-pub(crate) use locate::line_col;
+pub(crate) use locate::{line_col, locate};
 mod overrides;
 mod spec;
 mod suggest;

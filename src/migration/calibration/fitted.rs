@@ -8,9 +8,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::keypath::KeyPath;
-use crate::scenario::line_col;
 use crate::migration::calibration::{Input, InputError, LinearFit, Phase, Sample};
 use crate::migration::{CostModel, CostSpec, Mechanism, MigrationSpec};
+use crate::scenario::{line_col, locate};
 use crate::units::ByteRate;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -142,11 +142,9 @@ impl Calibration {
         let text = std::fs::read_to_string(path).map_err(|e| fail(None, None, e.to_string()))?;
         let file: File =
             serde_path_to_error::deserialize(toml::Deserializer::new(&text)).map_err(|e| {
-                let line = e
-                    .inner()
-                    .span()
-                    .map(|s| text[..s.start].lines().count().max(1));
                 let field = Some(e.path().to_string()).filter(|p| p != ".");
+                let line = key_line(&text, field.as_deref())
+                    .or_else(|| e.inner().span().map(|s| line_col(&text, s.start).0));
                 fail(line, field, e.inner().message().to_string())
             })?;
         file.cost
@@ -178,6 +176,12 @@ impl Calibration {
             cost: file.cost.over(&CostModel::default()),
         })
     }
+}
+
+/// The line of the key at `path` (`cost.setup`), when the text has it.
+fn key_line(text: &str, path: Option<&str>) -> Option<usize> {
+    let doc = toml_edit::ImDocument::parse(text).ok()?;
+    locate(&doc, &KeyPath::parse(path?).ok()?).map(|(line, _)| line)
 }
 
 const HEADER: &str = "\
