@@ -9,6 +9,8 @@ pub mod keypath;
 pub mod migration;
 pub mod model;
 pub mod output;
+#[cfg(feature = "plot")]
+pub mod plot;
 pub mod policy;
 pub mod record;
 pub mod scenario;
