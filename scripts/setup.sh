@@ -19,6 +19,12 @@ if ! command -v cc >/dev/null 2>&1; then
     fi
 fi
 
+# criu 4.x for `migsim calibrate measure`, and a font for PNG figures.
+./scripts/install-criu.sh
+if [ ! -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get install -y -qq --no-install-recommends fonts-dejavu-core >/dev/null
+fi
+
 cargo build --release --locked
 "$CARGO_TARGET_DIR/release/migsim" run scenarios/quickstart.toml --out results/quickstart
 echo

@@ -6,6 +6,13 @@ cd "$(dirname "$0")/.."
 # The build cache lives outside the checkout so that fresh clones build incrementally.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/migsim-target}"
 
+# The calibration tests run the real criu: install it, and make them fail rather than skip
+# wherever it could be installed.
+./scripts/install-criu.sh
+if [ "$(id -u)" -eq 0 ] && command -v criu >/dev/null 2>&1; then
+    export MIGSIM_REQUIRE_CRIU=1
+fi
+
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 log=$(mktemp)

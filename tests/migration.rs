@@ -258,3 +258,41 @@ fn restart_loses_progress_and_takes_the_setup_as_downtime() {
     assert_eq!(job_end(&out, "x"), 50.0 + 3600.0);
     assert_eq!(out.metrics.migration_lost_work_s, 20.0);
 }
+
+/// `migsim calibrate predict` and the predictive controller use the closed-form estimate; a
+/// lone migration in a run, with the shipped orchestrator-level calibration, takes exactly as
+/// long and is frozen exactly as long.
+#[test]
+fn the_estimate_is_what_a_lone_migration_takes() {
+    let calibration = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/calibrations/ums-orchestrator-level.toml"
+    );
+    for mechanism in ["stop-and-copy", "post-copy", "restart"] {
+        let out = run_str(&one_move(
+            "60GB",
+            &format!("mechanism = \"{mechanism}\"\ncalibration = \"{calibration}\""),
+        ));
+        let m = only_migration(&out);
+        let spec = migsim::migration::MigrationSpec {
+            mechanism: migsim::migration::Mechanism::parse(mechanism).unwrap(),
+            ..Default::default()
+        };
+        let cost = migsim::migration::calibration::Calibration::read(calibration.as_ref())
+            .unwrap()
+            .cost;
+        let e = spec.estimate(&cost, 60.0 * GB, GB, 0.0);
+        let took = secs(m.ended) - m.issued.as_secs();
+        assert!(
+            (took - e.total).abs() < 1e-6,
+            "{mechanism}: ran {took} s, estimated {} s",
+            e.total
+        );
+        let frozen = m.downtime.as_secs();
+        assert!(
+            (frozen - e.downtime).abs() < 1e-6,
+            "{mechanism}: frozen {frozen} s, estimated {} s",
+            e.downtime
+        );
+    }
+}
