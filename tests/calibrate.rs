@@ -130,7 +130,7 @@ fn measure_writes_one_row_per_run_and_phase_and_leaves_nothing_behind() {
         "{stdout}"
     );
     assert!(
-        processes_naming(&[work.clone()]).is_empty(),
+        processes_naming(std::slice::from_ref(&work)).is_empty(),
         "processes left behind"
     );
     assert_eq!(
