@@ -25,6 +25,19 @@ fn list(keys: &[&str]) -> String {
     keys.join(", ")
 }
 
+/// The item of `all` whose name is `s`, or a message listing the names.
+pub fn one_of<T: Copy>(
+    what: &str,
+    s: &str,
+    all: &[T],
+    name: impl Fn(T) -> &'static str,
+) -> Result<T, String> {
+    all.iter().copied().find(|&x| name(x) == s).ok_or_else(|| {
+        let names: Vec<&str> = all.iter().map(|&x| name(x)).collect();
+        format!("unknown {what} `{s}`; the {what}s are {}", names.join(", "))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -57,16 +57,7 @@ impl Mechanism {
     ];
 
     pub fn parse(s: &str) -> Result<Mechanism, String> {
-        Mechanism::ALL
-            .into_iter()
-            .find(|m| m.as_str() == s)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Mechanism::ALL.iter().map(|m| m.as_str()).collect();
-                format!(
-                    "unknown mechanism `{s}`; the mechanisms are {}",
-                    names.join(", ")
-                )
-            })
+        crate::tagged::one_of("mechanism", s, &Mechanism::ALL, Mechanism::as_str)
     }
 
     pub fn as_str(self) -> &'static str {

@@ -277,25 +277,15 @@ struct PhaseRecord {
 mod tests {
     use super::*;
 
-    fn sample(phase: Phase, mib: f64, seconds: f64) -> Sample {
-        let b = mib * 1048576.0;
-        Sample {
-            phase,
-            size: b,
-            memory_bytes: b,
-            seconds,
-        }
-    }
-
     #[test]
     fn exact_lines_give_the_cost_model_and_survive_the_file() {
         // dump 0.1 s + 1 GiB/s, restore 0.2 s + 2 GiB/s, stream 0.15 s + 0.5 GiB/s on loopback.
         let mut s = Vec::new();
         for mib in [64.0, 256.0, 1024.0] {
             let g = mib / 1024.0;
-            s.push(sample(Phase::Dump, mib, 0.1 + g));
-            s.push(sample(Phase::Restore, mib, 0.2 + g / 2.0));
-            s.push(sample(Phase::Stream, mib, 0.15 + 2.0 * g));
+            s.push(Sample::at_mib(Phase::Dump, mib, 0.1 + g));
+            s.push(Sample::at_mib(Phase::Restore, mib, 0.2 + g / 2.0));
+            s.push(Sample::at_mib(Phase::Stream, mib, 0.15 + 2.0 * g));
         }
         let c = Calibration::fit(&s, None, vec!["x.csv".into()]).unwrap();
         let gib = 1073741824.0;
@@ -325,8 +315,8 @@ mod tests {
         let mut s = Vec::new();
         for mib in [100.0, 200.0, 400.0] {
             let b = mib * 1048576.0;
-            s.push(sample(Phase::Dump, mib, b / 1e9));
-            s.push(sample(Phase::Stream, mib, b / 100e6));
+            s.push(Sample::at_mib(Phase::Dump, mib, b / 1e9));
+            s.push(Sample::at_mib(Phase::Stream, mib, b / 100e6));
         }
         let c = Calibration::fit(&s, Some(125e6), vec![]).unwrap();
         assert!((c.cost.efficiency - 0.8).abs() < 1e-9);

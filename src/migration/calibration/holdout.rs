@@ -98,22 +98,12 @@ impl Holdout {
 mod tests {
     use super::*;
 
-    fn sample(phase: Phase, mib: f64, seconds: f64) -> Sample {
-        let b = mib * 1048576.0;
-        Sample {
-            phase,
-            size: b,
-            memory_bytes: b,
-            seconds,
-        }
-    }
-
     #[test]
     fn holdout_predicts_the_largest_sizes_from_the_rest() {
         let mut s = Vec::new();
         for mib in [64.0, 128.0, 256.0, 512.0, 1024.0] {
-            s.push(sample(Phase::Dump, mib, 1.0 + mib / 100.0));
-            s.push(sample(Phase::Total, mib, 2.0 + mib / 100.0));
+            s.push(Sample::at_mib(Phase::Dump, mib, 1.0 + mib / 100.0));
+            s.push(Sample::at_mib(Phase::Total, mib, 2.0 + mib / 100.0));
         }
         let input = Input {
             path: "x".into(),

@@ -57,13 +57,21 @@ impl Phase {
     }
 
     pub fn parse(s: &str) -> Result<Phase, String> {
-        Phase::ALL
-            .into_iter()
-            .find(|p| p.as_str() == s)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Phase::ALL.iter().map(|p| p.as_str()).collect();
-                format!("unknown phase `{s}`; the phases are {}", names.join(", "))
-            })
+        crate::tagged::one_of("phase", s, &Phase::ALL, Phase::as_str)
+    }
+}
+
+#[cfg(test)]
+impl Sample {
+    /// A sample at a nominal size equal to its memory, in MiB.
+    pub fn at_mib(phase: Phase, mib: f64, seconds: f64) -> Sample {
+        let b = mib * 1048576.0;
+        Sample {
+            phase,
+            size: b,
+            memory_bytes: b,
+            seconds,
+        }
     }
 }
 
