@@ -176,13 +176,7 @@ impl Run<'_> {
         let dumped = self.criu_step(
             Phase::Dump,
             &images,
-            &[
-                OsStr::new("dump"),
-                OsStr::new("-t"),
-                OsStr::new(&hog.pid.to_string()),
-                OsStr::new("-D"),
-                images.as_os_str(),
-            ],
+            &os(&[&"dump", &"-t", &hog.pid.to_string(), &"-D", &images]),
         );
         let progress = hog.progress.clone();
         hog.reap();
@@ -195,14 +189,7 @@ impl Run<'_> {
         let ok = self.criu_step(
             Phase::Restore,
             &images,
-            &[
-                OsStr::new("restore"),
-                OsStr::new("-d"),
-                OsStr::new("-D"),
-                images.as_os_str(),
-                OsStr::new("--pidfile"),
-                pidfile.as_os_str(),
-            ],
+            &os(&[&"restore", &"-d", &"-D", &images, &"--pidfile", &pidfile]),
         );
         if ok {
             self.check_resumed(&pidfile, &progress, before);
@@ -218,13 +205,7 @@ impl Run<'_> {
         self.criu_step(
             Phase::PreDump,
             &images,
-            &[
-                OsStr::new("pre-dump"),
-                OsStr::new("-t"),
-                OsStr::new(&hog.pid.to_string()),
-                OsStr::new("-D"),
-                images.as_os_str(),
-            ],
+            &os(&[&"pre-dump", &"-t", &hog.pid.to_string(), &"-D", &images]),
         );
     }
 
@@ -257,9 +238,7 @@ impl Run<'_> {
 
     /// The restored process (its PID in `pidfile`) must count past `before`; then it goes.
     fn check_resumed(&mut self, pidfile: &Path, progress: &Path, before: u64) {
-        let pid: Option<i32> = std::fs::read_to_string(pidfile)
-            .ok()
-            .and_then(|s| s.trim().parse().ok());
+        let pid = read_pid(pidfile);
         let now = keeps_counting(progress, before, RESUME_LIMIT);
         let row = self.rows.last_mut().expect("the restore row");
         row.resumed = Some(now.is_some());
@@ -294,18 +273,18 @@ impl Run<'_> {
         let started = self.m.criu.run(
             &self.m.cleanup,
             &log,
-            &[
-                OsStr::new("page-server"),
-                OsStr::new("-D"),
-                server_dir.as_os_str(),
-                OsStr::new("--address"),
-                OsStr::new("127.0.0.1"),
-                OsStr::new("--port"),
-                OsStr::new(&port.to_string()),
-                OsStr::new("-d"),
-                OsStr::new("--pidfile"),
-                pidfile.as_os_str(),
-            ],
+            &os(&[
+                &"page-server",
+                &"-D",
+                &server_dir,
+                &"--address",
+                &"127.0.0.1",
+                &"--port",
+                &port.to_string(),
+                &"-d",
+                &"--pidfile",
+                &pidfile,
+            ]),
         );
         match started {
             Ok(r) if r.failure.is_none() => {}
@@ -328,24 +307,22 @@ impl Run<'_> {
                 return;
             }
         }
-        let server: Option<i32> = std::fs::read_to_string(&pidfile)
-            .ok()
-            .and_then(|s| s.trim().parse().ok());
+        let server = read_pid(&pidfile);
         let ok = self.criu_step(
             Phase::Stream,
             &local,
-            &[
-                OsStr::new("dump"),
-                OsStr::new("-t"),
-                OsStr::new(&hog.pid.to_string()),
-                OsStr::new("-D"),
-                local.as_os_str(),
-                OsStr::new("--page-server"),
-                OsStr::new("--address"),
-                OsStr::new("127.0.0.1"),
-                OsStr::new("--port"),
-                OsStr::new(&port.to_string()),
-            ],
+            &os(&[
+                &"dump",
+                &"-t",
+                &hog.pid.to_string(),
+                &"-D",
+                &local,
+                &"--page-server",
+                &"--address",
+                &"127.0.0.1",
+                &"--port",
+                &port.to_string(),
+            ]),
         );
         if let Some(pid) = server {
             // The server ends once the dump has closed the connection.
@@ -440,15 +417,15 @@ impl Run<'_> {
         let restored = self.criu_step(
             Phase::LazyRestore,
             &target,
-            &[
-                OsStr::new("restore"),
-                OsStr::new("--lazy-pages"),
-                OsStr::new("-d"),
-                OsStr::new("-D"),
-                target.as_os_str(),
-                OsStr::new("--pidfile"),
-                pidfile.as_os_str(),
-            ],
+            &os(&[
+                &"restore",
+                &"--lazy-pages",
+                &"-d",
+                &"-D",
+                &target,
+                &"--pidfile",
+                &pidfile,
+            ]),
         );
         if !restored {
             // Nobody will pull the pages: the daemons would wait for ever.
@@ -541,6 +518,16 @@ pub fn write_csv(path: &Path, rows: &[Row]) -> io::Result<()> {
         }
         csv.flush()
     })
+}
+
+/// Command-line arguments from strings and paths alike.
+fn os<'a>(parts: &[&'a (dyn AsRef<OsStr> + 'a)]) -> Vec<&'a OsStr> {
+    parts.iter().map(|p| (*p).as_ref()).collect()
+}
+
+/// The PID criu wrote to `path`.
+fn read_pid(path: &Path) -> Option<i32> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
 /// Bytes of the files CRIU wrote into `dir` (its logs aside).
