@@ -376,33 +376,33 @@ impl Run<'_> {
         let pid = hog.pid.to_string();
         let mut dump = self.spawn_ready(
             "lazy-dump",
-            &[
-                "dump",
-                "-t",
+            &os(&[
+                &"dump",
+                &"-t",
                 &pid,
-                "-D",
-                &source.to_string_lossy(),
-                "--lazy-pages",
-                "--address",
-                "127.0.0.1",
-                "--port",
+                &"-D",
+                &source,
+                &"--lazy-pages",
+                &"--address",
+                &"127.0.0.1",
+                &"--port",
                 &port,
-            ],
+            ]),
         )?;
         let copied = copy_images(&source, &target).map_err(|e| format!("copying images: {e}"));
         let daemon = copied.and_then(|_| {
             self.spawn_ready(
                 "lazy-pages",
-                &[
-                    "lazy-pages",
-                    "--page-server",
-                    "--address",
-                    "127.0.0.1",
-                    "--port",
+                &os(&[
+                    &"lazy-pages",
+                    &"--page-server",
+                    &"--address",
+                    &"127.0.0.1",
+                    &"--port",
                     &port,
-                    "-D",
-                    &target.to_string_lossy(),
-                ],
+                    &"-D",
+                    &target,
+                ]),
             )
         });
         let mut daemon = match daemon {
@@ -458,14 +458,11 @@ impl Run<'_> {
     }
 
     /// Starts a criu daemon and waits until it says (on `--status-fd`) that it listens.
-    fn spawn_ready(&mut self, name: &str, args: &[&str]) -> Result<(Child, PathBuf), String> {
+    fn spawn_ready(&mut self, name: &str, args: &[&OsStr]) -> Result<(Child, PathBuf), String> {
         let log = self.path(&format!("{name}.log"));
         let (read, write) = cloexec_pipe().map_err(|e| format!("pipe: {e}"))?;
         let fd = write.as_raw_fd();
-        let mut cmd = self
-            .m
-            .criu
-            .command(&log, &args.iter().map(OsStr::new).collect::<Vec<_>>());
+        let mut cmd = self.m.criu.command(&log, args);
         cmd.arg("--status-fd").arg(fd.to_string());
         // SAFETY: between fork and exec only fcntl runs, which is async-signal-safe; it lets
         // the child inherit the pipe's write end and nothing else.
