@@ -217,6 +217,26 @@ impl<'de, U: Unit> Visitor<'de> for QtyVisitor<U> {
     }
 }
 
+/// A command-line quantity that must be greater than zero.
+pub fn positive<U: Unit>(s: &str) -> Result<f64, String> {
+    let v = U::parse(s)?;
+    if v > 0.0 {
+        Ok(v)
+    } else {
+        Err(format!("must be greater than zero, got `{s}`"))
+    }
+}
+
+/// A command-line quantity that must not be negative.
+pub fn non_negative<U: Unit>(s: &str) -> Result<f64, String> {
+    let v = U::parse(s)?;
+    if v >= 0.0 {
+        Ok(v)
+    } else {
+        Err(format!("must not be negative, got `{s}`"))
+    }
+}
+
 /// Formats bytes for people: `1.5 GiB`.
 pub fn human_bytes(bytes: f64) -> String {
     const STEPS: &[&str] = &["B", "KiB", "MiB", "GiB", "TiB", "PiB"];

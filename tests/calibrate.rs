@@ -393,6 +393,15 @@ fn bad_calibration_input_names_file_line_and_field() {
         "1GB",
     ]);
     assert_eq!(o.status.code(), Some(2));
+    let o = migsim(&[
+        "calibrate",
+        "predict",
+        "calibrations/vm-kernel-6.18.toml",
+        "--memory",
+        "0",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("must be greater than zero"));
     // A scenario naming a calibration that is not there.
     let scenario = tmp.path().join("s.toml");
     std::fs::write(&scenario, "[simulation]\nseed = 1\n[[nodes]]\nname = \"n\"\nmemory = \"1GB\"\ncpu = 1\n[[workload.jobs]]\nname = \"j\"\nwork = \"1h\"\nprofile = { shape = \"constant\", size = \"1MB\" }\n[migration]\ncalibration = \"nope.toml\"\n").unwrap();

@@ -4,23 +4,23 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressStyle};
 use migsim::criu::support::require_root;
 use migsim::criu::{write_csv, Cleanup, Criu, Measurer, MemhogSpec, Row, Status, Support};
-use migsim::units::{human_bytes, Memory, Rate, Unit};
+use migsim::units::{human_bytes, non_negative, positive, Memory, Rate};
 
 use crate::cli::CliError;
 
 #[derive(clap::Args)]
 pub struct MeasureArgs {
     /// Memory sizes of the workload, comma-separated.
-    #[arg(long, value_delimiter = ',', value_parser = Memory::parse, default_value = "64MiB,256MiB,1GiB")]
+    #[arg(long, value_delimiter = ',', value_parser = positive::<Memory>, default_value = "64MiB,256MiB,1GiB")]
     sizes: Vec<f64>,
     /// Runs per size.
-    #[arg(long, default_value_t = 5)]
-    repeat: usize,
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    repeat: u32,
     /// The CSV to write (default: traces/criu/<host>.csv); rewritten after every run.
     #[arg(long)]
     out: Option<PathBuf>,
     /// How fast the workload dirties its pages, e.g. 64MiB/s.
-    #[arg(long, value_parser = Rate::parse, default_value = "0")]
+    #[arg(long, value_parser = non_negative::<Rate>, default_value = "0")]
     dirty_rate: f64,
     /// The criu binary (default: `criu` on the PATH).
     #[arg(long)]

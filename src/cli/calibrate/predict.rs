@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use migsim::migration::calibration::Calibration;
 use migsim::migration::{Estimate, Mechanism, MigrationSpec};
-use migsim::units::{human_bytes, Memory, Rate, Unit};
+use migsim::units::{human_bytes, non_negative, positive, Memory, Rate};
 
 use crate::cli::CliError;
 
@@ -11,16 +11,16 @@ pub struct PredictArgs {
     /// A calibration file from `migsim calibrate fit`.
     calibration: PathBuf,
     /// The job's memory, e.g. 50GB.
-    #[arg(long, value_parser = Memory::parse)]
+    #[arg(long, value_parser = positive::<Memory>)]
     memory: f64,
     /// One mechanism (restart, stop-and-copy, pre-copy, post-copy); default: all four.
     #[arg(long, value_parser = Mechanism::parse)]
     mechanism: Option<Mechanism>,
     /// The network, e.g. 10Gbit/s; default: the link the calibration was measured on.
-    #[arg(long, value_parser = Rate::parse)]
+    #[arg(long, value_parser = positive::<Rate>)]
     bandwidth: Option<f64>,
     /// How fast the job dirties its pages while pre-copy runs, e.g. 100MiB/s.
-    #[arg(long, value_parser = Rate::parse, default_value = "0")]
+    #[arg(long, value_parser = non_negative::<Rate>, default_value = "0")]
     dirty_rate: f64,
     /// Print JSON instead of a table.
     #[arg(long)]
