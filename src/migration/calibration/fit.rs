@@ -1,7 +1,8 @@
 //! Ordinary least squares of seconds on bytes: `seconds = intercept + bytes * per_byte`.
 
 /// A fitted line and how well it explains the points.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct LinearFit {
     pub intercept: f64,
     /// Seconds per byte.

@@ -23,7 +23,8 @@ pub struct Calibration {
     pub cost: CostModel,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct PhaseFit {
     pub line: LinearFit,
     pub sizes: Vec<SizeFit>,
@@ -112,20 +113,7 @@ impl Calibration {
             inputs: self.inputs.clone(),
             link: self.link.map(ByteRate::new),
             cost: CostSpec::from(&self.cost),
-            phases: self
-                .phases
-                .iter()
-                .map(|(p, f)| {
-                    let record = PhaseRecord {
-                        intercept: f.line.intercept,
-                        per_byte: f.line.per_byte,
-                        r_squared: f.line.r_squared,
-                        points: f.line.points,
-                        sizes: f.sizes.clone(),
-                    };
-                    (*p, record)
-                })
-                .collect(),
+            phases: self.phases.clone(),
         };
         let body = toml::to_string(&file).expect("a calibration serialises");
         format!("{HEADER}{body}")
@@ -150,29 +138,10 @@ impl Calibration {
         file.cost
             .check(&KeyPath::root().key("cost"))
             .map_err(|i| fail(None, Some(i.path.to_string()), i.message))?;
-        let phases = file
-            .phases
-            .into_iter()
-            .map(|(p, r)| {
-                let line = LinearFit {
-                    intercept: r.intercept,
-                    per_byte: r.per_byte,
-                    r_squared: r.r_squared,
-                    points: r.points,
-                };
-                (
-                    p,
-                    PhaseFit {
-                        line,
-                        sizes: r.sizes,
-                    },
-                )
-            })
-            .collect();
         Ok(Calibration {
             inputs: file.inputs,
             link: file.link.map(|l| l.value),
-            phases,
+            phases: file.phases,
             cost: file.cost.over(&CostModel::default()),
         })
     }
@@ -260,17 +229,7 @@ struct File {
     link: Option<ByteRate>,
     cost: CostSpec,
     #[serde(default)]
-    phases: BTreeMap<Phase, PhaseRecord>,
-}
-
-#[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-struct PhaseRecord {
-    intercept: f64,
-    per_byte: f64,
-    r_squared: f64,
-    points: usize,
-    sizes: Vec<SizeFit>,
+    phases: BTreeMap<Phase, PhaseFit>,
 }
 
 #[cfg(test)]
