@@ -5,6 +5,7 @@
 
 pub mod criu;
 pub mod engine;
+pub mod input;
 pub mod keypath;
 pub mod migration;
 pub mod model;
@@ -16,6 +17,7 @@ pub mod record;
 pub mod scenario;
 pub mod sim;
 pub mod tagged;
+pub mod trace;
 pub mod units;
 pub mod workload;
 

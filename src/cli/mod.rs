@@ -3,6 +3,7 @@ mod error;
 mod profiles;
 mod progress;
 mod run;
+mod trace;
 mod validate;
 
 use std::path::PathBuf;
@@ -33,6 +34,9 @@ enum Command {
     /// Measure real CRIU timings, fit cost models to them, predict and plot.
     #[command(subcommand)]
     Calibrate(calibrate::CalibrateCommand),
+    /// Import workload traces and look at them.
+    #[command(subcommand)]
+    Trace(trace::TraceCommand),
 }
 
 /// Options every command that reads a scenario takes.
@@ -66,5 +70,6 @@ pub fn dispatch(args: Args) -> Result<(), CliError> {
         Command::Validate(a) => validate::validate(a),
         Command::Profiles(a) => profiles::profiles(a),
         Command::Calibrate(c) => calibrate::calibrate(c),
+        Command::Trace(c) => trace::trace(c),
     }
 }

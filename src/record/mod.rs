@@ -8,6 +8,7 @@ mod summary;
 pub use events::{EventKind, RecordedEvent};
 pub use jobs::{JobOutcome, JobRecord};
 pub use samples::{JobSample, NodeSample};
+pub(crate) use summary::percentile;
 pub use summary::{Metrics, MigrationCounts, Summary};
 
 use crate::engine::SimTime;

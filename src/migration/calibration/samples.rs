@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::input::InputError;
 use crate::migration::calibration::ums::{UmsRun, UMS_LINK};
 
 /// A step of a migration that can be timed.
@@ -100,30 +101,6 @@ pub struct Input {
     /// Bytes per second; `None` for loopback or unknown.
     pub link: Option<f64>,
 }
-
-/// Why an input could not be read: the file, the line and the field.
-#[derive(Debug)]
-pub struct InputError {
-    pub file: PathBuf,
-    pub line: Option<usize>,
-    pub field: Option<String>,
-    pub message: String,
-}
-
-impl fmt::Display for InputError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
-        }
-        if let Some(field) = &self.field {
-            write!(f, ": field `{field}`")?;
-        }
-        write!(f, ": {}", self.message)
-    }
-}
-
-impl std::error::Error for InputError {}
 
 impl Input {
     /// Reads a `.json` file as UMS timings and anything else as CSV.

@@ -1,0 +1,77 @@
+//! `migsim trace`: import published traces into migsim's format and look at them.
+
+use std::path::PathBuf;
+
+use clap::{Subcommand, ValueEnum};
+use migsim::trace::import::{thesis_json, Imported};
+use migsim::trace::{Stats, Trace};
+
+use crate::cli::CliError;
+
+#[derive(Subcommand)]
+pub enum TraceCommand {
+    /// Convert a published trace into migsim's trace format (NAME.csv and NAME.jobs.csv).
+    Import(ImportArgs),
+    /// Jobs, span, sample step, and the spread of durations, peaks and growth.
+    Stats(StatsArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    /// The thesis's pod export: `elchead-pods.json.gz`.
+    ThesisJson,
+}
+
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    #[arg(long, value_enum)]
+    format: Format,
+    /// The trace to read; gzip is read directly.
+    input: PathBuf,
+    /// Where to write the samples; the job table goes beside it as NAME.jobs.csv.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(clap::Args)]
+pub struct StatsArgs {
+    /// A trace in migsim's format (NAME.csv, with NAME.jobs.csv beside it).
+    trace: PathBuf,
+}
+
+pub fn trace(command: TraceCommand) -> Result<(), CliError> {
+    match command {
+        TraceCommand::Import(a) => import(a),
+        TraceCommand::Stats(a) => {
+            print!("{}", Stats::of(&Trace::read(&a.trace)?));
+            println!();
+            Ok(())
+        }
+    }
+}
+
+fn import(args: ImportArgs) -> Result<(), CliError> {
+    let Imported { trace, dropped } = match args.format {
+        Format::ThesisJson => thesis_json(&args.input)?,
+    };
+    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| CliError::Write {
+            path: args.out.clone(),
+            source,
+        })?;
+    }
+    trace.write(&args.out).map_err(|source| CliError::Write {
+        path: args.out.clone(),
+        source,
+    })?;
+    for why in &dropped {
+        println!("dropped {why}");
+    }
+    println!(
+        "wrote {} and {}: {} jobs",
+        args.out.display(),
+        Trace::jobs_path(&args.out).display(),
+        trace.jobs.len()
+    );
+    Ok(())
+}

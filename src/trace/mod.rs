@@ -1,0 +1,9 @@
+//! Workload traces: migsim's own format, importers for published traces, and the statistics a
+//! user checks first.
+
+mod format;
+pub mod import;
+mod stats;
+
+pub use format::{JobMeta, Trace, TraceJob};
+pub use stats::Stats;

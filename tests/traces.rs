@@ -1,0 +1,119 @@
+//! Trace importers on the real files shipped in traces/, checked against values read by hand.
+
+use std::path::Path;
+
+use migsim::trace::import::thesis_json;
+use migsim::trace::{Stats, Trace};
+
+#[test]
+fn thesis_json_starts_pods_at_their_first_sample_and_keeps_their_class() {
+    let t = thesis_json(Path::new("traces/thesis/elchead-pods.json.gz")).unwrap();
+    assert!(t.dropped.is_empty());
+    assert_eq!(t.trace.jobs.len(), 500);
+    // The file's first pod: null for its first 49 samples (60 s apart), then 38 values from
+    // 35,430,400 B, peaking at 298,349,284,010 B, and null again before the window ends.
+    let j = t
+        .trace
+        .jobs
+        .iter()
+        .find(|j| j.meta.job == "o10n-worker-l-2xs2w-c7hh4")
+        .unwrap();
+    assert_eq!(j.meta.class.as_deref(), Some("l"));
+    assert_eq!(j.meta.start_s, 49.0 * 60.0);
+    assert_eq!(j.samples.len(), 38);
+    assert_eq!(j.samples[0], (0.0, 35430400.0));
+    assert_eq!(j.samples[1], (60.0, 38672384.0));
+    assert_eq!(j.samples[2], (120.0, 3998681088.0));
+    assert_eq!(j.peak(), 298349284010.0);
+    assert!(!j.meta.started_before && !j.meta.running_at_end);
+    // The second pod runs from the first sample.
+    let k = t
+        .trace
+        .jobs
+        .iter()
+        .find(|j| j.meta.job == "o10n-worker-l-c4v42-bb5pl")
+        .unwrap();
+    assert_eq!((k.meta.start_s, k.samples[0].1), (0.0, 110265192448.0));
+    assert!(k.meta.started_before);
+    let s = Stats::of(&t.trace);
+    assert_eq!(
+        (s.classes["s"], s.classes["m"], s.classes["l"]),
+        (250, 142, 108)
+    );
+    assert_eq!((s.started_before, s.running_at_end), (38, 18));
+    assert_eq!(s.step_s, 60.0);
+    assert_eq!(s.span_s, 239.0 * 60.0);
+    assert_eq!(s.peak_bytes.max, 298349284010.0);
+}
+
+#[test]
+fn the_format_round_trips_through_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("t.csv");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_migsim"))
+        .args([
+            "trace",
+            "import",
+            "--format",
+            "thesis-json",
+            "traces/thesis/elchead-pods.json.gz",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let back = Trace::read(&out).unwrap();
+    let direct = thesis_json(Path::new("traces/thesis/elchead-pods.json.gz"))
+        .unwrap()
+        .trace;
+    assert_eq!(back, direct);
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_migsim"))
+        .args(["trace", "stats"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("jobs       500 (l 108, m 142, s 250), 9927 samples"),
+        "{text}"
+    );
+    assert!(text.contains("sample step 1m 00s"), "{text}");
+}
+
+#[test]
+fn truncated_or_malformed_input_names_the_file_and_place() {
+    let tmp = tempfile::tempdir().unwrap();
+    let gz = std::fs::read("traces/thesis/elchead-pods.json.gz").unwrap();
+    let cut = tmp.path().join("cut.json.gz");
+    std::fs::write(&cut, &gz[..gz.len() / 2]).unwrap();
+    let e = thesis_json(&cut).unwrap_err().to_string();
+    assert!(e.contains("cut.json.gz: truncated or corrupt gzip"), "{e}");
+    let bad = tmp.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        "[{\"Name\": \"p\", \"Memory\": [1, null],\n \"Time\": [0]}]",
+    )
+    .unwrap();
+    let e = thesis_json(&bad).unwrap_err().to_string();
+    assert!(
+        e.contains("bad.json: field `[0].Memory`: 2 memory values but 1 times"),
+        "{e}"
+    );
+    std::fs::write(
+        &bad,
+        "[{\"Name\": \"p\",\n \"Memory\": [\"x\"], \"Time\": [0]}]",
+    )
+    .unwrap();
+    let e = thesis_json(&bad).unwrap_err().to_string();
+    assert!(e.contains("bad.json:2: field `[0].Memory[0]`"), "{e}");
+    // A pod that never ran is left out and said so, not turned into zeros.
+    std::fs::write(
+        &bad,
+        "[{\"Name\": \"p\", \"Memory\": [null], \"Time\": [0]}]",
+    )
+    .unwrap();
+    let t = thesis_json(&bad).unwrap();
+    assert!(t.trace.jobs.is_empty());
+    assert_eq!(t.dropped, ["p: every sample is null"]);
+}
