@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use migsim::trace::import::thesis_json;
+use migsim::trace::import::{dynatrace_csv, thesis_json};
 use migsim::trace::{Stats, Trace};
 
 #[test]
@@ -116,4 +116,59 @@ fn truncated_or_malformed_input_names_the_file_and_place() {
     let t = thesis_json(&bad).unwrap();
     assert!(t.trace.jobs.is_empty());
     assert_eq!(t.dropped, ["p: every sample is null"]);
+}
+
+#[test]
+fn dynatrace_csv_reads_the_bom_fractions_and_empty_cells() {
+    let t = dynatrace_csv(Path::new("traces/thesis/elchead-pods11-05-8to12.csv")).unwrap();
+    assert_eq!(t.trace.jobs.len(), 15);
+    assert!(t.dropped.is_empty());
+    let find = |name: &str| t.trace.jobs.iter().find(|j| j.meta.job == name).unwrap();
+    // Column 1: values from the first row (08:00) for 18 rows, 2 minutes apart; the first is
+    // fractional.
+    let a = find("o10n-worker-l-jbmbp-qsjc6");
+    assert_eq!((a.meta.start_s, a.samples.len()), (0.0, 18));
+    assert_eq!(a.samples[0], (0.0, 21571718826.5));
+    assert_eq!(a.samples[1], (120.0, 51528627199.5));
+    assert_eq!(*a.samples.last().unwrap(), (17.0 * 120.0, 111344520533.0));
+    assert!(a.meta.started_before && !a.meta.running_at_end);
+    assert_eq!(a.meta.class.as_deref(), Some("l"));
+    // Column 4: empty until 11:14, then 23 values to the end of the file.
+    let d = find("o10n-worker-l-45pnm-ghd49");
+    assert_eq!(
+        (d.meta.start_s, d.samples.len()),
+        (3.0 * 3600.0 + 14.0 * 60.0, 23)
+    );
+    assert_eq!(d.samples[0], (0.0, 39062528.0));
+    assert!(!d.meta.started_before && d.meta.running_at_end);
+    let s = Stats::of(&t.trace);
+    assert_eq!((s.step_s, s.span_s), (120.0, 119.0 * 120.0));
+}
+
+#[test]
+fn dynatrace_csv_errors_name_line_and_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("d.csv");
+    let head = "\u{feff}\"Date\",\"p-1 worker (x) [B]\"\n";
+    std::fs::write(
+        &bad,
+        format!("{head}\"2022-05-11 08:00:00\",1.5\n\"2022-05-11 08:02:00\",lots\n"),
+    )
+    .unwrap();
+    let e = dynatrace_csv(&bad).unwrap_err().to_string();
+    assert!(
+        e.contains(
+            "d.csv:3: field `p-1 worker (x) [B]`: expected bytes >= 0 or an empty cell, got `lots`"
+        ),
+        "{e}"
+    );
+    std::fs::write(&bad, format!("{head}\"2022-05-11 8h\",1\n")).unwrap();
+    let e = dynatrace_csv(&bad).unwrap_err().to_string();
+    assert!(
+        e.contains("d.csv:2: field `Date`: expected YYYY-MM-DD HH:MM:SS"),
+        "{e}"
+    );
+    std::fs::write(&bad, format!("{head}\"2022-05-11 08:00:00\",\n")).unwrap();
+    let t = dynatrace_csv(&bad).unwrap();
+    assert_eq!(t.dropped, ["p-1: every cell is empty"]);
 }

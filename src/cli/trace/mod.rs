@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Subcommand, ValueEnum};
-use migsim::trace::import::{thesis_json, Imported};
+use migsim::trace::import::{dynatrace_csv, thesis_json, Imported};
 use migsim::trace::{Stats, Trace};
 
 use crate::cli::CliError;
@@ -20,6 +20,8 @@ pub enum TraceCommand {
 enum Format {
     /// The thesis's pod export: `elchead-pods.json.gz`.
     ThesisJson,
+    /// A Dynatrace wide CSV: `elchead-pods11-05-8to12.csv`.
+    DynatraceCsv,
 }
 
 #[derive(clap::Args)]
@@ -53,6 +55,7 @@ pub fn trace(command: TraceCommand) -> Result<(), CliError> {
 fn import(args: ImportArgs) -> Result<(), CliError> {
     let Imported { trace, dropped } = match args.format {
         Format::ThesisJson => thesis_json(&args.input)?,
+        Format::DynatraceCsv => dynatrace_csv(&args.input)?,
     };
     if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|source| CliError::Write {

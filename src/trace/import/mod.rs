@@ -1,10 +1,13 @@
 //! Importers: each reads one published trace format into a [`Trace`](crate::trace::Trace).
 
+mod dynatrace_csv;
+mod series;
 mod thesis_json;
 
 use std::io::Read;
 use std::path::Path;
 
+pub use dynatrace_csv::dynatrace_csv;
 pub use thesis_json::thesis_json;
 
 use crate::input::InputError;

@@ -9,8 +9,8 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::input::InputError;
+use crate::trace::import::series::job_from_series;
 use crate::trace::import::{read_input, Imported};
-use crate::trace::{JobMeta, TraceJob};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,7 +64,8 @@ pub fn thesis_json(path: &Path) -> Result<Imported, InputError> {
                 format!("expected bytes >= 0, got {bad}"),
             ));
         }
-        match job(pod, origin) {
+        let times: Vec<f64> = pod.time.iter().map(|&ms| ms as f64 / 1000.0).collect();
+        match job_from_series(&pod.name, &times, &pod.memory, origin as f64 / 1000.0) {
             Some(j) => imported.trace.jobs.push(j),
             None => imported
                 .dropped
@@ -73,39 +74,4 @@ pub fn thesis_json(path: &Path) -> Result<Imported, InputError> {
     }
     imported.trace.sort();
     Ok(imported)
-}
-
-fn job(pod: &Pod, origin: i64) -> Option<TraceJob> {
-    let present: Vec<(usize, f64)> = pod
-        .memory
-        .iter()
-        .enumerate()
-        .filter_map(|(k, v)| v.map(|v| (k, v)))
-        .collect();
-    let (&(first, _), &(last, _)) = (present.first()?, present.last()?);
-    let start_ms = pod.time[first];
-    let samples = present
-        .iter()
-        .map(|&(k, v)| ((pod.time[k] - start_ms) as f64 / 1000.0, v))
-        .collect();
-    Some(TraceJob {
-        meta: JobMeta {
-            job: pod.name.clone(),
-            class: size_class(&pod.name),
-            start_s: (start_ms - origin) as f64 / 1000.0,
-            cpu: None,
-            request_bytes: None,
-            limit_bytes: None,
-            started_before: first == 0,
-            running_at_end: last + 1 == pod.memory.len(),
-        },
-        samples,
-    })
-}
-
-/// `o10n-worker-l-2xs2w-c7hh4` -> `l`.
-fn size_class(name: &str) -> Option<String> {
-    let rest = name.strip_prefix("o10n-worker-")?;
-    let (class, _) = rest.split_once('-')?;
-    Some(class.to_string())
 }
