@@ -2,13 +2,13 @@
 
 use std::path::Path;
 
-use migsim::trace::import::{dynatrace_csv, thesis_json};
+use migsim::trace::import::{alibaba_genai, dynatrace_csv, thesis_json};
 use migsim::trace::{Stats, Trace};
 
 #[test]
 fn thesis_json_starts_pods_at_their_first_sample_and_keeps_their_class() {
     let t = thesis_json(Path::new("traces/thesis/elchead-pods.json.gz")).unwrap();
-    assert!(t.dropped.is_empty());
+    assert!(t.notes.is_empty());
     assert_eq!(t.trace.jobs.len(), 500);
     // The file's first pod: null for its first 49 samples (60 s apart), then 38 values from
     // 35,430,400 B, peaking at 298,349,284,010 B, and null again before the window ends.
@@ -115,14 +115,14 @@ fn truncated_or_malformed_input_names_the_file_and_place() {
     .unwrap();
     let t = thesis_json(&bad).unwrap();
     assert!(t.trace.jobs.is_empty());
-    assert_eq!(t.dropped, ["p: every sample is null"]);
+    assert_eq!(t.notes, ["p: every sample is null"]);
 }
 
 #[test]
 fn dynatrace_csv_reads_the_bom_fractions_and_empty_cells() {
     let t = dynatrace_csv(Path::new("traces/thesis/elchead-pods11-05-8to12.csv")).unwrap();
     assert_eq!(t.trace.jobs.len(), 15);
-    assert!(t.dropped.is_empty());
+    assert!(t.notes.is_empty());
     let find = |name: &str| t.trace.jobs.iter().find(|j| j.meta.job == name).unwrap();
     // Column 1: values from the first row (08:00) for 18 rows, 2 minutes apart; the first is
     // fractional.
@@ -170,5 +170,46 @@ fn dynatrace_csv_errors_name_line_and_column() {
     );
     std::fs::write(&bad, format!("{head}\"2022-05-11 08:00:00\",\n")).unwrap();
     let t = dynatrace_csv(&bad).unwrap();
-    assert_eq!(t.dropped, ["p-1: every cell is empty"]);
+    assert_eq!(t.notes, ["p-1: every cell is empty"]);
+}
+
+#[test]
+fn alibaba_genai_scales_fractions_by_the_limit_and_says_what_it_left_out() {
+    let limit = 16.0 * 1073741824.0;
+    let t = alibaba_genai(
+        Path::new("traces/alibaba/genai-pod_memory_util-slice.csv.gz"),
+        limit,
+    )
+    .unwrap();
+    assert_eq!(
+        t.notes,
+        [
+            "1 values just below 0 (down to -0.001) read as 0",
+            "49 rows without a container id",
+            "1 repeated timestamps (the first value is kept)"
+        ]
+    );
+    assert_eq!(t.trace.jobs.len(), 3);
+    let find = |id: &str| t.trace.jobs.iter().find(|j| j.meta.job == id).unwrap();
+    // The file's first row: 0.6623353560765585 at 1662858720, the trace's first timestamp;
+    // its last at 1662940800, the trace's last.
+    let a = find("25da09a77268ccc99a7968b3e453b8f0");
+    assert_eq!(a.samples.len(), 1441);
+    assert_eq!(a.samples[0], (0.0, 0.6623353560765585 * limit));
+    assert_eq!(a.span(), 1662940800.0 - 1662858720.0);
+    assert!(a.meta.started_before && a.meta.running_at_end);
+    assert_eq!(a.meta.limit_bytes, Some(limit));
+    // Ten rows, two at 1662884826 (1.2516975402832031e-06 first, then 0.0): the first stays.
+    let b = find("ad921d60486366258809553a3db49a4a");
+    assert_eq!(b.samples.len(), 9);
+    let at = 1662884826.0 - 1662858720.0 - b.meta.start_s;
+    assert!(b.samples.contains(&(at, 1.2516975402832031e-06 * limit)));
+    // Fourteen rows from 1662917145; the last, -1.17e-05, reads as 0.
+    let c = find("3eed80ec220956ab0e9c3a5dd7dfd041");
+    assert_eq!(
+        (c.meta.start_s, c.samples.len()),
+        (1662917145.0 - 1662858720.0, 14)
+    );
+    assert_eq!(c.samples.last().unwrap().1, 0.0);
+    assert!(!c.meta.started_before && !c.meta.running_at_end);
 }

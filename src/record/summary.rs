@@ -58,7 +58,7 @@ pub struct Metrics {
     /// Times the controller found no node with room for a job that had to move.
     pub provisions: usize,
     pub node_failures: u64,
-    /// Controller orders dropped because the view they came from was out of date.
+    /// Controller orders notes because the view they came from was out of date.
     pub stale_orders: u64,
     pub end_time_s: f64,
     pub events: u64,

@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use clap::{Subcommand, ValueEnum};
-use migsim::trace::import::{dynatrace_csv, thesis_json, Imported};
+use migsim::trace::import::{alibaba_genai, dynatrace_csv, thesis_json, Imported};
 use migsim::trace::{Stats, Trace};
+use migsim::units::{positive, Memory};
 
 use crate::cli::CliError;
 
@@ -22,6 +23,8 @@ enum Format {
     ThesisJson,
     /// A Dynatrace wide CSV: `elchead-pods11-05-8to12.csv`.
     DynatraceCsv,
+    /// Alibaba GenAI `pod_memory_util` (fractions of a limit: give --limit).
+    AlibabaGenai,
 }
 
 #[derive(clap::Args)]
@@ -33,6 +36,9 @@ pub struct ImportArgs {
     /// Where to write the samples; the job table goes beside it as NAME.jobs.csv.
     #[arg(long)]
     out: PathBuf,
+    /// Each container's memory limit, for traces that give fractions of it (e.g. 16GiB).
+    #[arg(long, value_parser = positive::<Memory>)]
+    limit: Option<f64>,
 }
 
 #[derive(clap::Args)]
@@ -53,9 +59,15 @@ pub fn trace(command: TraceCommand) -> Result<(), CliError> {
 }
 
 fn import(args: ImportArgs) -> Result<(), CliError> {
-    let Imported { trace, dropped } = match args.format {
+    let Imported { trace, notes } = match args.format {
         Format::ThesisJson => thesis_json(&args.input)?,
         Format::DynatraceCsv => dynatrace_csv(&args.input)?,
+        Format::AlibabaGenai => {
+            let limit = args.limit.ok_or_else(|| {
+                CliError::Input("--format alibaba-genai needs --limit: the trace gives memory as a fraction of each container's limit, and no limits".into())
+            })?;
+            alibaba_genai(&args.input, limit)?
+        }
     };
     if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|source| CliError::Write {
@@ -67,8 +79,8 @@ fn import(args: ImportArgs) -> Result<(), CliError> {
         path: args.out.clone(),
         source,
     })?;
-    for why in &dropped {
-        println!("dropped {why}");
+    for note in &notes {
+        println!("note: {note}");
     }
     println!(
         "wrote {} and {}: {} jobs",

@@ -89,9 +89,7 @@ pub fn dynatrace_csv(path: &Path) -> Result<Imported, InputError> {
     for (name, values) in pods.iter().zip(&columns) {
         match job_from_series(name, &times, values, origin) {
             Some(j) => imported.trace.jobs.push(j),
-            None => imported
-                .dropped
-                .push(format!("{name}: every cell is empty")),
+            None => imported.notes.push(format!("{name}: every cell is empty")),
         }
     }
     imported.trace.sort();

@@ -1,5 +1,6 @@
 //! Importers: each reads one published trace format into a [`Trace`](crate::trace::Trace).
 
+mod alibaba_genai;
 mod dynatrace_csv;
 mod series;
 mod thesis_json;
@@ -7,6 +8,7 @@ mod thesis_json;
 use std::io::Read;
 use std::path::Path;
 
+pub use alibaba_genai::alibaba_genai;
 pub use dynatrace_csv::dynatrace_csv;
 pub use thesis_json::thesis_json;
 
@@ -17,8 +19,9 @@ use crate::trace::Trace;
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Imported {
     pub trace: Trace,
-    /// Jobs left out, each with why (an empty series, for example).
-    pub dropped: Vec<String>,
+    /// What the import did beyond converting, each with why and how often: jobs or rows left
+    /// out (an empty series, for example), values adjusted.
+    pub notes: Vec<String>,
 }
 
 /// The input's bytes, gunzipped when they are gzip (by their magic number, not the name).

@@ -1,5 +1,5 @@
 //! Jobs from sampled series in which a missing value means "not running": the job starts at
-//! its first value, missing values are dropped (never read as zero), and a job whose every
+//! its first value, missing values are notes (never read as zero), and a job whose every
 //! value is missing is not a job.
 
 use crate::trace::{JobMeta, TraceJob};

@@ -1,6 +1,6 @@
 //! The thesis's pod export (`elchead-pods.json.gz`): a JSON list of
 //! `{"Name": str, "Memory": [bytes or null], "Time": [epoch ms]}`. `null` means the pod was not
-//! running: a pod starts at its first non-null sample, and nulls are dropped, never read as
+//! running: a pod starts at its first non-null sample, and nulls are notes, never read as
 //! zero. A null between two values is a gap: no sample is written for it. The size class is the
 //! letter after `o10n-worker-` in the name.
 
@@ -68,7 +68,7 @@ pub fn thesis_json(path: &Path) -> Result<Imported, InputError> {
         match job_from_series(&pod.name, &times, &pod.memory, origin as f64 / 1000.0) {
             Some(j) => imported.trace.jobs.push(j),
             None => imported
-                .dropped
+                .notes
                 .push(format!("{}: every sample is null", pod.name)),
         }
     }
