@@ -27,3 +27,15 @@ impl fmt::Display for InputError {
 }
 
 impl std::error::Error for InputError {}
+
+/// The records of a CSV, each with its line; a malformed record gives its line and csv's
+/// message instead.
+pub fn csv_records<R: std::io::Read>(
+    reader: &mut csv::Reader<R>,
+) -> impl Iterator<Item = Result<(usize, csv::StringRecord), (usize, String)>> + '_ {
+    let line = |p: Option<&csv::Position>| p.map_or(0, |p| p.line() as usize);
+    reader.records().map(move |r| match r {
+        Ok(record) => Ok((line(record.position()), record)),
+        Err(e) => Err((line(e.position()), e.to_string())),
+    })
+}

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::input::InputError;
+use crate::input::{csv_records, InputError};
 use crate::output::write_atomic;
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -191,16 +191,8 @@ fn read_rows<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<(usize, 
         .map_err(|e| error(path, Some(1), None, e.to_string()))?
         .clone();
     let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| {
-            error(
-                path,
-                e.position().map(|p| p.line() as usize),
-                None,
-                e.to_string(),
-            )
-        })?;
-        let line = record.position().map_or(0, |p| p.line() as usize);
+    for row in csv_records(&mut reader) {
+        let (line, record) = row.map_err(|(line, m)| error(path, Some(line), None, m))?;
         let row = record.deserialize(Some(&header)).map_err(|e| {
             let field = match e.kind() {
                 csv::ErrorKind::Deserialize { err, .. } => err

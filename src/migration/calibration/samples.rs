@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::input::csv_records;
 pub use crate::input::InputError;
 use crate::migration::calibration::ums::{UmsRun, UMS_LINK};
 
@@ -158,10 +159,9 @@ fn read_csv(text: &str) -> Result<Vec<Sample>, CsvError> {
     let (memory, phase, seconds) = (need("memory_bytes")?, need("phase")?, need("seconds")?);
     let (size, status) = (column("size_bytes"), column("status"));
     let mut samples = Vec::new();
-    for record in reader.records() {
-        let record =
-            record.map_err(|e| (e.position().map(|p| p.line() as usize), None, e.to_string()))?;
-        let line = record.position().map(|p| p.line() as usize);
+    for row in csv_records(&mut reader) {
+        let (line, record) = row.map_err(|(line, m)| (Some(line), None, m))?;
+        let line = Some(line);
         let field = |i: usize| record.get(i).unwrap_or("");
         if status.is_some_and(|s| field(s) != "ok") {
             continue;

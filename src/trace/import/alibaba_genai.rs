@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::input::InputError;
+use crate::input::{csv_records, InputError};
 use crate::record::percentile;
 use crate::trace::import::{read_input, Imported};
 use crate::trace::{JobMeta, TraceJob};
@@ -47,15 +47,8 @@ pub fn alibaba_genai(path: &Path, limit: f64) -> Result<Imported, InputError> {
     );
     let mut series: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
     let (mut anonymous, mut rounded) = (0usize, 0usize);
-    for record in reader.records() {
-        let record = record.map_err(|e| {
-            fail(
-                e.position().map_or(0, |p| p.line() as usize),
-                "",
-                e.to_string(),
-            )
-        })?;
-        let line = record.position().map_or(0, |p| p.line() as usize);
+    for row in csv_records(&mut reader) {
+        let (line, record) = row.map_err(|(line, m)| fail(line, "", m))?;
         let number = |i: usize, name: &str| {
             let v = record.get(i).unwrap_or("");
             v.parse::<f64>()

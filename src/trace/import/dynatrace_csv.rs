@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::input::InputError;
+use crate::input::{csv_records, InputError};
 use crate::trace::import::series::job_from_series;
 use crate::trace::import::{read_input, Imported};
 
@@ -39,15 +39,8 @@ pub fn dynatrace_csv(path: &Path) -> Result<Imported, InputError> {
     let pods: Vec<String> = header.iter().skip(1).map(pod_name).collect();
     let mut times = Vec::new();
     let mut columns: Vec<Vec<Option<f64>>> = vec![Vec::new(); pods.len()];
-    for record in reader.records() {
-        let record = record.map_err(|e| {
-            fail(
-                e.position().map_or(0, |p| p.line() as usize),
-                "",
-                e.to_string(),
-            )
-        })?;
-        let line = record.position().map_or(0, |p| p.line() as usize);
+    for row in csv_records(&mut reader) {
+        let (line, record) = row.map_err(|(line, m)| fail(line, "", m))?;
         if record.len() != header.len() {
             return Err(fail(
                 line,
