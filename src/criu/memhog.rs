@@ -48,6 +48,8 @@ impl MemhogSpec {
     /// Starts a workload of `size` bytes and waits until every page is resident (its progress
     /// file appears).
     pub fn start(&self, size: u64, progress: PathBuf, cleanup: &Cleanup) -> io::Result<Memhog> {
+        // The workload runs in another folder (below), so a relative path would move.
+        let progress = std::path::absolute(&progress)?;
         let mut cmd = Command::new("unshare");
         cmd.args(["--pid", "--fork", "setsid"])
             .arg(&self.exe)
@@ -59,6 +61,12 @@ impl MemhogSpec {
             .arg(&progress);
         if let Some(kind) = &self.hold_socket {
             cmd.args(["--hold-socket", kind]);
+        }
+        // CRIU's parasite mounts a private /proc at `proc.crtools` relative to the dumped
+        // process's working folder; two workloads sharing one folder would race on it, so
+        // each works in the folder of its own progress file.
+        if let Some(dir) = progress.parent().filter(|d| !d.as_os_str().is_empty()) {
+            cmd.current_dir(dir);
         }
         // CRIU restores open files by path: the workload keeps none but /dev/null.
         cmd.stdin(Stdio::null())
