@@ -5,6 +5,7 @@ mod progress;
 mod run;
 mod trace;
 mod validate;
+mod variants;
 
 use std::path::PathBuf;
 
@@ -37,6 +38,8 @@ enum Command {
     /// Import workload traces and look at them.
     #[command(subcommand)]
     Trace(trace::TraceCommand),
+    /// Run every [variants] entry of a scenario over several seeds and print one table.
+    Variants(variants::VariantsArgs),
 }
 
 /// Options every command that reads a scenario takes.
@@ -47,6 +50,9 @@ struct ScenarioArgs {
     /// Override the scenario's seed (TOML integers stop at 2^63 - 1, and so do seeds).
     #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
     seed: Option<u64>,
+    /// Apply the scenario's `[variants.NAME]` table.
+    #[arg(long)]
+    variant: Option<String>,
     /// Override any scenario value, e.g. `--set scheduler.placement=best-fit` (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE", value_parser = Override::parse)]
     sets: Vec<Override>,
@@ -60,7 +66,11 @@ impl ScenarioArgs {
                 Override::parse(&format!("simulation.seed={seed}")).expect("a valid override"),
             );
         }
-        Ok(migsim::load(&self.file, &sets)?)
+        Ok(migsim::scenario::load_variant(
+            &self.file,
+            self.variant.as_deref(),
+            &sets,
+        )?)
     }
 }
 
@@ -71,5 +81,6 @@ pub fn dispatch(args: Args) -> Result<(), CliError> {
         Command::Profiles(a) => profiles::profiles(a),
         Command::Calibrate(c) => calibrate::calibrate(c),
         Command::Trace(c) => trace::trace(c),
+        Command::Variants(a) => variants::variants(a),
     }
 }

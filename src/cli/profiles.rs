@@ -1,4 +1,5 @@
-use migsim::migration::calibration::{ums_fits, PROFILES};
+use migsim::migration::calibration::{thesis_2022, ums_fits, PROFILES, THESIS_2022};
+use migsim::migration::CostSpec;
 
 use crate::cli::calibrate::report;
 use crate::cli::CliError;
@@ -13,5 +14,8 @@ pub fn profiles(_: ProfilesArgs) -> Result<(), CliError> {
         report::print(fit);
         println!();
     }
+    let (name, what) = THESIS_2022;
+    let cost = toml::to_string(&CostSpec::from(&thesis_2022())).expect("a cost serialises");
+    println!("{name}: {what}\n{cost}");
     Ok(())
 }

@@ -27,10 +27,13 @@ pub struct RunArgs {
 
 pub fn run(args: RunArgs) -> Result<(), CliError> {
     let scenario = args.scenario.load()?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("results").join(scenario.name()));
+    let out = args.out.clone().unwrap_or_else(|| {
+        let name = match &scenario.variant {
+            Some(v) => format!("{}-{v}", scenario.name()),
+            None => scenario.name(),
+        };
+        PathBuf::from("results").join(name)
+    });
     let bar = Bar::new(!args.quiet);
     let started = Instant::now();
     let options = RecordOptions {

@@ -34,6 +34,10 @@ pub struct CostSpec {
     /// Checkpoint and transfer overlap (a CRIU page server streams pages as they are dumped).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub streaming: Option<bool>,
+    /// A job's frozen time is rounded up to a whole multiple of this, the rest spent restoring
+    /// (the thesis charged whole seconds); absent: no rounding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round_up: Option<Seconds>,
 }
 
 /// Resolved cost parameters, in seconds and bytes per second. An infinite rate costs nothing.
@@ -47,6 +51,8 @@ pub struct CostModel {
     pub restore_overhead: f64,
     pub restore_rate: f64,
     pub streaming: bool,
+    /// 0: no rounding.
+    pub round_up: f64,
 }
 
 impl Default for CostModel {
@@ -61,6 +67,7 @@ impl Default for CostModel {
             restore_overhead: 0.0,
             restore_rate: f64::INFINITY,
             streaming: false,
+            round_up: 0.0,
         }
     }
 }
@@ -79,6 +86,7 @@ impl CostSpec {
             restore_overhead: secs(self.restore_overhead, base.restore_overhead),
             restore_rate: rate(self.restore_rate, base.restore_rate),
             streaming: self.streaming.unwrap_or(base.streaming),
+            round_up: secs(self.round_up, base.round_up),
         }
     }
 
@@ -88,6 +96,7 @@ impl CostSpec {
             ("checkpoint_overhead", self.checkpoint_overhead),
             ("transfer_overhead", self.transfer_overhead),
             ("restore_overhead", self.restore_overhead),
+            ("round_up", self.round_up),
         ];
         for (key, v) in times {
             if let Some(v) = v.filter(|v| v.value < 0.0) {
@@ -132,6 +141,7 @@ impl From<&CostModel> for CostSpec {
             restore_overhead: Some(Seconds::new(m.restore_overhead)),
             restore_rate: rate(m.restore_rate),
             streaming: Some(m.streaming),
+            round_up: (m.round_up > 0.0).then(|| Seconds::new(m.round_up)),
         }
     }
 }
@@ -143,6 +153,16 @@ impl CostModel {
 
     pub fn restore_time(&self, bytes: f64) -> f64 {
         self.restore_overhead + bytes / self.restore_rate
+    }
+
+    /// The restore of a job already frozen for `frozen` seconds, lengthened so that its whole
+    /// frozen time is a multiple of `round_up`.
+    pub fn rounded_restore(&self, frozen: f64, restore: f64) -> f64 {
+        if self.round_up <= 0.0 {
+            return restore;
+        }
+        let whole = ((frozen + restore) / self.round_up - 1e-9).ceil() * self.round_up;
+        whole.max(frozen + restore) - frozen
     }
 
     /// The fastest a transfer may go, in bytes on the wire per second: a streamed checkpoint

@@ -35,7 +35,7 @@ impl MigrationSpec {
         let c = cost;
         let send = |b: f64, streaming: bool| c.transfer_time(b, bandwidth, streaming);
         let mut diverges = None;
-        let phases: Vec<(&'static str, f64, bool)> = match self.mechanism {
+        let mut phases: Vec<(&'static str, f64, bool)> = match self.mechanism {
             Mechanism::Restart => vec![("setup", c.setup, true)],
             Mechanism::StopAndCopy if c.streaming => vec![
                 ("setup", c.setup, false),
@@ -77,6 +77,15 @@ impl MigrationSpec {
                 ]
             }
         };
+        // The restore is the last frozen phase: it absorbs the rounding of the frozen time.
+        let frozen_before: f64 = phases[..phases.len() - 1]
+            .iter()
+            .filter(|p| p.2)
+            .map(|p| p.1)
+            .sum();
+        if let Some(last) = phases.last_mut().filter(|p| p.0 == "restore") {
+            last.1 = c.rounded_restore(frozen_before, last.1);
+        }
         let sum = |frozen_only: bool| -> f64 {
             phases
                 .iter()

@@ -139,8 +139,10 @@ impl Cluster {
     pub fn enter_segment(&mut self, job: JobId, t: SimTime) {
         let j = &mut self.jobs[job.index()];
         let node = j.node().expect("only a running job has segments");
-        let delta = j.enter_segment(t);
-        if delta != 0.0 {
+        let (jump, delta) = j.enter_segment(t);
+        if jump != 0.0 {
+            self.nodes[node.index()].shift(t, jump, delta);
+        } else if delta != 0.0 {
             self.nodes[node.index()].change_slope(t, delta);
         }
     }

@@ -151,15 +151,22 @@ impl Job {
         self.anchor = t;
     }
 
-    /// Moves to the segment that holds the progress at `t` and returns the change of growth.
-    pub fn enter_segment(&mut self, t: SimTime) -> f64 {
+    /// Moves to the segment that holds the progress at `t` and returns the change of memory
+    /// (nonzero only for a step profile) and of growth.
+    pub fn enter_segment(&mut self, t: SimTime) -> (f64, f64) {
         let old = self.growth();
         self.settle(t);
+        let before = self.segment.bytes_at(self.progress);
         self.segment = self
             .spec
             .profile
             .segment(self.spec.profile.segment_of(self.progress));
-        self.growth() - old
+        // A continuous profile would only add rounding noise here, so it adds nothing.
+        let jump = match self.spec.profile.is_stepped() {
+            true => self.segment.bytes_at(self.progress) - before,
+            false => 0.0,
+        };
+        (jump, self.growth() - old)
     }
 
     /// Runs at `speed` from `t` on and returns the change of growth. The pending step event

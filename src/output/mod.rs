@@ -42,6 +42,7 @@ fn write_summary(w: &mut dyn Write, scenario: &Scenario, run: &RunOutput) -> io:
     let summary = Summary {
         migsim_version: env!("CARGO_PKG_VERSION"),
         scenario: &scenario.name(),
+        variant: scenario.variant.as_deref(),
         seed: scenario.spec.simulation.seed,
         metrics: &run.metrics,
         parameters: &scenario.spec,

@@ -71,6 +71,9 @@ pub struct Metrics {
 pub struct Summary<'a, P: Serialize> {
     pub migsim_version: &'static str,
     pub scenario: &'a str,
+    /// The scenario's `[variants]` entry applied, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant: Option<&'a str>,
     pub seed: u64,
     pub metrics: &'a Metrics,
     /// The scenario as resolved: every default filled in, every `--set` applied.

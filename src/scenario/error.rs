@@ -29,6 +29,7 @@ impl fmt::Display for ScenarioError {
         write!(f, "{}", self.file.display())?;
         match &self.origin {
             Origin::File { line, column } => write!(f, ":{line}:{column}")?,
+            Origin::Override(set) if set.starts_with("variants.") => write!(f, " (from {set})")?,
             Origin::Override(set) => write!(f, " (from --set {set})")?,
             Origin::Whole => {}
         }

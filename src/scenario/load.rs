@@ -7,6 +7,7 @@ use crate::engine::RngStreams;
 use crate::keypath::{KeyPath, Seg};
 use crate::scenario::locate::{line_col, locate};
 use crate::scenario::suggest::explain_unknown;
+use crate::scenario::variants::Variants;
 use crate::scenario::{Origin, Override, ScenarioError, ScenarioSpec};
 use crate::workload::{generate, JobSpec};
 
@@ -14,6 +15,8 @@ use crate::workload::{generate, JobSpec};
 #[derive(Clone, Debug)]
 pub struct Scenario {
     pub file: PathBuf,
+    /// The `[variants]` entry applied, if any.
+    pub variant: Option<String>,
     pub spec: ScenarioSpec,
     pub jobs: Vec<JobSpec>,
 }
@@ -30,6 +33,15 @@ impl Scenario {
 
 /// Reads, overrides and checks a scenario file.
 pub fn load(file: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
+    load_variant(file, None, overrides)
+}
+
+/// As [`load`], with the scenario's `[variants.NAME]` table applied before `overrides`.
+pub fn load_variant(
+    file: &Path,
+    variant: Option<&str>,
+    overrides: &[Override],
+) -> Result<Scenario, ScenarioError> {
     let text = std::fs::read_to_string(file).map_err(|e| ScenarioError {
         file: file.to_path_buf(),
         origin: Origin::Whole,
@@ -38,13 +50,23 @@ pub fn load(file: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioErr
         hint: (e.kind() == std::io::ErrorKind::NotFound)
             .then(|| "check the path; the shipped examples are in scenarios/".into()),
     })?;
-    load_str(&text, file, overrides)
+    load_variant_str(&text, file, variant, overrides)
 }
 
 /// As [`load`], from text already read; `file` names it in messages.
 pub fn load_str(
     text: &str,
     file: &Path,
+    overrides: &[Override],
+) -> Result<Scenario, ScenarioError> {
+    load_variant_str(text, file, None, overrides)
+}
+
+/// As [`load_variant`], from text already read.
+pub fn load_variant_str(
+    text: &str,
+    file: &Path,
+    variant: Option<&str>,
     overrides: &[Override],
 ) -> Result<Scenario, ScenarioError> {
     let ctx = Context {
@@ -67,7 +89,25 @@ pub fn load_str(
     };
     let mut table: toml::Table = toml::from_str(text)
         .map_err(|e| ctx.at(KeyPath::root(), format!("invalid TOML: {}", e.message())))?;
-    for o in overrides {
+    let variants =
+        Variants::take(&mut table).map_err(|m| ctx.at(KeyPath::root().key("variants"), m))?;
+    let mut all = match variant {
+        Some(name) => variants.overrides(name).map_err(|m| {
+            ctx.error(
+                Origin::Whole,
+                Some(KeyPath::root().key("variants")),
+                m,
+                None,
+            )
+        })?,
+        None => Vec::new(),
+    };
+    all.extend_from_slice(overrides);
+    let ctx = Context {
+        overrides: &all,
+        ..ctx
+    };
+    for o in ctx.overrides {
         o.apply(&mut table).map_err(|m| {
             ctx.error(
                 Origin::Override(o.text.clone()),
@@ -93,10 +133,14 @@ pub fn load_str(
         .read_calibration(dir, &KeyPath::root().key("migration"))
         .map_err(|issue| ctx.at(issue.path, issue.message))?;
     spec.migration.resolve();
+    spec.workload
+        .read_traces(dir, &KeyPath::root().key("workload"))
+        .map_err(|issue| ctx.at(issue.path, issue.message))?;
     let jobs = generate(&spec.workload, &RngStreams::new(spec.simulation.seed))
         .map_err(|issue| ctx.at(issue.path, issue.message))?;
     Ok(Scenario {
         file: file.to_path_buf(),
+        variant: variant.map(str::to_string),
         spec,
         jobs,
     })

@@ -8,8 +8,10 @@ pub(crate) use locate::{line_col, locate};
 mod overrides;
 mod spec;
 mod suggest;
+mod variants;
 
 pub use error::{Origin, ScenarioError};
-pub use load::{load, load_str, Scenario};
+pub use load::{load, load_str, load_variant, load_variant_str, Scenario};
 pub use overrides::Override;
 pub use spec::{MonitorSpec, ScenarioSpec, SimulationSpec};
+pub use variants::variant_names;

@@ -77,6 +77,7 @@ impl Simulator {
     /// Enters `phase`: draws whether it will fail and schedules its end (a timer, or a
     /// transfer after its fixed latency).
     fn begin(&mut self, id: MigrationId, phase: Phase) {
+        let now = self.sim.now();
         let p = self.phase_failure(self.migrations[id.index()].mechanism, phase);
         let fails = p > 0.0 && self.failure_rng.random::<f64>() < p;
         let m = &mut self.migrations[id.index()];
@@ -92,8 +93,10 @@ impl Simulator {
             }
             (Mechanism::PreCopy, Phase::Transfer) => c.checkpoint_overhead,
             (_, Phase::Transfer) | (_, Phase::Rounds) => c.transfer_overhead,
-            (Mechanism::PreCopy, Phase::Restore) => c.restore_overhead,
-            (_, Phase::Restore) => c.restore_time(bytes),
+            (Mechanism::PreCopy, Phase::Restore) => {
+                c.rounded_restore(frozen_for(m, now), c.restore_overhead)
+            }
+            (_, Phase::Restore) => c.rounded_restore(frozen_for(m, now), c.restore_time(bytes)),
             (_, Phase::Handoff) => c.checkpoint_overhead + c.transfer_overhead + c.restore_overhead,
             (_, Phase::Pull) => 0.0,
             (_, Phase::Done) => unreachable!("nothing begins done"),
@@ -569,4 +572,9 @@ impl Simulator {
         self.enqueue(job);
         lost
     }
+}
+
+/// Seconds the job of `m` has been frozen by `now` (0 if it is not).
+fn frozen_for(m: &Migration, now: SimTime) -> f64 {
+    m.frozen_at.map_or(0.0, |at| (now - at).as_secs())
 }

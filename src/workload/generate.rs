@@ -65,6 +65,10 @@ pub fn generate(spec: &WorkloadSpec, streams: &RngStreams) -> Result<Vec<JobSpec
             jobs.push(finite(job, root.key("generate").index(c))?);
         }
     }
+    for (t, trace) in spec.trace.iter().enumerate() {
+        let mut rng = streams.stream(&format!("workload/trace-{t}"));
+        jobs.extend(trace.jobs(&mut rng));
+    }
     jobs.sort_by_key(|j| j.arrival);
     Ok(jobs)
 }

@@ -6,8 +6,10 @@ mod generate;
 pub mod profile;
 mod request;
 mod spec;
+mod trace;
 
 pub use generate::{generate, JobSpec};
 pub use profile::{MemoryProfile, ProfileSpec, Shape};
 pub use request::RequestSpec;
 pub use spec::{ArrivalSpec, ExplicitJobSpec, JobClassSpec, WorkloadSpec};
+pub use trace::{Interpolation, TraceWorkloadSpec};

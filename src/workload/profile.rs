@@ -349,6 +349,8 @@ pub struct MemoryProfile {
     /// Bytes per second of progress on segment k; 0 on the last.
     slopes: Vec<f64>,
     peak: f64,
+    /// Memory jumps at breakpoints (a step profile) instead of running on continuously.
+    stepped: bool,
 }
 
 impl MemoryProfile {
@@ -381,7 +383,23 @@ impl MemoryProfile {
             bytes,
             slopes,
             peak,
+            stepped: false,
         }
+    }
+
+    /// Builds a step function from points sorted by progress: memory is `points[k].1` from
+    /// `points[k].0` until the next point, and jumps there; a first point after 0 is extended
+    /// back to 0.
+    pub fn steps(points: &[(u64, f64)]) -> Self {
+        let mut flat = Self::from_points(points);
+        flat.slopes.iter_mut().for_each(|s| *s = 0.0);
+        flat.stepped = true;
+        flat
+    }
+
+    /// Whether memory jumps at breakpoints, so that entering a segment changes it at once.
+    pub fn is_stepped(&self) -> bool {
+        self.stepped
     }
 
     /// Compiles a drawn shape over a job's whole work.

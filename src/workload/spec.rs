@@ -1,12 +1,14 @@
 //! The `[workload]` part of a scenario file.
 
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
 
 use crate::keypath::{unique_names, FieldIssue, KeyPath};
 use crate::tagged::{only_keys, required};
 use crate::units::{Plain, Seconds, Time};
 use crate::workload::dist::Dist;
-use crate::workload::{ProfileSpec, RequestSpec};
+use crate::workload::{ProfileSpec, RequestSpec, TraceWorkloadSpec};
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -17,6 +19,9 @@ pub struct WorkloadSpec {
     /// Jobs given one by one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub jobs: Vec<ExplicitJobSpec>,
+    /// Jobs replayed from recorded traces.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trace: Vec<TraceWorkloadSpec>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -135,7 +140,7 @@ impl WorkloadSpec {
     }
 
     pub fn check(&self, at: &KeyPath) -> Result<(), FieldIssue> {
-        if self.job_count() == 0 {
+        if self.job_count() == 0 && self.trace.is_empty() {
             return Err(FieldIssue::new(
                 at.clone(),
                 "the workload has no jobs: add a [[workload.generate]] class with count > 0 or a [[workload.jobs]] entry",
@@ -152,6 +157,17 @@ impl WorkloadSpec {
         unique_names(jobs, |i| at.key("jobs").index(i), "job")?;
         for (i, job) in self.jobs.iter().enumerate() {
             job.check().map_err(|e| e.under(&at.key("jobs").index(i)))?;
+        }
+        for (i, t) in self.trace.iter().enumerate() {
+            t.check().map_err(|e| e.under(&at.key("trace").index(i)))?;
+        }
+        Ok(())
+    }
+
+    /// Reads every trace, named relative to `dir`.
+    pub fn read_traces(&mut self, dir: &Path, at: &KeyPath) -> Result<(), FieldIssue> {
+        for (i, t) in self.trace.iter_mut().enumerate() {
+            t.read(dir, &at.key("trace").index(i))?;
         }
         Ok(())
     }

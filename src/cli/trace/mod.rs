@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Subcommand, ValueEnum};
-use migsim::trace::import::{alibaba_genai, dynatrace_csv, thesis_json, Imported};
+use clap::Subcommand;
+use migsim::trace::import::{self, Format, Imported};
 use migsim::trace::{Stats, Trace};
 use migsim::units::{positive, Memory};
 
@@ -15,16 +15,6 @@ pub enum TraceCommand {
     Import(ImportArgs),
     /// Jobs, span, sample step, and the spread of durations, peaks and growth.
     Stats(StatsArgs),
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Format {
-    /// The thesis's pod export: `elchead-pods.json.gz`.
-    ThesisJson,
-    /// A Dynatrace wide CSV: `elchead-pods11-05-8to12.csv`.
-    DynatraceCsv,
-    /// Alibaba GenAI `pod_memory_util` (fractions of a limit: give --limit).
-    AlibabaGenai,
 }
 
 #[derive(clap::Args)]
@@ -59,16 +49,12 @@ pub fn trace(command: TraceCommand) -> Result<(), CliError> {
 }
 
 fn import(args: ImportArgs) -> Result<(), CliError> {
-    let Imported { trace, notes } = match args.format {
-        Format::ThesisJson => thesis_json(&args.input)?,
-        Format::DynatraceCsv => dynatrace_csv(&args.input)?,
-        Format::AlibabaGenai => {
-            let limit = args.limit.ok_or_else(|| {
-                CliError::Input("--format alibaba-genai needs --limit: the trace gives memory as a fraction of each container's limit, and no limits".into())
-            })?;
-            alibaba_genai(&args.input, limit)?
-        }
-    };
+    if args.format == Format::Migsim {
+        return Err(CliError::Input(
+            "the input is already in migsim's format: nothing to import".into(),
+        ));
+    }
+    let Imported { trace, notes } = import::import(args.format, &args.input, args.limit)?;
     if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|source| CliError::Write {
             path: args.out.clone(),

@@ -18,22 +18,30 @@ pub fn knapsack(items: &[(f64, f64)], capacity: f64) -> Vec<usize> {
         .iter()
         .map(|&(w, _)| ((w / unit - 1e-9).ceil().max(0.0)).min((UNITS + 1) as f64) as usize)
         .collect();
-    let mut best = vec![0.0f64; UNITS + 1];
-    // took[i][c]: the optimum over items 0..=i within c takes item i.
-    let mut took = vec![vec![false; UNITS + 1]; items.len()];
-    for (i, &w) in weights.iter().enumerate() {
-        for c in (w..=UNITS).rev() {
+    // Only items that fit at all matter, and no capacity beyond their total weight: when
+    // everything fits, the whole set is the optimum (values are positive).
+    let fits: Vec<usize> = (0..items.len())
+        .filter(|&i| weights[i] <= UNITS && items[i].1 > 0.0)
+        .collect();
+    let top = fits.iter().map(|&i| weights[i]).sum::<usize>().min(UNITS);
+    let mut best = vec![0.0f64; top + 1];
+    // Bit (k, c): the optimum over the first k+1 fitting items within c takes item k.
+    let stride = top / 64 + 1;
+    let mut took = vec![0u64; fits.len() * stride];
+    for (k, &i) in fits.iter().enumerate() {
+        let w = weights[i];
+        for c in (w..=top).rev() {
             let take = best[c - w] + items[i].1;
             if take > best[c] {
                 best[c] = take;
-                took[i][c] = true;
+                took[k * stride + c / 64] |= 1 << (c % 64);
             }
         }
     }
     let mut chosen = Vec::new();
-    let mut c = UNITS;
-    for i in (0..items.len()).rev() {
-        if took[i][c] {
+    let mut c = top;
+    for (k, &i) in fits.iter().enumerate().rev() {
+        if took[k * stride + c / 64] & (1 << (c % 64)) != 0 {
             chosen.push(i);
             c -= weights[i];
         }

@@ -8,12 +8,50 @@ mod thesis_json;
 use std::io::Read;
 use std::path::Path;
 
+use serde::{Deserialize, Serialize};
+
 pub use alibaba_genai::alibaba_genai;
 pub use dynatrace_csv::dynatrace_csv;
 pub use thesis_json::thesis_json;
 
 use crate::input::InputError;
 use crate::trace::Trace;
+
+/// The trace formats migsim reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// migsim's own format (NAME.csv with NAME.jobs.csv beside it).
+    Migsim,
+    /// The thesis's pod export: `elchead-pods.json.gz`.
+    ThesisJson,
+    /// A Dynatrace wide CSV: `elchead-pods11-05-8to12.csv`.
+    DynatraceCsv,
+    /// Alibaba GenAI `pod_memory_util` (fractions of a limit: give the limit).
+    AlibabaGenai,
+}
+
+/// Reads `path` in `format`. `limit` is each container's memory limit, for formats that give
+/// fractions of it; such a format without one is an error.
+pub fn import(format: Format, path: &Path, limit: Option<f64>) -> Result<Imported, InputError> {
+    match format {
+        Format::Migsim => Ok(Imported {
+            trace: Trace::read(path)?,
+            notes: Vec::new(),
+        }),
+        Format::ThesisJson => thesis_json(path),
+        Format::DynatraceCsv => dynatrace_csv(path),
+        Format::AlibabaGenai => {
+            let limit = limit.ok_or_else(|| InputError {
+                file: path.to_path_buf(),
+                line: None,
+                field: None,
+                message: "the alibaba-genai format needs a limit: the trace gives memory as a fraction of each container's limit, and no limits".into(),
+            })?;
+            alibaba_genai(path, limit)
+        }
+    }
+}
 
 /// What an import made of its input, beside the trace itself.
 #[derive(Clone, Debug, Default, PartialEq)]
