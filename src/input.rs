@@ -2,7 +2,7 @@
 //! and the field, as scenario errors have.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Why an input could not be read: the file, the line and the field.
 #[derive(Debug)]
@@ -38,4 +38,39 @@ pub fn csv_records<R: std::io::Read>(
         Ok(record) => Ok((line(record.position()), record)),
         Err(e) => Err((line(e.position()), e.to_string())),
     })
+}
+
+/// Every row of the headed CSV `bytes` (read from `path`) as a `T`, with its line; a cell
+/// that does not parse names its line and column.
+pub fn csv_rows<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    bytes: &[u8],
+) -> Result<Vec<(usize, T)>, InputError> {
+    let error = |line: Option<usize>, field: Option<String>, message: String| InputError {
+        file: path.to_path_buf(),
+        line,
+        field,
+        message,
+    };
+    let mut reader = csv::Reader::from_reader(bytes);
+    let header = reader
+        .headers()
+        .map_err(|e| error(Some(1), None, e.to_string()))?
+        .clone();
+    let mut rows = Vec::new();
+    for row in csv_records(&mut reader) {
+        let (line, record) = row.map_err(|(line, m)| error(Some(line), None, m))?;
+        let row = record.deserialize(Some(&header)).map_err(|e| {
+            let field = match e.kind() {
+                csv::ErrorKind::Deserialize { err, .. } => err
+                    .field()
+                    .and_then(|i| header.get(i as usize))
+                    .map(str::to_string),
+                _ => None,
+            };
+            error(Some(line), field, e.to_string())
+        })?;
+        rows.push((line, row));
+    }
+    Ok(rows)
 }

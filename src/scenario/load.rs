@@ -6,6 +6,7 @@ use toml_edit::ImDocument;
 use crate::engine::RngStreams;
 use crate::keypath::{KeyPath, Seg};
 use crate::scenario::locate::{line_col, locate};
+use crate::scenario::node_list::expand_node_lists;
 use crate::scenario::suggest::explain_unknown;
 use crate::scenario::variants::Variants;
 use crate::scenario::{Origin, Override, ScenarioError, ScenarioSpec};
@@ -117,6 +118,8 @@ pub fn load_variant_str(
             )
         })?;
     }
+    let dir = file.parent().unwrap_or(Path::new("."));
+    expand_node_lists(&mut table, dir).map_err(|issue| ctx.at(issue.path, issue.message))?;
     let mut spec: ScenarioSpec = serde_path_to_error::deserialize(toml::Value::Table(table))
         .map_err(|e| {
             let path = key_path(e.path());
@@ -128,7 +131,6 @@ pub fn load_variant_str(
         })?;
     spec.check()
         .map_err(|issue| ctx.at(issue.path, issue.message))?;
-    let dir = file.parent().unwrap_or(Path::new("."));
     spec.migration
         .read_calibration(dir, &KeyPath::root().key("migration"))
         .map_err(|issue| ctx.at(issue.path, issue.message))?;

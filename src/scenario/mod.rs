@@ -4,6 +4,7 @@
 mod error;
 mod load;
 mod locate;
+mod node_list;
 pub(crate) use locate::{line_col, locate};
 mod overrides;
 mod spec;

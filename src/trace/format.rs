@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::input::{csv_records, InputError};
+use crate::input::{csv_rows, InputError};
 use crate::output::write_atomic;
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -39,6 +39,10 @@ pub struct JobMeta {
     pub limit_bytes: Option<f64>,
     pub started_before: bool,
     pub running_at_end: bool,
+    /// How long the source saw the job run, when it says so apart from its samples (a pod
+    /// list gives lifetimes but no series); empty: the samples' span plus one step.
+    #[serde(default)]
+    pub duration_s: Option<f64>,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -63,6 +67,11 @@ impl TraceJob {
     /// Seconds from the first sample to the last.
     pub fn span(&self) -> f64 {
         self.samples.last().map_or(0.0, |s| s.0)
+    }
+
+    /// How long it ran: the source's own figure, else the span of its samples.
+    pub fn duration(&self) -> f64 {
+        self.meta.duration_s.unwrap_or_else(|| self.span())
     }
 }
 
@@ -184,33 +193,8 @@ fn error(file: &Path, line: Option<usize>, field: Option<&str>, message: String)
 
 /// Every row of a CSV with its line number; a bad row names its line and field.
 fn read_rows<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<(usize, T)>, InputError> {
-    let mut reader =
-        csv::Reader::from_path(path).map_err(|e| error(path, None, None, e.to_string()))?;
-    let header = reader
-        .headers()
-        .map_err(|e| error(path, Some(1), None, e.to_string()))?
-        .clone();
-    let mut rows = Vec::new();
-    for row in csv_records(&mut reader) {
-        let (line, record) = row.map_err(|(line, m)| error(path, Some(line), None, m))?;
-        let row = record.deserialize(Some(&header)).map_err(|e| {
-            let field = match e.kind() {
-                csv::ErrorKind::Deserialize { err, .. } => err
-                    .field()
-                    .and_then(|i| header.get(i as usize))
-                    .map(str::to_string),
-                _ => None,
-            };
-            InputError {
-                file: path.to_path_buf(),
-                line: Some(line),
-                field,
-                message: e.to_string(),
-            }
-        })?;
-        rows.push((line, row));
-    }
-    Ok(rows)
+    let bytes = std::fs::read(path).map_err(|e| error(path, None, None, e.to_string()))?;
+    csv_rows(path, &bytes)
 }
 
 #[cfg(test)]
@@ -228,6 +212,7 @@ mod tests {
                 limit_bytes: None,
                 started_before: start == 0.0,
                 running_at_end: false,
+                duration_s: None,
             },
             samples,
         }

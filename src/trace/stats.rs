@@ -66,12 +66,12 @@ impl Stats {
             span_s: trace
                 .jobs
                 .iter()
-                .map(|j| j.meta.start_s + j.span())
+                .map(|j| j.meta.start_s + j.duration())
                 .fold(0.0, f64::max),
             step_s: Spread::of(steps).p50,
             started_before: trace.jobs.iter().filter(|j| j.meta.started_before).count(),
             running_at_end: trace.jobs.iter().filter(|j| j.meta.running_at_end).count(),
-            duration_s: Spread::of(trace.jobs.iter().map(|j| j.span()).collect()),
+            duration_s: Spread::of(trace.jobs.iter().map(|j| j.duration()).collect()),
             peak_bytes: Spread::of(trace.jobs.iter().map(|j| j.peak()).collect()),
             growth: Spread::of(
                 growing

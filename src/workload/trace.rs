@@ -1,8 +1,8 @@
 //! `[[workload.trace]]`: jobs whose memory follows a recorded trace by progress.
 //!
 //! Each job of the trace arrives at its `start_s` and needs as much work as the trace saw it
-//! run: its samples times the trace's step (a sample stands for one step of running, so a
-//! one-sample job still runs one step). Memory follows the samples by progress, linearly in
+//! run: its `duration_s` where the trace gives one, else its samples times the trace's step (a
+//! sample stands for one step of running, so a one-sample job still runs one step). Memory follows the samples by progress, linearly in
 //! between or held until the next one (`step`), so a job that is frozen or waits replays the
 //! same curve later. A job the source saw already running at its start begins at its first
 //! sample; one still running at the end stops after its last: the trace holds nothing more.
@@ -136,7 +136,8 @@ impl TraceWorkloadSpec {
                     name: j.meta.job.clone(),
                     class: j.meta.class.clone().unwrap_or_else(|| "trace".into()),
                     arrival: SimTime::from_secs(j.meta.start_s + jitter),
-                    work: SimDuration::from_secs(j.span() + step).max(SimDuration(1)),
+                    work: SimDuration::from_secs(j.meta.duration_s.unwrap_or(j.span() + step))
+                        .max(SimDuration(1)),
                     cpu,
                     request: j.meta.request_bytes.unwrap_or(0.0),
                     profile,

@@ -123,6 +123,7 @@ pub fn alibaba_genai(path: &Path, limit: f64) -> Result<Imported, InputError> {
                 limit_bytes: Some(limit),
                 started_before: start - first < near,
                 running_at_end: last - end < near,
+                duration_s: None,
             },
             samples: points.iter().map(|&(t, b)| (t - start, b)).collect(),
         });

@@ -1,7 +1,9 @@
 //! Importers: each reads one published trace format into a [`Trace`](crate::trace::Trace).
 
 mod alibaba_genai;
+mod bitbrains;
 mod dynatrace_csv;
+mod openb;
 mod series;
 mod thesis_json;
 
@@ -11,7 +13,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 pub use alibaba_genai::alibaba_genai;
+pub use bitbrains::bitbrains;
 pub use dynatrace_csv::dynatrace_csv;
+pub use openb::{openb_nodes, openb_pods, NodeGroup};
 pub use thesis_json::thesis_json;
 
 use crate::input::InputError;
@@ -29,6 +33,10 @@ pub enum Format {
     DynatraceCsv,
     /// Alibaba GenAI `pod_memory_util` (fractions of a limit: give the limit).
     AlibabaGenai,
+    /// Alibaba cluster-trace-gpu-v2023 pod list: arrivals, lifetimes, requests.
+    OpenbPods,
+    /// Bitbrains GWA-T-12: a .tar.gz (or folder, or file) of per-VM `;`-separated CSVs.
+    Bitbrains,
 }
 
 /// Reads `path` in `format`. `limit` is each container's memory limit, for formats that give
@@ -50,6 +58,8 @@ pub fn import(format: Format, path: &Path, limit: Option<f64>) -> Result<Importe
             })?;
             alibaba_genai(path, limit)
         }
+        Format::OpenbPods => openb_pods(path),
+        Format::Bitbrains => bitbrains(path),
     }
 }
 

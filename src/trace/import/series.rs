@@ -28,6 +28,7 @@ pub fn job_from_series(
             limit_bytes: None,
             started_before: first == 0,
             running_at_end: last + 1 == values.len(),
+            duration_s: None,
         },
         samples: present
             .iter()
