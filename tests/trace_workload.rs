@@ -38,7 +38,10 @@ fn kill_after_start(interpolation: &str) -> f64 {
     let text = scenario(tmp.path(), interpolation);
     let s = load_str(&text, &tmp.path().join("s.toml"), &[]).unwrap();
     let job = &s.jobs[0];
-    assert_eq!((job.name.as_str(), job.class.as_str(), job.cpu), ("a", "x", 2.0));
+    assert_eq!(
+        (job.name.as_str(), job.class.as_str(), job.cpu),
+        ("a", "x", 2.0)
+    );
     assert_eq!(job.arrival.as_secs(), 30.0);
     // Two samples a minute apart: two minutes of work.
     assert_eq!(job.work.as_secs(), 120.0);

@@ -213,3 +213,126 @@ fn alibaba_genai_scales_fractions_by_the_limit_and_says_what_it_left_out() {
     assert_eq!(c.samples.last().unwrap().1, 0.0);
     assert!(!c.meta.started_before && !c.meta.running_at_end);
 }
+
+#[test]
+fn openb_pods_arrive_at_creation_and_run_from_scheduling_to_deletion() {
+    use migsim::trace::import::openb_pods;
+    let t = openb_pods(Path::new(
+        "traces/openb/alibaba-gpu-v2023-openb_pod_list_default.csv",
+    ))
+    .unwrap();
+    // 8,152 pods, 897 of them Pending with no scheduled_time.
+    assert_eq!(t.trace.jobs.len(), 8152 - 897);
+    assert!(
+        t.notes[0].starts_with("897 pods were never scheduled"),
+        "{:?}",
+        t.notes
+    );
+    // `openb-pod-0001,6000,12288,1,460,,LS,Running,427061,12902960,427061`; 12902960 is the
+    // last deletion time of the list.
+    let j = t
+        .trace
+        .jobs
+        .iter()
+        .find(|j| j.meta.job == "openb-pod-0001")
+        .unwrap();
+    assert_eq!(j.meta.class.as_deref(), Some("LS"));
+    assert_eq!(j.meta.start_s, 427061.0);
+    assert_eq!(j.meta.cpu, Some(6.0));
+    assert_eq!(j.meta.request_bytes, Some(12288.0 * 1048576.0));
+    assert_eq!(j.meta.duration_s, Some(12902960.0 - 427061.0));
+    assert_eq!(j.samples, vec![(0.0, 12288.0 * 1048576.0)]);
+    assert!(j.meta.running_at_end);
+    assert!(t.trace.jobs.iter().all(|j| j.meta.job != "openb-pod-0061"));
+}
+
+#[test]
+fn openb_nodes_group_identical_nodes() {
+    use migsim::trace::import::openb_nodes;
+    let g = openb_nodes(Path::new(
+        "traces/openb/alibaba-gpu-v2023-openb_node_list_all_node.csv",
+    ))
+    .unwrap();
+    assert_eq!(g.iter().map(|g| g.count).sum::<u32>(), 1523);
+    // The largest kind: 549 nodes of `96000,393216,8,G2`.
+    assert_eq!(g[0].name, "g2-96c-384g");
+    assert_eq!(
+        (g[0].count, g[0].cpu, g[0].memory_bytes),
+        (549, 96.0, 393216.0 * 1048576.0)
+    );
+}
+
+#[test]
+fn bitbrains_reads_seconds_skips_unprovisioned_rows_and_repeated_times() {
+    use migsim::trace::import::bitbrains;
+    let t = bitbrains(Path::new(
+        "traces/bitbrains/rnd-2013-7-vm53-54-slice.tar.gz",
+    ))
+    .unwrap();
+    assert_eq!(t.trace.jobs.len(), 2);
+    assert!(t.notes[0].contains("Unix seconds"), "{:?}", t.notes);
+    assert!(t.notes[1].contains("VMs 54 (40)"), "{:?}", t.notes);
+    // VM 53: rows 2-1270 provision nothing; row 1271 is
+    // `1373011445; 8; ...; 2.0384768E7; 1.65675E7; ...` and row 2's time is 1372629804.
+    let vm = |name: &str| t.trace.jobs.iter().find(|j| j.meta.job == name).unwrap();
+    let j = vm("vm-53");
+    assert_eq!(j.meta.start_s, 1373011445.0 - 1372629804.0);
+    assert_eq!(j.samples[0], (0.0, 1.65675e7 * 1024.0));
+    assert_eq!(j.samples[1].0, 300.0);
+    assert_eq!(j.meta.cpu, Some(8.0));
+    assert!(!j.meta.started_before);
+    // VM 54 repeats 1373354374 at rows 2416 and 2417: the first is kept.
+    let k = vm("vm-54");
+    assert_eq!(k.samples[1], (300.0, 1.722660485714286e7 * 1024.0));
+    assert_eq!(k.samples[2].0, 600.0);
+}
+
+/// `trace fit` writes classes a scenario accepts; drawing 10x from them gives 10x the jobs,
+/// with the trace's median durations per class (within 25%).
+#[test]
+fn a_fitted_trace_generates_ten_times_the_jobs_with_its_durations() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("fit.toml");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_migsim"))
+        .args(["trace", "fit", "traces/thesis/elchead-pods.json.gz"])
+        .args(["--format", "thesis-json", "--scale", "10", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report = String::from_utf8(o.stdout).unwrap();
+    assert!(report.contains("| l | 108 / 1080 |"), "{report}");
+    let classes = std::fs::read_to_string(&out).unwrap();
+    let scenario = format!(
+        "[simulation]\nseed = 3\n[[nodes]]\nname = \"n\"\nmemory = \"450GiB\"\ncpu = 120\n{classes}"
+    );
+    let s = migsim::scenario::load_str(&scenario, Path::new("fit.toml"), &[]).unwrap();
+    assert_eq!(s.jobs.len(), 5000);
+    let t = thesis_json(Path::new("traces/thesis/elchead-pods.json.gz"))
+        .unwrap()
+        .trace;
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    for class in ["s", "m", "l"] {
+        let trace = median(
+            t.jobs
+                .iter()
+                .filter(|j| j.meta.class.as_deref() == Some(class))
+                .map(|j| j.span() + 60.0)
+                .collect(),
+        );
+        let drawn = median(
+            s.jobs
+                .iter()
+                .filter(|j| j.class == class)
+                .map(|j| j.work.as_secs())
+                .collect(),
+        );
+        assert!(
+            (drawn / trace - 1.0).abs() < 0.25,
+            "{class}: trace {trace} s, drawn {drawn} s"
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! Workload traces: migsim's own format, importers for published traces, and the statistics a
 //! user checks first.
 
+pub mod fit;
 mod format;
 pub mod import;
 mod stats;

@@ -9,12 +9,16 @@ use migsim::units::{positive, Memory};
 
 use crate::cli::CliError;
 
+mod fit;
+
 #[derive(Subcommand)]
 pub enum TraceCommand {
     /// Convert a published trace into migsim's trace format (NAME.csv and NAME.jobs.csv).
     Import(ImportArgs),
     /// Jobs, span, sample step, and the spread of durations, peaks and growth.
     Stats(StatsArgs),
+    /// Fit a generator to a trace: [[workload.generate]] classes that draw jobs like it.
+    Fit(fit::FitArgs),
 }
 
 #[derive(clap::Args)]
@@ -40,6 +44,7 @@ pub struct StatsArgs {
 pub fn trace(command: TraceCommand) -> Result<(), CliError> {
     match command {
         TraceCommand::Import(a) => import(a),
+        TraceCommand::Fit(a) => fit::fit(a),
         TraceCommand::Stats(a) => {
             print!("{}", Stats::of(&Trace::read(&a.trace)?));
             println!();

@@ -61,7 +61,10 @@ pub fn bitbrains(path: &Path) -> Result<Imported, InputError> {
     }
     let mut notes = vec![match millis {
         true => "timestamps of 10^11 or more were read as milliseconds".to_string(),
-        false => "the header says `Timestamp [ms]` but the values are Unix seconds: read as seconds".to_string(),
+        false => {
+            "the header says `Timestamp [ms]` but the values are Unix seconds: read as seconds"
+                .to_string()
+        }
     }];
     if !empty.is_empty() {
         notes.push(format!(
@@ -163,8 +166,11 @@ fn read_vm(file: &Path, text: &str) -> Result<Vm, InputError> {
         }
         let capacity = number(cap)? * KB;
         vm.times.push(time);
-        vm.usage
-            .push((capacity > 0.0).then(|| number(used).map(|u| u * KB)).transpose()?);
+        vm.usage.push(
+            (capacity > 0.0)
+                .then(|| number(used).map(|u| u * KB))
+                .transpose()?,
+        );
         vm.cores = vm.cores.max(number(cores)?);
         vm.provisioned = vm.provisioned.max(capacity);
     }
@@ -196,14 +202,19 @@ fn vm_files(path: &Path) -> Result<Vec<(String, String)>, InputError> {
         names.sort();
         for p in names {
             let bytes = std::fs::read(&p).map_err(|e| fail(e.to_string()))?;
-            out.push(text(p.file_name().unwrap().to_string_lossy().into(), bytes)?);
+            out.push(text(
+                p.file_name().unwrap().to_string_lossy().into(),
+                bytes,
+            )?);
         }
         return Ok(out);
     }
     let bytes = read_input(path)?;
     // A tar archive says `ustar` at offset 257.
     if bytes.get(257..262) != Some(b"ustar".as_slice()) {
-        let name = path.file_name().map_or("vm.csv".into(), |n| n.to_string_lossy().into());
+        let name = path
+            .file_name()
+            .map_or("vm.csv".into(), |n| n.to_string_lossy().into());
         return Ok(vec![text(name, bytes)?]);
     }
     let mut archive = tar::Archive::new(bytes.as_slice());
@@ -213,9 +224,7 @@ fn vm_files(path: &Path) -> Result<Vec<(String, String)>, InputError> {
     for entry in entries {
         let mut entry = entry.map_err(|e| fail(format!("truncated or corrupt tar: {e}")))?;
         let name = entry.path().map_err(|e| fail(e.to_string()))?.into_owned();
-        if !entry.header().entry_type().is_file()
-            || name.extension().is_none_or(|e| e != "csv")
-        {
+        if !entry.header().entry_type().is_file() || name.extension().is_none_or(|e| e != "csv") {
             continue;
         }
         let mut bytes = Vec::new();

@@ -133,7 +133,14 @@ pub fn openb_nodes(path: &Path) -> Result<Vec<NodeGroup>, InputError> {
             return Err(InputError {
                 file: path.to_path_buf(),
                 line: Some(line),
-                field: Some(if r.cpu_milli <= 0.0 { "cpu_milli" } else { "memory_mib" }.into()),
+                field: Some(
+                    if r.cpu_milli <= 0.0 {
+                        "cpu_milli"
+                    } else {
+                        "memory_mib"
+                    }
+                    .into(),
+                ),
                 message: "a node needs CPUs and memory".into(),
             });
         }
