@@ -231,7 +231,7 @@ mod tests {
         t.write(&path).unwrap();
         assert_eq!(Trace::read(&path).unwrap(), t);
         let jobs = std::fs::read_to_string(Trace::jobs_path(&path)).unwrap();
-        assert!(jobs.starts_with("job,class,start_s,cpu,request_bytes,limit_bytes,started_before,running_at_end\na,l,0.0,,1000000000.0,,true,false\n"), "{jobs}");
+        assert!(jobs.starts_with("job,class,start_s,cpu,request_bytes,limit_bytes,started_before,running_at_end,duration_s\na,l,0.0,,1000000000.0,,true,false,\n"), "{jobs}");
         std::fs::write(&path, "job,offset_s,memory_bytes\na,0,1\na,0,2\n").unwrap();
         let e = Trace::read(&path).unwrap_err().to_string();
         assert!(e.ends_with("t.csv:3: field `offset_s`: offsets of job `a` must start at 0 or later and increase; got 0"), "{e}");
