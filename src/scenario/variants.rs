@@ -59,7 +59,7 @@ fn flatten(variant: &str, at: KeyPath, table: &Table, out: &mut Vec<Override>) {
             Value::Table(t) if !t.is_empty() => flatten(variant, path, t, out),
             v => out.push(Override {
                 text: format!("variants.{variant}.{path}={v}"),
-                path: KeyPath(path.0.clone()),
+                path,
                 value: v.clone(),
             }),
         }

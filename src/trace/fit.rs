@@ -50,8 +50,7 @@ pub struct ClassFit {
 pub fn fit(trace: &Trace, step: f64, scale: f64) -> Vec<ClassFit> {
     let mut classes: BTreeMap<String, Vec<&TraceJob>> = BTreeMap::new();
     for j in &trace.jobs {
-        let class = j.meta.class.clone().unwrap_or_else(|| "trace".into());
-        classes.entry(class).or_default().push(j);
+        classes.entry(j.class().to_string()).or_default().push(j);
     }
     classes
         .into_iter()

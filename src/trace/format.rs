@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::input::{csv_rows, InputError};
 use crate::output::write_atomic;
+use crate::record::percentile;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Trace {
@@ -69,6 +70,11 @@ impl TraceJob {
         self.samples.last().map_or(0.0, |s| s.0)
     }
 
+    /// Its class, or `trace` when the source gives none.
+    pub fn class(&self) -> &str {
+        self.meta.class.as_deref().unwrap_or("trace")
+    }
+
     /// How long it ran: the source's own figure, else the span of its samples.
     pub fn duration(&self) -> f64 {
         self.meta.duration_s.unwrap_or_else(|| self.span())
@@ -76,6 +82,17 @@ impl TraceJob {
 }
 
 impl Trace {
+    /// The median time between consecutive samples of a job; 0 when no job has two.
+    pub fn step_s(&self) -> f64 {
+        let mut steps: Vec<f64> = self
+            .jobs
+            .iter()
+            .flat_map(|j| j.samples.windows(2).map(|w| w[1].0 - w[0].0))
+            .collect();
+        steps.sort_by(f64::total_cmp);
+        percentile(&steps, 0.5)
+    }
+
     /// Sorts jobs by start then name, as the format requires.
     pub fn sort(&mut self) {
         self.jobs.sort_by(|a, b| {

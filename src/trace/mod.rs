@@ -7,4 +7,4 @@ pub mod import;
 mod stats;
 
 pub use format::{JobMeta, Trace, TraceJob};
-pub use stats::Stats;
+pub use stats::{Spread, Stats};

@@ -35,7 +35,8 @@ pub struct Spread {
 }
 
 impl Spread {
-    fn of(mut v: Vec<f64>) -> Spread {
+    /// Nearest-rank quantiles of `v`; all 0 when it is empty.
+    pub fn of(mut v: Vec<f64>) -> Spread {
         v.sort_by(f64::total_cmp);
         Spread {
             min: v.first().copied().unwrap_or(0.0),
@@ -53,11 +54,6 @@ impl Stats {
             let class = j.meta.class.clone().unwrap_or_else(|| "-".into());
             *classes.entry(class).or_insert(0) += 1;
         }
-        let steps: Vec<f64> = trace
-            .jobs
-            .iter()
-            .flat_map(|j| j.samples.windows(2).map(|w| w[1].0 - w[0].0))
-            .collect();
         let growing = trace.jobs.iter().filter(|j| j.span() > 0.0);
         Stats {
             jobs: trace.jobs.len(),
@@ -68,7 +64,7 @@ impl Stats {
                 .iter()
                 .map(|j| j.meta.start_s + j.duration())
                 .fold(0.0, f64::max),
-            step_s: Spread::of(steps).p50,
+            step_s: trace.step_s(),
             started_before: trace.jobs.iter().filter(|j| j.meta.started_before).count(),
             running_at_end: trace.jobs.iter().filter(|j| j.meta.running_at_end).count(),
             duration_s: Spread::of(trace.jobs.iter().map(|j| j.duration()).collect()),

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::{SimDuration, SimTime};
 use crate::keypath::{FieldIssue, KeyPath};
 use crate::trace::import::{import, Format};
-use crate::trace::{Stats, Trace};
+use crate::trace::Trace;
 use crate::units::{Bytes, Plain, Seconds};
 use crate::workload::dist::Dist;
 use crate::workload::{JobSpec, MemoryProfile};
@@ -112,7 +112,7 @@ impl TraceWorkloadSpec {
     /// The trace's jobs, drawing CPUs (if a distribution is given) from `rng`.
     pub fn jobs<R: rand::Rng>(&self, rng: &mut R) -> Vec<JobSpec> {
         let trace = self.loaded.as_ref().expect("read at load time");
-        let step = Stats::of(trace).step_s;
+        let step = trace.step_s();
         let ns = |s: f64| SimDuration::from_secs(s).0;
         trace
             .jobs
@@ -134,7 +134,7 @@ impl TraceWorkloadSpec {
                 };
                 JobSpec {
                     name: j.meta.job.clone(),
-                    class: j.meta.class.clone().unwrap_or_else(|| "trace".into()),
+                    class: j.class().to_string(),
                     arrival: SimTime::from_secs(j.meta.start_s + jitter),
                     work: SimDuration::from_secs(j.meta.duration_s.unwrap_or(j.span() + step))
                         .max(SimDuration(1)),

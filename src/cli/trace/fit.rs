@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use migsim::engine::RngStreams;
 use migsim::trace::fit::{fit as fit_trace, ClassFit};
 use migsim::trace::import::{import, Format};
-use migsim::trace::Stats;
+use migsim::trace::Spread;
 use migsim::units::{human_bytes, human_duration, positive, Plain};
 use migsim::workload::{generate, WorkloadSpec};
 
@@ -34,8 +34,7 @@ pub struct FitArgs {
 
 pub fn fit(args: FitArgs) -> Result<(), CliError> {
     let trace = import(args.format, &args.trace, args.limit)?.trace;
-    let stats = Stats::of(&trace);
-    let fits = fit_trace(&trace, stats.step_s, args.scale);
+    let fits = fit_trace(&trace, trace.step_s(), args.scale);
     let workload = WorkloadSpec {
         generate: fits.iter().map(|f| f.spec.clone()).collect(),
         ..WorkloadSpec::default()
@@ -89,24 +88,15 @@ fn report(
     );
     let _ = writeln!(out, "|---|---|---:|---|---|---|---|");
     for f in fits {
-        let of_trace: Vec<&migsim::trace::TraceJob> = trace
-            .jobs
-            .iter()
-            .filter(|j| j.meta.class.as_deref().unwrap_or("trace") == f.class)
-            .collect();
+        let of_trace: Vec<&migsim::trace::TraceJob> =
+            trace.jobs.iter().filter(|j| j.class() == f.class).collect();
         let of_draw: Vec<&migsim::workload::JobSpec> =
             drawn.iter().filter(|j| j.class == f.class).collect();
-        let q = |mut v: Vec<f64>, p: f64| {
-            v.sort_by(f64::total_cmp);
-            v.get(((p * v.len() as f64).ceil() as usize).clamp(1, v.len().max(1)) - 1)
-                .copied()
-                .unwrap_or(0.0)
-        };
-        let tp: Vec<f64> = of_trace.iter().map(|j| j.peak()).collect();
-        let dp: Vec<f64> = of_draw.iter().map(|j| j.profile.peak()).collect();
-        let td: Vec<f64> = of_trace.iter().map(|j| j.duration()).collect();
-        let dd: Vec<f64> = of_draw.iter().map(|j| j.work.as_secs()).collect();
-        let r2 = q(f.curves.iter().map(|c| c.r2).collect(), 0.5);
+        let tp = Spread::of(of_trace.iter().map(|j| j.peak()).collect());
+        let dp = Spread::of(of_draw.iter().map(|j| j.profile.peak()).collect());
+        let td = Spread::of(of_trace.iter().map(|j| j.duration()).collect());
+        let dd = Spread::of(of_draw.iter().map(|j| j.work.as_secs()).collect());
+        let r2 = Spread::of(f.curves.iter().map(|c| c.r2).collect()).p50;
         let bytes = |a: f64, b: f64| format!("{} / {}", human_bytes(a), human_bytes(b));
         let secs = |a: f64, b: f64| format!("{} / {}", human_duration(a), human_duration(b));
         let _ = writeln!(
@@ -115,10 +105,10 @@ fn report(
             f.class,
             f.jobs,
             of_draw.len(),
-            bytes(q(tp.clone(), 0.5), q(dp.clone(), 0.5)),
-            bytes(q(tp, 0.95), q(dp, 0.95)),
-            secs(q(td.clone(), 0.5), q(dd.clone(), 0.5)),
-            secs(q(td, 0.95), q(dd, 0.95)),
+            bytes(tp.p50, dp.p50),
+            bytes(tp.p95, dp.p95),
+            secs(td.p50, dd.p50),
+            secs(td.p95, dd.p95),
         );
     }
     let _ = writeln!(out, "scale {scale}: drawn once with the check seed");

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::input::{csv_records, InputError};
-use crate::record::percentile;
+use crate::trace::import::series::edge_tolerance;
 use crate::trace::import::{read_input, Imported};
 use crate::trace::{JobMeta, TraceJob};
 
@@ -105,12 +105,12 @@ pub fn alibaba_genai(path: &Path, limit: f64) -> Result<Imported, InputError> {
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
             (lo.min(p[0].0), hi.max(p[p.len() - 1].0))
         });
-    let mut steps: Vec<f64> = series
-        .values()
-        .flat_map(|p| p.windows(2).map(|w| w[1].0 - w[0].0))
-        .collect();
-    steps.sort_by(f64::total_cmp);
-    let near = 2.0 * percentile(&steps, 0.5);
+    let near = edge_tolerance(
+        series
+            .values()
+            .flat_map(|p| p.windows(2).map(|w| w[1].0 - w[0].0))
+            .collect(),
+    );
     for (id, points) in series {
         let (start, end) = (points[0].0, points[points.len() - 1].0);
         imported.trace.jobs.push(TraceJob {

@@ -15,7 +15,7 @@ use std::io::Read;
 use std::path::Path;
 
 use crate::input::{csv_records, InputError};
-use crate::trace::import::series::job_from_series;
+use crate::trace::import::series::{edge_tolerance, job_from_series};
 use crate::trace::import::{read_input, Imported};
 use crate::trace::{Trace, TraceJob};
 
@@ -89,8 +89,7 @@ pub fn bitbrains(path: &Path) -> Result<Imported, InputError> {
 fn finish(job: &mut TraceJob, vm: &Vm, origin: f64, end: f64) {
     job.meta.cpu = (vm.cores > 0.0).then_some(vm.cores);
     job.meta.limit_bytes = (vm.provisioned > 0.0).then_some(vm.provisioned);
-    // VMs are sampled at slightly different moments: within two steps of an end is at it.
-    let near = 2.0 * crate::record::percentile(&steps(&vm.times), 0.5);
+    let near = edge_tolerance(vm.times.windows(2).map(|w| w[1] - w[0]).collect());
     job.meta.started_before = job.meta.start_s <= near;
     job.meta.running_at_end = origin + job.meta.start_s + job.span() >= end - near;
 }
@@ -238,10 +237,4 @@ fn vm_files(path: &Path) -> Result<Vec<(String, String)>, InputError> {
         return Err(fail("the archive holds no .csv file".into()));
     }
     Ok(out)
-}
-
-fn steps(times: &[f64]) -> Vec<f64> {
-    let mut d: Vec<f64> = times.windows(2).map(|w| w[1] - w[0]).collect();
-    d.sort_by(f64::total_cmp);
-    d
 }

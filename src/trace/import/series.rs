@@ -2,6 +2,7 @@
 //! its first value, missing values are notes (never read as zero), and a job whose every
 //! value is missing is not a job.
 
+use crate::record::percentile;
 use crate::trace::{JobMeta, TraceJob};
 
 /// `times` in seconds, one per value; `origin` is the trace's start.
@@ -42,4 +43,12 @@ pub fn size_class(name: &str) -> Option<String> {
     let rest = name.strip_prefix("o10n-worker-")?;
     let (class, _) = rest.split_once('-')?;
     Some(class.to_string())
+}
+
+/// How close to a trace's first or last time a series must begin or end to count as already
+/// running or still running there: two median steps, since series are sampled at slightly
+/// different moments. `gaps` are the times between consecutive samples.
+pub fn edge_tolerance(mut gaps: Vec<f64>) -> f64 {
+    gaps.sort_by(f64::total_cmp);
+    2.0 * percentile(&gaps, 0.5)
 }
