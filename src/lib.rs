@@ -1,7 +1,7 @@
 //! migsim: a deterministic discrete-event simulator for clusters that run long-lived, stateful
 //! jobs whose memory grows while they run. See `DESIGN.md` for the data flow; `src/` mirrors it:
 //! `scenario` -> `workload` -> `model` + `policy` on the `engine`, driven by `sim`, recorded by
-//! `record` and written by `output`.
+//! `record` and written by `output`; `sweep` runs grids of scenarios and aggregates them.
 
 pub mod criu;
 pub mod engine;
@@ -16,6 +16,7 @@ pub mod policy;
 pub mod record;
 pub mod scenario;
 pub mod sim;
+pub mod sweep;
 pub mod tagged;
 pub mod trace;
 pub mod units;

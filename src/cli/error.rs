@@ -14,6 +14,8 @@ pub enum CliError {
     Input(String),
     /// Something outside the input went wrong (a missing program, a failed measurement).
     Failed(String),
+    /// Ctrl-C stopped it; what finished is kept.
+    Interrupted(String),
 }
 
 impl CliError {
@@ -22,6 +24,7 @@ impl CliError {
             CliError::Scenario(_) => 2,
             CliError::Input(_) => 2,
             CliError::Write { .. } | CliError::Failed(_) => 1,
+            CliError::Interrupted(_) => 130,
         }
     }
 }
@@ -45,7 +48,7 @@ impl fmt::Display for CliError {
             CliError::Write { path, source } => {
                 write!(f, "cannot write results to {}: {source}", path.display())
             }
-            CliError::Input(m) | CliError::Failed(m) => f.write_str(m),
+            CliError::Input(m) | CliError::Failed(m) | CliError::Interrupted(m) => f.write_str(m),
         }
     }
 }

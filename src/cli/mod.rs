@@ -1,8 +1,12 @@
 mod calibrate;
 mod error;
+#[cfg(feature = "plot")]
+mod plot;
 mod profiles;
 mod progress;
 mod run;
+mod sweep;
+mod sweep_table;
 mod trace;
 mod validate;
 mod variants;
@@ -40,6 +44,11 @@ enum Command {
     Trace(trace::TraceCommand),
     /// Run every [variants] entry of a scenario over several seeds and print one table.
     Variants(variants::VariantsArgs),
+    /// Run a scenario's [sweep] grid over its seeds in parallel; write runs.csv and summary.csv.
+    Sweep(sweep::SweepArgs),
+    /// Draw the figures of a run folder or a sweep folder (PNG or SVG).
+    #[cfg(feature = "plot")]
+    Plot(plot::PlotArgs),
 }
 
 /// Options every command that reads a scenario takes.
@@ -82,5 +91,8 @@ pub fn dispatch(args: Args) -> Result<(), CliError> {
         Command::Calibrate(c) => calibrate::calibrate(c),
         Command::Trace(c) => trace::trace(c),
         Command::Variants(a) => variants::variants(a),
+        Command::Sweep(a) => sweep::sweep(a),
+        #[cfg(feature = "plot")]
+        Command::Plot(a) => plot::plot(a),
     }
 }

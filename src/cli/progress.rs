@@ -45,3 +45,36 @@ impl Bar {
         }
     }
 }
+
+/// A bar over the runs of a sweep, with their rate and the time left.
+pub struct RunsBar(Option<ProgressBar>);
+
+impl RunsBar {
+    pub fn new(enabled: bool, total: usize) -> Self {
+        RunsBar((enabled && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::new(total as u64);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} runs, {per_sec}, ETA {eta}",
+                )
+                .expect("a valid template"),
+            );
+            bar
+        }))
+    }
+
+    /// One more run done; runs read back by `--resume` take no time, so they restart the ETA.
+    pub fn done(&self, resumed: bool) {
+        let Some(bar) = &self.0 else { return };
+        bar.inc(1);
+        if resumed {
+            bar.reset_eta();
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}

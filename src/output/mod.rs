@@ -29,6 +29,7 @@ pub fn write_run(dir: &Path, scenario: &Scenario, run: &RunOutput) -> io::Result
     file("jobs.csv", &|w| tables::jobs(w, run))?;
     file("nodes.csv", &|w| tables::nodes(w, run))?;
     file("migrations.csv", &|w| tables::migrations(w, run))?;
+    file("oom_kills.csv", &|w| tables::oom_kills(w, run))?;
     if run.record.job_samples.is_some() {
         file("job_samples.csv", &|w| tables::job_samples(w, run))?;
     }

@@ -151,6 +151,22 @@ pub fn migrations(w: &mut dyn Write, run: &RunOutput) -> io::Result<()> {
     out.flush()
 }
 
+/// One row per OOM kill: when, where, whom, and how much memory the victim held.
+pub fn oom_kills(w: &mut dyn Write, run: &RunOutput) -> io::Result<()> {
+    let mut out = csv_writer(w);
+    out.write_record(["time_s", "node", "job", "memory_bytes", "lost_work_s"])?;
+    for k in &run.record.oom_kills {
+        out.write_record([
+            &secs(k.time),
+            &run.cluster.node(k.node).name,
+            &run.cluster.job(k.job).spec.name,
+            &bytes(k.memory),
+            &k.lost_work.to_string(),
+        ])?;
+    }
+    out.flush()
+}
+
 pub fn job_samples(w: &mut dyn Write, run: &RunOutput) -> io::Result<()> {
     let mut out = csv_writer(w);
     out.write_record(["time_s", "job", "node", "memory_bytes"])?;

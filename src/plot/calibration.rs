@@ -6,7 +6,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::migration::calibration::{Calibration, Phase, Sample};
-use crate::plot::{ensure_font, write_atomic, Format, FONT};
+use crate::plot::{render, Figure, FONT};
 use crate::units::human_bytes;
 
 const MIB: f64 = 1048576.0;
@@ -22,45 +22,41 @@ pub fn draw_calibration(c: &Calibration, samples: &[Sample], path: &Path) -> Res
     let columns = COLUMNS.min(phases.len());
     let rows = phases.len().div_ceil(columns);
     let size = (PANEL.0 * columns as u32, PANEL.1 * rows as u32);
-    ensure_font()?;
-    let format = Format::of(path)?;
-    write_atomic(path, |tmp| {
-        let (c, p) = (c, phases.as_slice());
-        match format {
-            Format::Png => draw(
-                BitMapBackend::new(tmp, size).into_drawing_area(),
-                c,
-                samples,
-                p,
-                rows,
-                columns,
-            ),
-            Format::Svg => draw(
-                SVGBackend::new(tmp, size).into_drawing_area(),
-                c,
-                samples,
-                p,
-                rows,
-                columns,
-            ),
-        }
-    })
+    let figure = CalibrationFigure {
+        c,
+        samples,
+        phases: &phases,
+        rows,
+        columns,
+    };
+    render(&figure, size, path)
 }
 
-fn draw<DB: DrawingBackend>(
-    root: DrawingArea<DB, Shift>,
-    c: &Calibration,
-    samples: &[Sample],
-    phases: &[Phase],
+#[derive(Clone, Copy)]
+struct CalibrationFigure<'a> {
+    c: &'a Calibration,
+    samples: &'a [Sample],
+    phases: &'a [Phase],
     rows: usize,
     columns: usize,
-) -> Result<(), String> {
-    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    root.fill(&WHITE).map_err(err)?;
-    for (phase, area) in phases.iter().zip(root.split_evenly((rows, columns))) {
-        panel(&area, c, samples, *phase).map_err(err)?;
+}
+
+impl Figure for CalibrationFigure<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), String> {
+        let Self {
+            c,
+            samples,
+            phases,
+            rows,
+            columns,
+        } = *self;
+        let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+        root.fill(&WHITE).map_err(err)?;
+        for (phase, area) in phases.iter().zip(root.split_evenly((rows, columns))) {
+            panel(&area, c, samples, *phase).map_err(err)?;
+        }
+        root.present().map_err(err)
     }
-    root.present().map_err(err)
 }
 
 fn panel<DB: DrawingBackend>(

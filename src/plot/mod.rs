@@ -2,11 +2,21 @@
 //! from the system once; SVG leaves the font to the viewer.
 
 mod calibration;
+mod inputs;
+mod run;
+mod style;
+mod sweep;
 
 pub use calibration::draw_calibration;
+pub use inputs::{RunFiles, SweepFiles};
+pub use run::{draw_memory, draw_slowdown};
+pub use sweep::{draw_metric, pick_x_axis};
 
 use std::path::Path;
 use std::sync::OnceLock;
+
+use plotters::coord::Shift;
+use plotters::prelude::{BitMapBackend, DrawingArea, DrawingBackend, IntoDrawingArea, SVGBackend};
 
 /// The font family every figure uses.
 pub const FONT: &str = "sans-serif";
@@ -81,4 +91,19 @@ pub fn write_atomic(
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// A figure that can be drawn on any plotters backend.
+pub trait Figure {
+    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), String>;
+}
+
+/// Draws `figure` at `size` pixels into `path`, PNG or SVG by its extension, atomically.
+pub fn render(figure: &impl Figure, size: (u32, u32), path: &Path) -> Result<(), String> {
+    ensure_font()?;
+    let format = Format::of(path)?;
+    write_atomic(path, |tmp| match format {
+        Format::Png => figure.draw(BitMapBackend::new(tmp, size).into_drawing_area()),
+        Format::Svg => figure.draw(SVGBackend::new(tmp, size).into_drawing_area()),
+    })
 }

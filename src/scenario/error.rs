@@ -29,7 +29,14 @@ impl fmt::Display for ScenarioError {
         write!(f, "{}", self.file.display())?;
         match &self.origin {
             Origin::File { line, column } => write!(f, ":{line}:{column}")?,
-            Origin::Override(set) if set.starts_with("variants.") => write!(f, " (from {set})")?,
+            // Variants, sweep axes and `--vary` say where they come from; a bare path is a --set.
+            Origin::Override(set)
+                if ["variants.", "sweep.", "--"]
+                    .iter()
+                    .any(|p| set.starts_with(p)) =>
+            {
+                write!(f, " (from {set})")?
+            }
             Origin::Override(set) => write!(f, " (from --set {set})")?,
             Origin::Whole => {}
         }

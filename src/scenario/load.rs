@@ -43,15 +43,19 @@ pub fn load_variant(
     variant: Option<&str>,
     overrides: &[Override],
 ) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(file).map_err(|e| ScenarioError {
+    load_variant_str(&read_text(file)?, file, variant, overrides)
+}
+
+/// A scenario file's text.
+pub fn read_text(file: &Path) -> Result<String, ScenarioError> {
+    std::fs::read_to_string(file).map_err(|e| ScenarioError {
         file: file.to_path_buf(),
         origin: Origin::Whole,
         path: None,
         message: format!("cannot read the scenario: {e}"),
         hint: (e.kind() == std::io::ErrorKind::NotFound)
             .then(|| "check the path; the shipped examples are in scenarios/".into()),
-    })?;
-    load_variant_str(&text, file, variant, overrides)
+    })
 }
 
 /// As [`load`], from text already read; `file` names it in messages.
@@ -90,6 +94,8 @@ pub fn load_variant_str(
     };
     let mut table: toml::Table = toml::from_str(text)
         .map_err(|e| ctx.at(KeyPath::root(), format!("invalid TOML: {}", e.message())))?;
+    // One run ignores the grid; `migsim sweep` reads it with `read_sweep`.
+    table.remove("sweep");
     let variants =
         Variants::take(&mut table).map_err(|m| ctx.at(KeyPath::root().key("variants"), m))?;
     let mut all = match variant {

@@ -7,12 +7,15 @@ mod locate;
 mod node_list;
 pub(crate) use locate::{line_col, locate};
 mod overrides;
+mod range;
 mod spec;
 mod suggest;
+mod sweep;
 mod variants;
 
 pub use error::{Origin, ScenarioError};
-pub use load::{load, load_str, load_variant, load_variant_str, Scenario};
+pub use load::{load, load_str, load_variant, load_variant_str, read_text, Scenario};
 pub use overrides::Override;
 pub use spec::{MonitorSpec, ScenarioSpec, SimulationSpec};
+pub use sweep::{read_sweep, seeds, value_text, Axis, SweepSpec, VARIANT_AXIS};
 pub use variants::variant_names;

@@ -36,7 +36,10 @@ impl Override {
 
     /// Writes the value into `root`, creating missing tables on the way.
     pub fn apply(&self, root: &mut Table) -> Result<(), String> {
-        let fail = |why: String| match self.text.starts_with("variants.") {
+        let from_file = ["variants.", "sweep."]
+            .iter()
+            .any(|p| self.text.starts_with(p));
+        let fail = |why: String| match from_file {
             true => Err(format!("`{}`: {why}", self.text)),
             false => Err(format!("--set `{}`: {why}", self.text)),
         };

@@ -1,0 +1,167 @@
+//! `migsim sweep`: a scenario's grid times its seeds, in parallel, into one results folder.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use migsim::scenario::{Axis, Override};
+use migsim::sweep::{
+    execute, metric_names, write_runs, Outcome, RunResult, Store, StoreError, Sweep,
+};
+
+use crate::cli::progress::RunsBar;
+use crate::cli::sweep_table::markdown;
+use crate::cli::CliError;
+
+#[derive(clap::Args)]
+pub struct SweepArgs {
+    /// A scenario with a `[sweep]` table (or give the grid with --vary and --seeds).
+    file: PathBuf,
+    /// The results folder (default: results/<scenario name>-sweep).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Runs at a time (default: one per core). Results do not depend on it.
+    #[arg(long, short, value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
+    /// Finish a sweep that was stopped: runs already in the folder are kept, not rerun.
+    #[arg(long)]
+    resume: bool,
+    /// Add or replace an axis: `PATH=[v1, v2]`, `PATH={ from = 1, to = 4, step = 1 }`, or
+    /// `variant=all` (repeatable).
+    #[arg(long, value_name = "PATH=VALUES", value_parser = Axis::parse)]
+    vary: Vec<Axis>,
+    /// Run every grid point with seeds 1..=N instead of the sweep's seeds.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    seeds: Option<u64>,
+    /// Override any scenario value in every run (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE", value_parser = Override::parse)]
+    sets: Vec<Override>,
+    /// No progress bar and no table.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+pub fn sweep(args: SweepArgs) -> Result<(), CliError> {
+    let seeds = args.seeds.map(|n| (1..=n).collect());
+    let sweep = Sweep::load(&args.file, args.sets, args.vary, seeds)?;
+    let out = args
+        .out
+        .unwrap_or_else(|| PathBuf::from("results").join(format!("{}-sweep", sweep.name)));
+    let store = Store::open(&out, &sweep, args.resume).map_err(store_error)?;
+    let total = sweep.points.len() * sweep.spec.seeds.len();
+    let jobs = args
+        .jobs
+        .map_or_else(rayon::current_num_threads, usize::from);
+    let stop = interrupt_flag();
+    let bar = RunsBar::new(!args.quiet, total);
+    let started = Instant::now();
+    let results = execute(&sweep, Some(&store), jobs, &stop, &|r| bar.done(r.resumed))
+        .map_err(store_error)?;
+    bar.finish();
+    let wall = started.elapsed().as_secs_f64();
+    let results: Vec<RunResult> = results.into_iter().flatten().collect();
+    if results.len() < total {
+        return Err(CliError::Interrupted(format!(
+            "interrupted: {} of {total} runs are in {}; finish with the same command and --resume",
+            results.len(),
+            out.display()
+        )));
+    }
+    write_tables(&store, &sweep, &results)?;
+    report(&sweep, &results, &out, wall, jobs, args.quiet)
+}
+
+fn write_tables(store: &Store, sweep: &Sweep, results: &[RunResult]) -> Result<(), CliError> {
+    store
+        .write_table("runs.csv", &|w| write_runs(w, sweep, results))
+        .map_err(store_error)?;
+    #[cfg(feature = "analysis")]
+    {
+        let metrics = metric_names(results);
+        store
+            .write_table("summary.csv", &|w| {
+                migsim::sweep::write_summary(w, sweep, results, &metrics)
+            })
+            .map_err(store_error)?;
+    }
+    #[cfg(not(feature = "analysis"))]
+    {
+        let _ = metric_names;
+        eprintln!(
+            "note: summary.csv not written: this migsim was built without the `analysis` feature"
+        );
+    }
+    Ok(())
+}
+
+fn report(
+    sweep: &Sweep,
+    results: &[RunResult],
+    out: &Path,
+    wall: f64,
+    jobs: usize,
+    quiet: bool,
+) -> Result<(), CliError> {
+    let failed: Vec<&str> = results
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            Outcome::Failed(m) => Some(m.as_str()),
+            Outcome::Done(_) => None,
+        })
+        .collect();
+    if failed.len() == results.len() {
+        return Err(CliError::Input(format!(
+            "every run failed; the first: {}",
+            failed[0]
+        )));
+    }
+    if !quiet {
+        print!("{}", markdown(sweep, results));
+    }
+    let resumed = results.iter().filter(|r| r.resumed).count();
+    println!(
+        "\n{} runs ({} resumed, {} failed) in {wall:.2}s on {jobs} threads; results in {}",
+        results.len(),
+        resumed,
+        failed.len(),
+        out.display()
+    );
+    let mut distinct = failed.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    for m in distinct.iter().take(3) {
+        eprintln!("warning: a run failed: {m}");
+    }
+    if distinct.len() > 3 {
+        eprintln!(
+            "warning: ... and {} other errors: see runs.csv",
+            distinct.len() - 3
+        );
+    }
+    Ok(())
+}
+
+fn store_error(e: StoreError) -> CliError {
+    match e {
+        StoreError::Io { path, source } => CliError::Write { path, source },
+        StoreError::Conflict(m) => CliError::Input(m),
+    }
+}
+
+/// Ctrl-C lets the runs under way finish and starts no more; a second one exits at once.
+/// Either way every finished run is on disk.
+fn interrupt_flag() -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let installed = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\nstopping after the runs under way (Ctrl-C again to stop now)");
+    });
+    if let Err(e) = installed {
+        eprintln!("warning: cannot catch Ctrl-C ({e}); an interrupted sweep resumes all the same");
+    }
+    stop
+}

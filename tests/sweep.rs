@@ -1,0 +1,327 @@
+//! `migsim sweep`: results independent of the thread count, resumable after a crash, failed
+//! grid points recorded, and a summary that agrees with the runs it summarises.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// 2 variants x 2 node sizes x 4 seeds = 16 small runs.
+const SCENARIO: &str = r#"
+[simulation]
+name = "tiny"
+seed = 1
+sample_interval = "5m"
+
+[[nodes]]
+name = "n"
+count = 3
+memory = "64GiB"
+cpu = 32
+
+[[workload.generate]]
+name = "w"
+count = 40
+arrival = { process = "poisson", mean_gap = "2m" }
+work = { dist = "lognormal", mean = "1h", std = "20m" }
+cpu = 2
+request = { dist = "uniform", min = "2GiB", max = "8GiB" }
+profile = { shape = "linear", start = "1GiB", growth = { dist = "uniform", min = "1MiB/s", max = "6MiB/s" }, cap = { dist = "uniform", min = "4GiB", max = "24GiB" } }
+
+[scheduler]
+kind = "speculative"
+reservation = 0.0
+placement = "worst-fit"
+
+[migration]
+mechanism = "stop-and-copy"
+
+[variants]
+none = {}
+controlled = { controller = { selection = { policy = "big-enough" } } }
+
+[sweep]
+variant = "all"
+"nodes[0].memory" = ["48GiB", "64GiB"]
+seeds = 4
+"#;
+
+const RUNS: usize = 16;
+
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("tiny.toml"), SCENARIO).unwrap();
+        Fixture { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn sweep(&self, out: &str, extra: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_migsim"));
+        cmd.current_dir(self.dir.path())
+            .args(["sweep", "tiny.toml", "--out", out])
+            .args(extra);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("the binary runs")
+    }
+
+    fn ok(&self, out: &str, extra: &[&str]) -> String {
+        let o = self.sweep(out, extra, &[]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    }
+
+    fn read(&self, file: &str) -> String {
+        std::fs::read_to_string(self.path(file)).unwrap()
+    }
+}
+
+fn csv_rows(text: &str) -> Vec<BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let head = r.headers().unwrap().clone();
+    r.records()
+        .map(|rec| {
+            head.iter()
+                .zip(rec.unwrap().iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+/// Every file under `dir`, by relative path.
+fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                );
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let f = Fixture::new();
+    f.ok("one", &["--jobs", "1", "--quiet"]);
+    f.ok("two", &["--jobs", "2", "--quiet"]);
+    let (one, two) = (tree(&f.path("one")), tree(&f.path("two")));
+    assert_eq!(one.len(), 4 + RUNS * 5, "{:?}", one.keys());
+    for (file, bytes) in &one {
+        assert!(two.get(file) == Some(bytes), "{} differs", file.display());
+    }
+    let runs = csv_rows(&f.read("one/runs.csv"));
+    assert_eq!(runs.len(), RUNS);
+    assert_eq!(runs[0]["run"], "p0-s1");
+    assert_eq!(runs[0]["variant"], "none");
+    assert_eq!(runs[0]["nodes[0].memory"], "48GiB");
+    assert_eq!(runs[15]["run"], "p3-s4");
+    assert_eq!(runs[15]["variant"], "controlled");
+    assert_eq!(runs[15]["nodes[0].memory"], "64GiB");
+    assert!(runs.iter().all(|r| r["status"] == "ok"));
+    // Seeds differ, so the kills of one grid point vary.
+    let kills: Vec<&str> = runs[..4].iter().map(|r| r["oom_kills"].as_str()).collect();
+    assert!(kills.windows(2).any(|w| w[0] != w[1]), "{kills:?}");
+}
+
+/// The summary, recomputed here from runs.csv by hand.
+#[test]
+fn summary_agrees_with_the_runs() {
+    let f = Fixture::new();
+    f.ok("s", &["--quiet"]);
+    let runs = csv_rows(&f.read("s/runs.csv"));
+    let summary = csv_rows(&f.read("s/summary.csv"));
+    assert!(runs[0].len() > 25, "{:?}", runs[0].keys());
+    // Booleans count as 0 or 1; empty cells (a mean of nothing) are left out.
+    let number = |cell: &str| match cell {
+        "true" => Some(1.0),
+        "false" => Some(0.0),
+        c => c.parse::<f64>().ok(),
+    };
+    for row in &summary {
+        let values: Vec<f64> = runs
+            .iter()
+            .filter(|r| r["point"] == row["point"])
+            .filter_map(|r| number(&r[&row["metric"]]))
+            .collect();
+        let n = values.len() as f64;
+        assert_eq!(row["count"].parse::<f64>().unwrap(), n, "{row:?}");
+        if n == 0.0 {
+            continue;
+        }
+        let mean = values.iter().sum::<f64>() / n;
+        let std = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        let close = |col: &str, want: f64| {
+            let got: f64 = row[col].parse().unwrap();
+            assert!(
+                (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+                "{col} of {row:?}: {got} against {want}"
+            );
+        };
+        close("mean", mean);
+        close("std", std);
+        // 4 seeds: Student's t with 3 degrees of freedom, 3.182.
+        close("ci95_high", mean + 3.182446305284263 * std / n.sqrt());
+        close("ci95_low", mean - 3.182446305284263 * std / n.sqrt());
+        let mut sorted = values.clone();
+        sorted.sort_by(f64::total_cmp);
+        // Linear interpolation between order statistics: rank 0.95 * 3 = 2.85.
+        close("p95", sorted[2] + 0.85 * (sorted[3] - sorted[2]));
+        close("p50", (sorted[1] + sorted[2]) / 2.0);
+    }
+    let points: Vec<&str> = summary.iter().map(|r| r["point"].as_str()).collect();
+    assert_eq!(points.first(), Some(&"0"));
+    assert_eq!(points.last(), Some(&"3"));
+    assert!(summary
+        .iter()
+        .any(|r| r["metric"] == "oom_kills" && r["variant"] == "controlled"));
+}
+
+#[test]
+fn a_crashed_sweep_resumes_to_the_same_files() {
+    let f = Fixture::new();
+    f.ok("whole", &["--jobs", "2", "--quiet"]);
+    // Dies like a killed process while writing the 6th run.
+    let crashed = f.sweep(
+        "cut",
+        &["--jobs", "1", "--quiet"],
+        &[("MIGSIM_SWEEP_CRASH_AFTER", "5")],
+    );
+    assert!(!crashed.status.success());
+    let runs = f.path("cut/runs");
+    let mut names: Vec<String> = std::fs::read_dir(&runs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [".tmp-p1-s2", "p0-s1", "p0-s2", "p0-s3", "p0-s4", "p1-s1"]
+    );
+    assert!(!f.path("cut/runs.csv").exists());
+    let before = std::fs::metadata(runs.join("p0-s3")).unwrap().ino();
+
+    let out = f.ok("cut", &["--jobs", "2", "--quiet", "--resume"]);
+    assert!(out.contains("16 runs (5 resumed, 0 failed)"), "{out}");
+    assert_eq!(
+        std::fs::metadata(runs.join("p0-s3")).unwrap().ino(),
+        before,
+        "a finished run was recomputed"
+    );
+    let (whole, cut) = (tree(&f.path("whole")), tree(&f.path("cut")));
+    assert_eq!(
+        whole.keys().collect::<Vec<_>>(),
+        cut.keys().collect::<Vec<_>>()
+    );
+    for (file, bytes) in &whole {
+        assert!(
+            cut[file] == *bytes,
+            "{} differs after the resume",
+            file.display()
+        );
+    }
+}
+
+#[test]
+fn a_sweep_folder_is_resumed_only_with_the_same_inputs() {
+    let f = Fixture::new();
+    f.ok("s", &["--quiet"]);
+    let again = f.sweep("s", &["--quiet"], &[]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("add --resume"));
+
+    let more_seeds = f.sweep("s", &["--quiet", "--resume", "--seeds", "5"], &[]);
+    assert_eq!(more_seeds.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&more_seeds.stderr);
+    assert!(e.contains("`seeds` in sweep.json changed"), "{e}");
+
+    std::fs::write(
+        f.path("tiny.toml"),
+        SCENARIO.replace("count = 40", "count = 41"),
+    )
+    .unwrap();
+    let edited = f.sweep("s", &["--quiet", "--resume"], &[]);
+    assert_eq!(edited.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&edited.stderr);
+    assert!(e.contains("the scenario") && e.contains("changed"), "{e}");
+    // Nothing of the first sweep was touched.
+    assert_eq!(csv_rows(&f.read("s/runs.csv")).len(), RUNS);
+}
+
+#[test]
+fn a_failing_grid_point_is_recorded_and_the_sweep_goes_on() {
+    let f = Fixture::new();
+    let o = f.sweep(
+        "s",
+        &[
+            "--quiet",
+            "--vary",
+            r#"scheduler.placement=["best-fit", "bogus-fit"]"#,
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("warning: a run failed"), "{stderr}");
+    let runs = csv_rows(&f.read("s/runs.csv"));
+    assert_eq!(runs.len(), 2 * RUNS);
+    for r in &runs {
+        match r["scheduler.placement"].as_str() {
+            "best-fit" => assert_eq!(r["status"], "ok"),
+            _ => {
+                assert_eq!(r["status"], "failed");
+                assert!(r["error"].contains("(from sweep.scheduler.placement=\"bogus-fit\")"));
+                assert!(r["error"].contains("bogus-fit"), "{}", r["error"]);
+                assert_eq!(r["oom_kills"], "");
+            }
+        }
+    }
+    let summary = csv_rows(&f.read("s/summary.csv"));
+    assert!(summary
+        .iter()
+        .all(|r| r["scheduler.placement"] == "best-fit"));
+
+    let all_bad = f.sweep(
+        "t",
+        &["--quiet", "--vary", "scheduler.placement=bogus-fit"],
+        &[],
+    );
+    assert_eq!(all_bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&all_bad.stderr).contains("every run failed"));
+}
+
+#[test]
+fn a_bad_sweep_table_names_its_line() {
+    let f = Fixture::new();
+    std::fs::write(
+        f.path("tiny.toml"),
+        SCENARIO.replace("seeds = 4", "seeds = [1, 1]"),
+    )
+    .unwrap();
+    let o = f.sweep("s", &[], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("tiny.toml:37:1: sweep.seeds: seed 1 appears twice"),
+        "{e}"
+    );
+    assert!(!f.path("s").exists());
+}
