@@ -25,6 +25,9 @@ if [ ! -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && [ "$(id -u)" -eq 
     apt-get install -y -qq --no-install-recommends fonts-dejavu-core >/dev/null
 fi
 
+# Python packages for notebooks/ (a virtual environment in ~/.cache/migsim-venv).
+./scripts/install-notebook.sh >/dev/null
+
 cargo build --release --locked
 "$CARGO_TARGET_DIR/release/migsim" run scenarios/quickstart.toml --out results/quickstart
 echo

@@ -13,6 +13,11 @@ if [ "$(id -u)" -eq 0 ] && command -v criu >/dev/null 2>&1; then
     export MIGSIM_REQUIRE_CRIU=1
 fi
 
+# The notebook test runs the notebook on a sweep: install its pinned packages, and make the test
+# fail rather than skip if they are missing.
+MIGSIM_PYTHON=$(./scripts/install-notebook.sh)
+export MIGSIM_PYTHON MIGSIM_REQUIRE_NOTEBOOK=1
+
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 log=$(mktemp)
