@@ -46,6 +46,22 @@ pub fn validate(args: ValidateArgs) -> Result<(), CliError> {
         controller,
         end
     );
+    // The grid is checked too, so that a sweep fails here rather than after its first runs.
+    let text = migsim::scenario::read_text(&scenario.file)?;
+    if let Some(sweep) = migsim::scenario::read_sweep(&text, &scenario.file)? {
+        let axes: Vec<String> = sweep
+            .axes
+            .iter()
+            .map(|a| format!("{} ({})", a.name, a.values.len()))
+            .collect();
+        let points = sweep.points().len();
+        println!(
+            "sweep: {points} grid points ({}) x {} seeds = {} runs",
+            axes.join(" x "),
+            sweep.seeds.len(),
+            points * sweep.seeds.len()
+        );
+    }
     Ok(())
 }
 

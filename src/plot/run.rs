@@ -193,7 +193,7 @@ impl MemoryFigure<'_> {
         if legend {
             chart
                 .configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
+                .position(SeriesLabelPosition::UpperLeft)
                 .background_style(WHITE.mix(0.9))
                 .border_style(BLACK)
                 .label_font((FONT, LEGEND))

@@ -260,6 +260,9 @@ impl MetricFigure {
                 }
             }
         }
+        if n < 2 {
+            return Ok(());
+        }
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperRight)
