@@ -175,7 +175,7 @@ fn check_run(toml: &str, seen: &Coverage) -> Result<(), TestCaseError> {
 fn check_migrations(out: &RunOutput) -> Result<(), TestCaseError> {
     let mut in_flight = BTreeMap::new();
     for m in &out.migrations {
-        prop_assert!(m.started.map_or(true, |s| s >= m.issued));
+        prop_assert!(m.started.is_none_or(|s| s >= m.issued));
         match (m.outcome, m.ended) {
             (Some(_), Some(end)) => prop_assert!(end >= m.started.unwrap_or(m.issued)),
             (None, None) => {

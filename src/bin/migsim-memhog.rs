@@ -94,7 +94,7 @@ fn run(args: &Args) -> std::io::Result<()> {
             owed -= 1.0;
         }
         counter += 1;
-        if counter % WRITE_EVERY == 0 {
+        if counter.is_multiple_of(WRITE_EVERY) {
             write_progress(&args.progress, counter)?;
         }
     }

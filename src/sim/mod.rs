@@ -156,7 +156,7 @@ impl Simulator {
             if self.stop {
                 break;
             }
-            if self.sim.processed() % PROGRESS_EVERY == 0 {
+            if self.sim.processed().is_multiple_of(PROGRESS_EVERY) {
                 progress(self.progress());
             }
         }

@@ -223,7 +223,7 @@ fn vm_files(path: &Path) -> Result<Vec<(String, String)>, InputError> {
     for entry in entries {
         let mut entry = entry.map_err(|e| fail(format!("truncated or corrupt tar: {e}")))?;
         let name = entry.path().map_err(|e| fail(e.to_string()))?.into_owned();
-        if !entry.header().entry_type().is_file() || !name.extension().is_some_and(|e| e == "csv") {
+        if !entry.header().entry_type().is_file() || name.extension().is_none_or(|e| e != "csv") {
             continue;
         }
         let mut bytes = Vec::new();
