@@ -6,7 +6,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::plot::inputs::{JobRow, RunFiles};
-use crate::plot::style::{self, TimeAxis, AXIS, CAPTION, LEGEND, TICKS};
+use crate::plot::style::{self, TimeAxis, AXIS, CAPTION, TICKS};
 use crate::plot::{render, Figure, FONT};
 
 const GIB: f64 = 1073741824.0;
@@ -191,13 +191,7 @@ impl MemoryFigure<'_> {
                 .legend(|(x, y)| Cross::new((x + 12, y), 8, style::RED.stroke_width(3)));
         }
         if legend {
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .background_style(WHITE.mix(0.9))
-                .border_style(BLACK)
-                .label_font((FONT, LEGEND))
-                .draw()?;
+            style::legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         }
         Ok(())
     }
@@ -307,13 +301,7 @@ impl SlowdownFigure<'_> {
                     PathElement::new([(x, y), (x + 24, y)], colour.stroke_width(width))
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .label_font((FONT, LEGEND))
-            .draw()?;
+        style::legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         Ok(())
     }
 }

@@ -1,7 +1,12 @@
 //! What every figure shares: colours, type sizes for a figure printed at column width, and
 //! the time axis.
 
+use plotters::chart::{ChartContext, SeriesLabelPosition};
+use plotters::coord::CoordTranslate;
+use plotters::prelude::{Color, DrawingAreaErrorKind, DrawingBackend, BLACK, WHITE};
 use plotters::style::RGBColor;
+
+use crate::plot::FONT;
 
 /// Colour-blind-safe series colours (Okabe and Ito).
 pub const SERIES: [RGBColor; 7] = [
@@ -59,4 +64,18 @@ pub fn ticks(span: f64) -> impl Fn(&f64) -> String {
         _ => 2,
     };
     move |v| format!("{v:.decimals$}")
+}
+
+/// The legend of a chart's labelled series, boxed, at `at`.
+pub fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    at: SeriesLabelPosition,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    chart
+        .configure_series_labels()
+        .position(at)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .label_font((FONT, LEGEND))
+        .draw()
 }

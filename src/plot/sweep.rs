@@ -8,7 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::plot::inputs::{SummaryRow, SweepFiles};
-use crate::plot::style::{self, AXIS, CAPTION, LEGEND, TICKS};
+use crate::plot::style::{self, AXIS, CAPTION, TICKS};
 use crate::plot::{render, Figure, FONT};
 use crate::sweep::label_of;
 use crate::units::{Memory, Time, Unit};
@@ -263,13 +263,7 @@ impl MetricFigure {
         if n < 2 {
             return Ok(());
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .label_font((FONT, LEGEND))
-            .draw()?;
+        style::legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         Ok(())
     }
 }

@@ -354,7 +354,7 @@ mod tests {
         assert!(e.contains("no [variants] table"), "{e}");
         let e = read("[sweep]\nx.y = []").unwrap_err();
         assert!(
-            e.contains("s.toml:2:1: sweep.x.y: `x.y` has no values"),
+            e.contains("s.toml:2:3: sweep.x.y: `x.y` has no values"),
             "{e}"
         );
         let e = read("[sweep]\nx = [1, 2, 1]").unwrap_err();
