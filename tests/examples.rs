@@ -79,6 +79,7 @@ fn every_example_validates_and_runs() {
                 "jobs.csv",
                 "migrations.csv",
                 "nodes.csv",
+                "oom_kills.csv",
                 "summary.json"
             ],
             "{}",
@@ -101,7 +102,13 @@ fn every_example_validates_and_runs() {
 fn same_seed_gives_identical_bytes_and_other_seeds_differ() {
     same_seed_same_bytes(
         "scenarios/quickstart.toml",
-        &["jobs.csv", "nodes.csv", "events.jsonl", "summary.json"],
+        &[
+            "jobs.csv",
+            "nodes.csv",
+            "oom_kills.csv",
+            "events.jsonl",
+            "summary.json",
+        ],
     );
 }
 
@@ -131,7 +138,7 @@ fn same_seed_same_bytes(scenario: &str, differ: &[&str]) {
         read_dir_sorted(&b),
         read_dir_sorted(&c),
     );
-    assert_eq!(fa.len(), 6);
+    assert_eq!(fa.len(), 7);
     for ((name, x), (_, y)) in fa.iter().zip(&fb) {
         assert!(x == y, "{name} differs between two runs of the same seed");
     }
