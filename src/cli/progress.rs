@@ -46,7 +46,7 @@ impl Bar {
     }
 }
 
-/// A bar over the runs of a sweep, with their rate and the time left.
+/// A bar over the runs of a sweep, with the time left.
 pub struct RunsBar(Option<ProgressBar>);
 
 impl RunsBar {
@@ -55,7 +55,7 @@ impl RunsBar {
             let bar = ProgressBar::new(total as u64);
             bar.set_style(
                 ProgressStyle::with_template(
-                    "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} runs, {per_sec}, ETA {eta}",
+                    "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} runs, ETA {eta}",
                 )
                 .expect("a valid template"),
             );
