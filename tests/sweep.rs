@@ -325,3 +325,46 @@ fn a_bad_sweep_table_names_its_line() {
     );
     assert!(!f.path("s").exists());
 }
+
+#[test]
+fn flags_make_a_grid_without_a_sweep_table() {
+    let f = Fixture::new();
+    let bare = &SCENARIO[..SCENARIO.find("[sweep]").unwrap()];
+    std::fs::write(f.path("tiny.toml"), bare).unwrap();
+    let none = f.sweep("s", &[], &[]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("no [sweep] table"));
+
+    f.ok(
+        "s",
+        &[
+            "-q",
+            "--vary",
+            "variant=all",
+            "--vary",
+            "nodes[0].count=[2, 3]",
+            "--seeds",
+            "2",
+        ],
+    );
+    let runs = csv_rows(&f.read("s/runs.csv"));
+    let grid: Vec<(&str, &str, &str)> = runs
+        .iter()
+        .map(|r| {
+            (
+                r["variant"].as_str(),
+                r["nodes[0].count"].as_str(),
+                r["seed"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(grid.len(), 8);
+    assert_eq!(grid[0], ("none", "2", "1"));
+    assert_eq!(grid[7], ("controlled", "3", "2"));
+    assert!(runs.iter().all(|r| r["status"] == "ok"));
+
+    let bad = f.sweep("t", &["--vary", "variant=[none, nope]"], &[]);
+    assert_eq!(bad.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&bad.stderr);
+    assert!(e.contains("--vary variant: no variant \"nope\""), "{e}");
+}

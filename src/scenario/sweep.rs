@@ -45,12 +45,34 @@ impl Axis {
     pub fn parse(text: &str) -> Result<Axis, String> {
         let o = Override::parse(text).map_err(|e| e.replace("--set", "--vary"))?;
         let name = o.path.to_string();
-        let values = axis_values(&name, o.value).map_err(|e| format!("--vary `{text}`: {e}"))?;
+        let values =
+            axis_values(&name, bare_list(o.value)).map_err(|e| format!("--vary `{text}`: {e}"))?;
         Ok(Axis { name, values })
     }
 
     pub fn is_variant(&self) -> bool {
         self.name == VARIANT_AXIS
+    }
+}
+
+/// `[best-fit, worst-fit]` is not TOML (the names lack quotes) but plainly a list: its items
+/// are read as `--set` reads values.
+fn bare_list(value: Value) -> Value {
+    match value
+        .as_str()
+        .and_then(|s| s.strip_prefix('[')?.strip_suffix(']'))
+    {
+        Some(items) => Value::Array(
+            items
+                .split(',')
+                .map(|item| {
+                    Override::parse(&format!("v={item}"))
+                        .expect("has a =")
+                        .value
+                })
+                .collect(),
+        ),
+        None => value,
     }
 }
 
@@ -233,6 +255,15 @@ fn axis_values(name: &str, value: Value) -> Result<Vec<Value>, String> {
     Ok(values)
 }
 
+/// A `--vary variant=...` axis checked against the scenario's variants, `all` expanded.
+pub fn resolve_variant_axis(axis: Axis, known: &[String]) -> Result<Axis, String> {
+    let value = match axis.values.as_slice() {
+        [one] if one.as_str() == Some("all") => one.clone(),
+        _ => Value::Array(axis.values),
+    };
+    variant_axis(value, known)
+}
+
 fn variant_axis(value: Value, known: &[String]) -> Result<Axis, String> {
     if known.is_empty() {
         return Err("the scenario has no [variants] table to sweep over".into());
@@ -377,5 +408,13 @@ mod tests {
             [Value::String("best-fit".into())]
         );
         assert!(Axis::parse("x").unwrap_err().contains("--vary"));
+        assert_eq!(
+            Axis::parse("variant=[none, big-enough, 3]").unwrap().values,
+            [
+                Value::String("none".into()),
+                Value::String("big-enough".into()),
+                Value::Integer(3)
+            ]
+        );
     }
 }

@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::scenario::{
-    load_variant_str, read_sweep, read_text, Axis, Override, Scenario, ScenarioError,
+    load_variant_str, read_sweep, read_text, resolve_variant_axis, variant_names, Axis, Origin,
+    Override, Scenario, ScenarioError, SweepSpec,
 };
-use crate::scenario::{Origin, SweepSpec};
 
 /// One run of a sweep: a grid point and a seed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +57,18 @@ impl Sweep {
             seeds: vec![1],
         });
         for axis in vary {
+            let axis = match axis.is_variant() {
+                true => resolve_variant_axis(axis, &variant_names(file)?).map_err(|m| {
+                    ScenarioError {
+                        file: file.to_path_buf(),
+                        origin: Origin::Whole,
+                        path: None,
+                        message: format!("--vary variant: {m}"),
+                        hint: None,
+                    }
+                })?,
+                false => axis,
+            };
             spec.set_axis(axis);
         }
         if let Some(seeds) = seeds {
