@@ -100,7 +100,11 @@ fn json(path: &Path) -> Result<Value, InputError> {
 impl RunFiles {
     pub fn read(dir: &Path) -> Result<RunFiles, InputError> {
         let summary = json(&dir.join("summary.json"))?;
-        let text = |k: &str| summary.get(k).map(|v| v.to_string().replace('"', ""));
+        let text = |k: &str| {
+            summary
+                .get(k)
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), String::from))
+        };
         let mut title = text("scenario").unwrap_or_default();
         if let Some(v) = text("variant") {
             title = format!("{title}, {v}");

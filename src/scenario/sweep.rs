@@ -302,6 +302,9 @@ pub fn seeds(value: Value) -> Result<Vec<u64>, String> {
             .ok_or_else(|| format!("a seed must be a non-negative integer, got {v}"))
     };
     let seeds: Vec<u64> = match &value {
+        Value::Integer(n) if *n > 1_000_000 => {
+            return Err(format!("seeds = {n} is too many (at most a million)"))
+        }
         Value::Integer(n) if *n >= 1 => (1..=*n as u64).collect(),
         Value::Integer(n) => return Err(format!("seeds = {n}: at least one seed is needed")),
         Value::Array(a) => a.iter().map(as_seed).collect::<Result<_, _>>()?,
