@@ -1,7 +1,8 @@
-//! Errors in data files a user gives (measurements, calibrations, traces): the file, the line
-//! and the field, as scenario errors have.
+//! Reading data files a user gives (measurements, calibrations, traces, results), with errors
+//! that name the file, the line and the field, as scenario errors have.
 
 use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Why an input could not be read: the file, the line and the field.
@@ -73,4 +74,24 @@ pub fn csv_rows<T: serde::de::DeserializeOwned>(
         rows.push((line, row));
     }
     Ok(rows)
+}
+
+/// The input's bytes, gunzipped when they are gzip (by their magic number, not the name).
+pub fn read_input(path: &Path) -> Result<Vec<u8>, InputError> {
+    let fail = |m: String| InputError {
+        file: path.to_path_buf(),
+        line: None,
+        field: None,
+        message: m,
+    };
+    let raw = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(raw.as_slice())
+            .read_to_end(&mut out)
+            .map_err(|e| fail(format!("truncated or corrupt gzip: {e}")))?;
+        Ok(out)
+    } else {
+        Ok(raw)
+    }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::input::{csv_rows, InputError};
+use crate::input::{csv_records, csv_rows, read_input, InputError};
 
 #[derive(Debug, Deserialize)]
 pub struct NodeRow {
@@ -72,24 +72,15 @@ pub struct SweepFiles {
     pub rows: Vec<SummaryRow>,
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, InputError> {
-    std::fs::read(path).map_err(|e| InputError {
-        file: path.to_path_buf(),
-        line: None,
-        field: None,
-        message: e.to_string(),
-    })
-}
-
 fn rows<T: serde::de::DeserializeOwned>(path: PathBuf) -> Result<Vec<T>, InputError> {
-    Ok(csv_rows(&path, &read(&path)?)?
+    Ok(csv_rows(&path, &read_input(&path)?)?
         .into_iter()
         .map(|(_, r)| r)
         .collect())
 }
 
 fn json(path: &Path) -> Result<Value, InputError> {
-    serde_json::from_slice(&read(path)?).map_err(|e| InputError {
+    serde_json::from_slice(&read_input(path)?).map_err(|e| InputError {
         file: path.to_path_buf(),
         line: Some(e.line()),
         field: None,
@@ -166,7 +157,7 @@ fn summary_rows(
     path: &Path,
     axes: &[(String, Vec<String>)],
 ) -> Result<Vec<SummaryRow>, InputError> {
-    let bytes = read(path)?;
+    let bytes = read_input(path)?;
     let mut reader = csv::Reader::from_reader(bytes.as_slice());
     let error = |line: Option<usize>, field: Option<&str>, message: String| InputError {
         file: path.to_path_buf(),
@@ -190,7 +181,7 @@ fn summary_rows(
     let [metric, mean, low, high] = ["metric", "mean", "ci95_low", "ci95_high"].map(column);
     let (metric, mean, low, high) = (metric?, mean?, low?, high?);
     let mut out = Vec::new();
-    for row in crate::input::csv_records(&mut reader) {
+    for row in csv_records(&mut reader) {
         let (line, rec) = row.map_err(|(line, m)| error(Some(line), None, m))?;
         let number = |i: usize| -> Result<Option<f64>, InputError> {
             match &rec[i] {

@@ -10,9 +10,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::input::read_input;
 use crate::input::{csv_records, InputError};
 use crate::trace::import::series::edge_tolerance;
-use crate::trace::import::{read_input, Imported};
+use crate::trace::import::Imported;
 use crate::trace::{JobMeta, TraceJob};
 
 /// Measurement noise: fractions this little below zero are zero.

@@ -14,9 +14,10 @@
 use std::io::Read;
 use std::path::Path;
 
+use crate::input::read_input;
 use crate::input::{csv_records, InputError};
 use crate::trace::import::series::{edge_tolerance, job_from_series};
-use crate::trace::import::{read_input, Imported};
+use crate::trace::import::Imported;
 use crate::trace::{Trace, TraceJob};
 
 const KB: f64 = 1024.0;

@@ -5,9 +5,10 @@
 
 use std::path::Path;
 
+use crate::input::read_input;
 use crate::input::{csv_records, InputError};
 use crate::trace::import::series::job_from_series;
-use crate::trace::import::{read_input, Imported};
+use crate::trace::import::Imported;
 
 pub fn dynatrace_csv(path: &Path) -> Result<Imported, InputError> {
     let bytes = read_input(path)?;

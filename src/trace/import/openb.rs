@@ -16,8 +16,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::input::read_input;
 use crate::input::{csv_rows, InputError};
-use crate::trace::import::{read_input, Imported};
+use crate::trace::import::Imported;
 use crate::trace::{JobMeta, TraceJob};
 
 const MIB: f64 = 1048576.0;

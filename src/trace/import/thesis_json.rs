@@ -8,9 +8,10 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::input::read_input;
 use crate::input::InputError;
 use crate::trace::import::series::job_from_series;
-use crate::trace::import::{read_input, Imported};
+use crate::trace::import::Imported;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
