@@ -20,6 +20,7 @@ use toml_edit::ImDocument;
 use crate::keypath::KeyPath;
 use crate::scenario::locate::{line_col, locate};
 use crate::scenario::range::expand_range;
+use crate::scenario::variants::names_in;
 use crate::scenario::{Origin, Override, ScenarioError};
 
 /// The axis that picks a `[variants]` entry rather than setting a key.
@@ -177,10 +178,7 @@ pub fn read_sweep(text: &str, file: &Path) -> Result<Option<SweepSpec>, Scenario
     let Value::Table(sweep) = sweep else {
         return Err(fail(at, "must be a table: [sweep]".into(), Some(&doc)));
     };
-    let variants: Vec<String> = match root.get("variants") {
-        Some(Value::Table(t)) => t.keys().cloned().collect(),
-        _ => Vec::new(),
-    };
+    let variants = names_in(&doc);
     let mut spec = SweepSpec {
         axes: Vec::new(),
         seeds: vec![1],

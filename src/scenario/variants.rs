@@ -78,8 +78,13 @@ pub fn variant_names(file: &Path) -> Result<Vec<String>, ScenarioError> {
     let text = std::fs::read_to_string(file).map_err(|e| fail(e.to_string()))?;
     let doc =
         toml_edit::ImDocument::parse(text.as_str()).map_err(|e| fail(e.message().to_string()))?;
-    Ok(match doc.get("variants").and_then(|v| v.as_table_like()) {
+    Ok(names_in(&doc))
+}
+
+/// The variant names of a parsed scenario, in file order.
+pub(crate) fn names_in(doc: &toml_edit::ImDocument<&str>) -> Vec<String> {
+    match doc.get("variants").and_then(|v| v.as_table_like()) {
         Some(t) => t.iter().map(|(k, _)| k.to_string()).collect(),
         None => Vec::new(),
-    })
+    }
 }
