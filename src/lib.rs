@@ -7,6 +7,7 @@ pub mod criu;
 pub mod engine;
 pub mod input;
 pub mod keypath;
+pub mod live;
 pub mod migration;
 pub mod model;
 pub mod output;

@@ -7,7 +7,15 @@
 //! a fresh start. It holds no open files between writes, so CRIU can dump it; `--hold-socket`
 //! opens a socket on purpose, to reproduce the dump failure that sockets cause.
 //!
+//!
+//! With `--job FILE` (a live job, written by `migsim live`) it follows the job's memory
+//! profile instead: its counter is nanoseconds of simulated work, which advance at the job's
+//! speed only while the process runs (a frozen or stopped process does no work), memory is
+//! touched or released to match the profile at that work, and it exits once the work is done,
+//! leaving `<ns> done` in the progress file.
+//!
 //!   migsim-memhog --size 64MiB --dirty-rate 16MiB/s --progress /tmp/p
+//!   migsim-memhog --job job.json --progress /tmp/p
 
 use std::net::{TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -15,6 +23,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
+use migsim::criu::memhog::Progress;
+use migsim::live::LiveWorkload;
 use migsim::units::{Memory, Rate, Unit};
 
 const PAGE: usize = 4096;
@@ -31,8 +41,11 @@ const WRITE_EVERY: u64 = 10;
 )]
 struct Args {
     /// Bytes to allocate and keep resident, e.g. 64MiB.
-    #[arg(long, value_parser = Memory::parse)]
-    size: f64,
+    #[arg(long, value_parser = Memory::parse, required_unless_present = "job")]
+    size: Option<f64>,
+    /// Follow a live job's memory profile (JSON written by `migsim live`) instead of --size.
+    #[arg(long, conflicts_with = "size")]
+    job: Option<PathBuf>,
     /// Bytes of pages to write per second after the start, e.g. 16MiB/s.
     #[arg(long, value_parser = Rate::parse, default_value = "0")]
     dirty_rate: f64,
@@ -71,7 +84,13 @@ fn run(args: &Args) -> std::io::Result<()> {
         }
         None => None,
     };
-    let mut memory = vec![0u8; args.size as usize];
+    if let Some(job) = &args.job {
+        let text = std::fs::read_to_string(job)?;
+        let job: LiveWorkload = serde_json::from_str(&text).map_err(std::io::Error::other)?;
+        return follow(&job, args);
+    }
+    let size = args.size.expect("clap requires --size without --job");
+    let mut memory = vec![0u8; size as usize];
     // Distinct, non-zero bytes: zero pages could be left unmapped or deduplicated.
     for (i, page) in memory.chunks_mut(PAGE).enumerate() {
         page[0] = (i % 251) as u8 + 1;
@@ -100,8 +119,119 @@ fn run(args: &Args) -> std::io::Result<()> {
     }
 }
 
+/// A live job: memory follows the profile over work done; work advances only while it runs.
+fn follow(job: &LiveWorkload, args: &Args) -> std::io::Result<()> {
+    let profile = job.profile();
+    let mut memory = Region::reserve((profile.peak() * job.scale) as usize)?;
+    let work_ns = (job.work_s * 1e9) as u64;
+    let mut progress = Progress {
+        work: 0,
+        done: false,
+    };
+    memory.resize(job.bytes_at(&profile, 0) as usize);
+    write(&args.progress, &progress)?;
+    let mut last = Instant::now();
+    let mut ticks = 0u64;
+    while !progress.done {
+        std::thread::sleep(TICK);
+        let now = Instant::now();
+        // A tick longer than a few means the process was frozen (a migration) or stopped:
+        // that time did no work.
+        let ran = now.duration_since(last).min(TICK * 5);
+        last = now;
+        progress.work = (progress.work + (ran.as_secs_f64() * job.speed * 1e9) as u64).min(work_ns);
+        progress.done = progress.work >= work_ns;
+        memory.resize(job.bytes_at(&profile, progress.work) as usize);
+        memory.dirty(args.dirty_rate * ran.as_secs_f64());
+        ticks += 1;
+        if progress.done || ticks.is_multiple_of(WRITE_EVERY / 2) {
+            write(&args.progress, &progress)?;
+        }
+    }
+    Ok(())
+}
+
+/// Anonymous memory reserved up front (nothing resident) and made resident page by page.
+struct Region {
+    base: *mut u8,
+    len: usize,
+    resident: usize,
+    next_dirty: usize,
+}
+
+impl Region {
+    fn reserve(bytes: usize) -> std::io::Result<Region> {
+        let len = bytes.div_ceil(PAGE).max(1) * PAGE;
+        // SAFETY: a fresh private anonymous mapping; nothing else refers to it.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(Region {
+            base: base.cast(),
+            len,
+            resident: 0,
+            next_dirty: 0,
+        })
+    }
+
+    /// Touches pages up to `bytes`, or gives back those above it.
+    fn resize(&mut self, bytes: usize) {
+        let target = bytes.div_ceil(PAGE).min(self.len / PAGE) * PAGE;
+        while self.resident < target {
+            // SAFETY: inside the mapping. Distinct non-zero bytes, so that no page is shared.
+            unsafe { *self.base.add(self.resident) = ((self.resident / PAGE) % 251) as u8 + 1 };
+            self.resident += PAGE;
+        }
+        if target < self.resident {
+            // SAFETY: the range is page-aligned and inside the mapping.
+            unsafe {
+                libc::madvise(
+                    self.base.add(target).cast(),
+                    self.resident - target,
+                    libc::MADV_DONTNEED,
+                );
+            }
+            self.resident = target;
+            self.next_dirty = 0;
+        }
+    }
+
+    /// Writes to `bytes` worth of resident pages, round robin.
+    fn dirty(&mut self, bytes: f64) {
+        let pages = self.resident / PAGE;
+        for _ in 0..((bytes / PAGE as f64) as usize).min(pages) {
+            // SAFETY: next_dirty < pages, so the byte is resident and inside the mapping.
+            unsafe {
+                let p = self.base.add(self.next_dirty * PAGE);
+                *p = (*p).wrapping_add(1);
+            }
+            self.next_dirty = (self.next_dirty + 1) % pages;
+        }
+    }
+}
+
 fn write_progress(path: &Path, counter: u64) -> std::io::Result<()> {
+    write(
+        path,
+        &Progress {
+            work: counter,
+            done: false,
+        },
+    )
+}
+
+fn write(path: &Path, progress: &Progress) -> std::io::Result<()> {
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, format!("{counter}\n"))?;
+    std::fs::write(&tmp, progress.line())?;
     std::fs::rename(&tmp, path)
 }

@@ -1,5 +1,7 @@
 mod calibrate;
 mod error;
+mod interrupt;
+mod live;
 #[cfg(feature = "plot")]
 mod plot;
 mod profiles;
@@ -46,6 +48,8 @@ enum Command {
     Variants(variants::VariantsArgs),
     /// Run a scenario's [sweep] grid over its seeds in parallel; write runs.csv and summary.csv.
     Sweep(sweep::SweepArgs),
+    /// Run a scenario's policies on a real cluster (this machine: cgroups, namespaces, criu).
+    Live(live::LiveArgs),
     /// Draw the figures of a run folder or a sweep folder (PNG or SVG).
     #[cfg(feature = "plot")]
     Plot(plot::PlotArgs),
@@ -92,6 +96,7 @@ pub fn dispatch(args: Args) -> Result<(), CliError> {
         Command::Trace(c) => trace::trace(c),
         Command::Variants(a) => variants::variants(a),
         Command::Sweep(a) => sweep::sweep(a),
+        Command::Live(a) => live::live(a),
         #[cfg(feature = "plot")]
         Command::Plot(a) => plot::plot(a),
     }

@@ -1,8 +1,6 @@
 //! `migsim sweep`: a scenario's grid times its seeds, in parallel, into one results folder.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Instant;
 
 use migsim::scenario::{Axis, Override};
@@ -53,7 +51,10 @@ pub fn sweep(args: SweepArgs) -> Result<(), CliError> {
     let jobs = args
         .jobs
         .map_or_else(rayon::current_num_threads, usize::from);
-    let stop = interrupt_flag();
+    let stop = crate::cli::interrupt::flag(
+        "stopping after the runs under way",
+        "an interrupted sweep resumes all the same",
+    );
     let bar = RunsBar::new(!args.quiet, total);
     let started = Instant::now();
     let results = execute(&sweep, Some(&store), jobs, &stop, &|r| bar.done(r.resumed))
@@ -147,21 +148,4 @@ fn store_error(e: StoreError) -> CliError {
         StoreError::Io { path, source } => CliError::Write { path, source },
         StoreError::Conflict(m) => CliError::Input(m),
     }
-}
-
-/// Ctrl-C lets the runs under way finish and starts no more; a second one exits at once.
-/// Either way every finished run is on disk.
-fn interrupt_flag() -> Arc<AtomicBool> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    let installed = ctrlc::set_handler(move || {
-        if flag.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
-        }
-        eprintln!("\nstopping after the runs under way (Ctrl-C again to stop now)");
-    });
-    if let Err(e) = installed {
-        eprintln!("warning: cannot catch Ctrl-C ({e}); an interrupted sweep resumes all the same");
-    }
-    stop
 }

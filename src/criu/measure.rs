@@ -523,12 +523,12 @@ fn os<'a>(parts: &[&'a (dyn AsRef<OsStr> + 'a)]) -> Vec<&'a OsStr> {
 }
 
 /// The PID criu wrote to `path`.
-fn read_pid(path: &Path) -> Option<i32> {
+pub(crate) fn read_pid(path: &Path) -> Option<i32> {
     std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
 /// Bytes of the files CRIU wrote into `dir` (its logs aside).
-fn dir_bytes(dir: &Path) -> u64 {
+pub(crate) fn dir_bytes(dir: &Path) -> u64 {
     std::fs::read_dir(dir)
         .into_iter()
         .flatten()
@@ -540,7 +540,7 @@ fn dir_bytes(dir: &Path) -> u64 {
         .sum()
 }
 
-fn copy_images(from: &Path, to: &Path) -> io::Result<()> {
+pub(crate) fn copy_images(from: &Path, to: &Path) -> io::Result<()> {
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
         if entry.file_name().to_string_lossy().ends_with(".img") {

@@ -162,9 +162,14 @@ fn wait_for_child(parent: &mut Child) -> io::Result<i32> {
     }
 }
 
-/// The workload's counter, if it has written one.
+/// The workload's counter (ticks, or ns of work for a live job), if it has written one.
 pub fn read_progress(path: &Path) -> Option<u64> {
-    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+    read_progress_file(path).map(|p| p.work)
+}
+
+/// The whole progress file.
+pub fn read_progress_file(path: &Path) -> Option<Progress> {
+    Progress::parse(&std::fs::read_to_string(path).ok()?)
 }
 
 /// Waits until the counter passes `past`: the process runs and makes progress.
@@ -177,4 +182,54 @@ pub fn keeps_counting(path: &Path, past: u64, limit: Duration) -> Option<u64> {
         std::thread::sleep(Duration::from_millis(10));
     }
     None
+}
+
+/// What the progress file says: the counter (work done), and whether the work is finished.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Progress {
+    pub work: u64,
+    pub done: bool,
+}
+
+impl Progress {
+    /// `"<ns>\n"` while it runs, `"<ns> done\n"` once finished.
+    pub fn line(&self) -> String {
+        if self.done {
+            format!("{} done\n", self.work)
+        } else {
+            format!("{}\n", self.work)
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Progress> {
+        let mut words = text.split_whitespace();
+        let work = words.next()?.parse().ok()?;
+        Some(Progress {
+            work,
+            done: words.next() == Some("done"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_lines_round_trip() {
+        for p in [
+            Progress {
+                work: 0,
+                done: false,
+            },
+            Progress {
+                work: 12_000_000_000,
+                done: true,
+            },
+        ] {
+            assert_eq!(Progress::parse(&p.line()), Some(p));
+        }
+        assert_eq!(Progress::parse(""), None);
+        assert_eq!(Progress::parse("x"), None);
+    }
 }

@@ -456,6 +456,16 @@ impl MemoryProfile {
         self.peak
     }
 
+    /// The breakpoints as (progress in ns, bytes): with [`Self::is_stepped`], enough to
+    /// rebuild the profile (the live workload program does, in another process).
+    pub fn points(&self) -> Vec<(u64, f64)> {
+        self.progress
+            .iter()
+            .copied()
+            .zip(self.bytes.iter().copied())
+            .collect()
+    }
+
     /// Whether every point and slope is a finite number (a curve can overflow `f64`).
     pub fn is_finite(&self) -> bool {
         self.bytes.iter().chain(&self.slopes).all(|v| v.is_finite())

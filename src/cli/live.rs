@@ -1,0 +1,120 @@
+use std::path::PathBuf;
+
+use migsim::live::{self, local::session::DEFAULT_STATE, LiveOptions};
+use migsim::units::{human_bytes, human_duration};
+
+use crate::cli::{CliError, ScenarioArgs};
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum BackendKind {
+    /// This machine: nodes are memory cgroups in network namespaces, jobs real processes,
+    /// migrations real criu dumps and restores (needs root and criu 4).
+    Local,
+}
+
+#[derive(clap::Args)]
+pub struct LiveArgs {
+    #[command(flatten)]
+    scenario: ScenarioArgs,
+    #[arg(long, value_enum, default_value = "local")]
+    backend: BackendKind,
+    /// Directory for the results and the run's journal (default: results/<scenario>-live).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Simulated seconds per real second: jobs do their work this much faster.
+    #[arg(long, default_value_t = 1.0)]
+    speed: f64,
+    /// Real bytes per scenario byte (default: 1, or less when the nodes would not fit in half
+    /// of this machine's available memory).
+    #[arg(long)]
+    memory_scale: Option<f64>,
+    /// Carry on the run in --out after its adapter was stopped (killed, crashed): what was in
+    /// flight is finished or rolled back from the journal, and the jobs still running are
+    /// taken over.
+    #[arg(long)]
+    resume: bool,
+    /// Where sessions are recorded, so that a later start can clean up after a crash.
+    #[arg(long, default_value = DEFAULT_STATE)]
+    state: PathBuf,
+    /// The criu binary (default: `criu` on the PATH).
+    #[arg(long)]
+    criu: Option<PathBuf>,
+    /// No progress line and no summary.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+pub fn live(args: LiveArgs) -> Result<(), CliError> {
+    let BackendKind::Local = args.backend;
+    if !(args.speed > 0.0 && args.speed.is_finite()) {
+        return Err(CliError::Input(format!(
+            "--speed {}: must be a positive number",
+            args.speed
+        )));
+    }
+    let scenario = args.scenario.load()?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results").join(format!("{}-live", scenario.name())));
+    let options = LiveOptions {
+        out: out.clone(),
+        speed: args.speed,
+        memory_scale: args.memory_scale,
+        state: args.state.clone(),
+        criu: args.criu.clone(),
+        resume: args.resume,
+    };
+    let stop = crate::cli::interrupt::flag(
+        "stopping: waiting for migrations under way, then removing every node and job",
+        "stop it with SIGTERM; a later start removes what it leaves",
+    );
+    let end = scenario.spec.simulation.end.map(|e| e.value);
+    let quiet = args.quiet;
+    let run = live::run_local(&scenario, &options, &stop, &mut |now| {
+        if !quiet {
+            let of = end.map_or(String::new(), |e| format!(" of {}", human_duration(e)));
+            eprint!("\rlive  {}{of}   ", human_duration(now));
+        }
+    })
+    .map_err(CliError::Failed)?;
+    if !quiet {
+        eprintln!();
+        for n in &run.info.notes {
+            println!("note       {n}");
+        }
+        let m = &run.output.metrics;
+        let c = &m.migrations;
+        println!(
+            "scenario   {} live on {} (criu {}, kernel {}, cgroup {:?}), speed {}x, memory x{}",
+            scenario.name(),
+            run.info.backend,
+            run.info.criu,
+            run.info.kernel,
+            run.info.cgroup,
+            run.info.speed,
+            run.info.memory_scale
+        );
+        println!(
+            "jobs       {} finished, {} failed, {} running, {} pending (of {})",
+            m.jobs_finished, m.jobs_failed, m.jobs_running, m.jobs_pending, m.jobs
+        );
+        println!("OOM kills  {}", m.oom_kills);
+        println!(
+            "migrations {} complete, {} failed, {} cancelled; downtime {} per move; {} sent",
+            c.complete,
+            c.failed,
+            c.cancelled,
+            m.downtime_mean_s.map_or("-".into(), human_duration),
+            human_bytes(m.migration_bytes)
+        );
+        println!("results    {}", out.display());
+    }
+    if run.info.interrupted {
+        return Err(CliError::Interrupted(format!(
+            "interrupted: the results so far are in {}; every node and job was removed",
+            out.display()
+        )));
+    }
+    Ok(())
+}

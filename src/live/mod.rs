@@ -1,0 +1,318 @@
+//! Replaying a scenario's policies on a real cluster. The driver runs the very scheduler,
+//! unscheduler and controller of `policy/` on views built from a [`Backend`]'s observations,
+//! journals every change, and writes the same outputs as `migsim run`, so the two can be
+//! compared (`migsim compare`). The one backend so far is [`local`]: this machine.
+
+mod backend;
+mod clock;
+mod driver;
+pub mod journal;
+pub mod local;
+mod state;
+mod view;
+mod workload;
+
+pub use backend::{Backend, JobUsage, Life, MoveOrder, Observation, StepTaken};
+pub use clock::Clock;
+pub use workload::LiveWorkload;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+
+use crate::live::journal::{Entry, Journal};
+use crate::live::local::{Fault, LocalBackend, LocalSetup};
+use crate::live::state::{LiveState, Where};
+use crate::record::{JobOutcome, Metrics};
+use crate::scenario::Scenario;
+use crate::sim::RunOutput;
+
+/// How to run live.
+#[derive(Clone, Debug)]
+pub struct LiveOptions {
+    pub out: PathBuf,
+    /// Simulated seconds per real second.
+    pub speed: f64,
+    /// Real bytes per scenario byte; None: 1, or less when the nodes would not fit in half of
+    /// this machine's available memory.
+    pub memory_scale: Option<f64>,
+    /// Where sessions are recorded (see [`local::session`]).
+    pub state: PathBuf,
+    pub criu: Option<PathBuf>,
+    /// Carry on the run journaled in `out` after its adapter stopped.
+    pub resume: bool,
+}
+
+/// `live.json`: how a live run was made, beside `summary.json`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LiveInfo {
+    pub backend: String,
+    pub session: String,
+    pub speed: f64,
+    pub memory_scale: f64,
+    pub criu: String,
+    pub kernel: String,
+    pub cgroup: local::cgroup::Version,
+    /// The run was stopped (Ctrl-C) before its end.
+    pub interrupted: bool,
+    /// Said on the way (leftover sessions removed, recoveries).
+    pub notes: Vec<String>,
+}
+
+pub const INFO_FILE: &str = "live.json";
+
+/// A finished live run.
+pub struct LiveRun {
+    pub output: RunOutput,
+    pub info: LiveInfo,
+}
+
+/// Runs `scenario` on this machine with the local backend and writes its outputs to `out`.
+pub fn run_local(
+    scenario: &Scenario,
+    opts: &LiveOptions,
+    stop: &AtomicBool,
+    on_tick: &mut dyn FnMut(f64),
+) -> Result<LiveRun, String> {
+    let spec = &scenario.spec;
+    let ready = local::preflight::check(
+        opts.criu.as_deref(),
+        spec.migration.mechanism,
+        spec.controller.is_some(),
+    )?;
+    let fault = Fault::from_env()?;
+    std::fs::create_dir_all(&opts.out)
+        .map_err(|e| format!("cannot create {}: {e}", opts.out.display()))?;
+    let mut notes = Vec::new();
+    let (journal, entries) = if opts.resume {
+        Journal::reopen(&opts.out)
+            .map_err(|e| format!("nothing to resume in {}: {e}", opts.out.display()))?
+    } else {
+        if opts.out.join(journal::FILE).exists() {
+            return Err(format!(
+                "{} holds a live run already; add --resume to carry it on, or choose another --out",
+                opts.out.display()
+            ));
+        }
+        (
+            Journal::create(&opts.out).map_err(|e| e.to_string())?,
+            Vec::new(),
+        )
+    };
+    let journal = Arc::new(Mutex::new(journal));
+    let mut state = LiveState::new(spec, &scenario.jobs);
+    let (clock, scale, resumed) = match entries.first() {
+        Some(Entry::Begin {
+            session,
+            origin_unix_s,
+            speed,
+            scale,
+            ..
+        }) => {
+            entries.iter().for_each(|e| state.apply(e));
+            if state.finished {
+                return Err(format!(
+                    "the run in {} finished already; there is nothing to resume",
+                    opts.out.display()
+                ));
+            }
+            (
+                Clock {
+                    origin_unix_s: *origin_unix_s,
+                    speed: *speed,
+                },
+                *scale,
+                Some(session.clone()),
+            )
+        }
+        Some(_) => {
+            return Err(format!(
+                "{} does not start with the run's header",
+                opts.out.join(journal::FILE).display()
+            ))
+        }
+        None if opts.resume => {
+            return Err(format!(
+                "{} is empty; there is nothing to resume",
+                opts.out.join(journal::FILE).display()
+            ))
+        }
+        None => (
+            Clock::starting_now(opts.speed),
+            memory_scale(scenario, opts.memory_scale)?,
+            None,
+        ),
+    };
+    notes.extend(local::sweep_dead(&opts.state, resumed.as_deref()));
+    let setup = LocalSetup {
+        state: opts.state.clone(),
+        out: opts.out.clone(),
+        criu: ready.criu.clone(),
+        memhog: ready.memhog,
+        clock,
+        scale,
+        capacities: state.cluster.nodes.iter().map(|n| n.memory).collect(),
+        workloads: scenario
+            .jobs
+            .iter()
+            .map(|j| LiveWorkload::of(j, clock.speed, scale))
+            .collect(),
+        fault,
+    };
+    let mut backend = match &resumed {
+        Some(id) => {
+            let in_flight = journal::in_flight(&entries);
+            let (b, steps) = LocalBackend::resume(
+                setup,
+                id,
+                Arc::clone(&journal),
+                &driver::running(&state),
+                &in_flight,
+            )?;
+            for s in steps {
+                notes.push(format!(
+                    "migration {} of {}: {}",
+                    s.id,
+                    state.spec(state.migrations[s.id as usize].job).name,
+                    describe(&s.step)
+                ));
+                state.apply(&Entry::Migration {
+                    t: s.t,
+                    id: s.id,
+                    step: s.step,
+                });
+            }
+            b
+        }
+        None => {
+            let b = LocalBackend::create(setup, Arc::clone(&journal))?;
+            let begin = Entry::Begin {
+                session: b.session_id().to_string(),
+                scenario: scenario.name(),
+                seed: spec.simulation.seed,
+                origin_unix_s: clock.origin_unix_s,
+                speed: clock.speed,
+                scale,
+            };
+            journal
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .append(&begin)
+                .map_err(|e| e.to_string())?;
+            b
+        }
+    };
+    let session = backend.session_id().to_string();
+    let mut driver = driver::Driver::new(spec, state, clock, Arc::clone(&journal));
+    driver.run(&mut backend, stop, &mut |_, now| on_tick(now));
+    let shutdown = backend.shutdown();
+    driver.take_steps(&mut backend);
+    let end = clock.now_s();
+    let stalled = driver.stalled;
+    let mut state = driver.state;
+    let finish = Entry::Finish { t: end };
+    journal
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .append(&finish)
+        .map_err(|e| e.to_string())?;
+    state.apply(&finish);
+    shutdown?;
+    let output = finish_output(state, end, stalled);
+    let info = LiveInfo {
+        backend: "local".into(),
+        session,
+        speed: clock.speed,
+        memory_scale: scale,
+        criu: ready.criu.version.clone(),
+        kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
+        cgroup: local::cgroup::detect()?.version,
+        interrupted: stop.load(std::sync::atomic::Ordering::SeqCst),
+        notes,
+    };
+    write_outputs(&opts.out, scenario, &output, &info)
+        .map_err(|e| format!("cannot write the results to {}: {e}", opts.out.display()))?;
+    Ok(LiveRun { output, info })
+}
+
+fn describe(step: &journal::Step) -> String {
+    match step {
+        journal::Step::Complete { .. } => "finished after the restart".into(),
+        journal::Step::Failed { reason, .. } | journal::Step::Cancelled { reason } => {
+            reason.clone()
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+/// Real bytes per scenario byte: as asked, else 1 unless the nodes need more than half of
+/// this machine's available memory.
+fn memory_scale(scenario: &Scenario, asked: Option<f64>) -> Result<f64, String> {
+    if let Some(s) = asked {
+        return if s > 0.0 && s.is_finite() {
+            Ok(s)
+        } else {
+            Err(format!("--memory-scale {s}: must be a positive number"))
+        };
+    }
+    let total: f64 = scenario
+        .spec
+        .nodes
+        .iter()
+        .map(|g| g.memory.value * g.node_names().count() as f64)
+        .sum();
+    let available = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find_map(|l| {
+                    l.strip_prefix("MemAvailable:")
+                        .map(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+                })
+                .flatten()
+        })
+        .map_or(f64::INFINITY, |kb| kb * 1024.0);
+    Ok((0.5 * available / total).min(1.0))
+}
+
+fn finish_output(mut state: LiveState, end: f64, stalled: bool) -> RunOutput {
+    for (rec, j) in state.record.jobs.iter_mut().zip(&state.jobs) {
+        rec.outcome = match j.at {
+            Where::Finished => JobOutcome::Finished,
+            Where::Failed => JobOutcome::Failed,
+            Where::Running(_) => JobOutcome::Running,
+            Where::Queued | Where::NotArrived => JobOutcome::Pending,
+        };
+    }
+    let arrivals: Vec<f64> = state
+        .cluster
+        .jobs
+        .iter()
+        .map(|j| j.spec.arrival.as_secs())
+        .collect();
+    let metrics = Metrics::compute(&state.record, &state.migrations, &arrivals, end, 0, stalled);
+    RunOutput {
+        cluster: state.cluster,
+        migrations: state.migrations,
+        record: state.record,
+        metrics,
+    }
+}
+
+fn write_outputs(
+    out: &Path,
+    scenario: &Scenario,
+    output: &RunOutput,
+    info: &LiveInfo,
+) -> std::io::Result<()> {
+    crate::output::write_run(out, scenario, output)?;
+    crate::output::write_atomic(&out.join(INFO_FILE), &|w| {
+        serde_json::to_writer_pretty(&mut *w, info).map_err(std::io::Error::other)?;
+        writeln!(w)
+    })
+}

@@ -1,0 +1,313 @@
+//! The live run's state, rebuilt from journal entries: where each job is, the records that
+//! become `jobs.csv`, `migrations.csv`, `nodes.csv` and `oom_kills.csv`, and the migrations in
+//! flight. Every change goes through [`LiveState::apply`], so a run read back from its journal
+//! is the run that wrote it.
+
+use std::collections::VecDeque;
+
+use crate::engine::{SimDuration, SimTime};
+use crate::live::journal::{Ending, Entry, Step};
+use crate::model::{Cluster, JobId, Migration, MigrationOutcome, NodeId, OomKill, OomSpec, Phase};
+use crate::record::{NodeSample, Provision, Recorder};
+use crate::scenario::ScenarioSpec;
+use crate::workload::JobSpec;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Where {
+    NotArrived,
+    Queued,
+    Running(NodeId),
+    Finished,
+    Failed,
+}
+
+#[derive(Clone, Debug)]
+pub struct LiveJob {
+    pub at: Where,
+    /// Times it was killed and re-queued.
+    pub kills: u32,
+    pub since: f64,
+    pub queued_at: f64,
+    pub memory: f64,
+    pub work_s: f64,
+    pub migrating: Option<u32>,
+    pub migrations: u32,
+    pub failed_moves: u32,
+    pub last_failed_move: Option<f64>,
+}
+
+/// A migration in flight, as the controller sees it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Flight {
+    pub frozen: bool,
+    pub committed: bool,
+}
+
+pub struct LiveState {
+    /// Names, capacities and job specs, for the views and the output tables.
+    pub cluster: Cluster,
+    pub record: Recorder,
+    pub migrations: Vec<Migration>,
+    pub flights: Vec<Flight>,
+    pub jobs: Vec<LiveJob>,
+    pub queue: VecDeque<JobId>,
+    pub cordoned: Vec<bool>,
+    pub last_migration_end: Option<f64>,
+    pub finished: bool,
+    oom: OomSpec,
+}
+
+fn time(t: f64) -> SimTime {
+    SimTime::from_secs(t)
+}
+
+impl LiveState {
+    pub fn new(spec: &ScenarioSpec, jobs: &[JobSpec]) -> Self {
+        let cluster = Cluster::new(&spec.nodes, jobs.to_vec());
+        let nodes = cluster.nodes.len();
+        LiveState {
+            record: Recorder::new(jobs.len(), false, false),
+            migrations: Vec::new(),
+            flights: Vec::new(),
+            jobs: vec![
+                LiveJob {
+                    at: Where::NotArrived,
+                    kills: 0,
+                    since: 0.0,
+                    queued_at: 0.0,
+                    memory: 0.0,
+                    work_s: 0.0,
+                    migrating: None,
+                    migrations: 0,
+                    failed_moves: 0,
+                    last_failed_move: None,
+                };
+                jobs.len()
+            ],
+            queue: VecDeque::new(),
+            cordoned: vec![false; nodes],
+            last_migration_end: None,
+            finished: false,
+            oom: spec.oom.clone(),
+            cluster,
+        }
+    }
+
+    pub fn spec(&self, job: JobId) -> &JobSpec {
+        &self.cluster.job(job).spec
+    }
+
+    /// Jobs whose arrival has come join the queue, in arrival order.
+    pub fn arrive(&mut self, now: f64) {
+        for i in 0..self.jobs.len() {
+            let arrival = self.cluster.jobs[i].spec.arrival.as_secs();
+            if self.jobs[i].at == Where::NotArrived && arrival <= now {
+                self.jobs[i].at = Where::Queued;
+                self.jobs[i].queued_at = arrival;
+                self.queue.push_back(JobId(i as u32));
+            }
+        }
+    }
+
+    pub fn in_flight(&self) -> impl Iterator<Item = (u32, &Migration)> {
+        self.migrations
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.outcome.is_none())
+            .map(|(i, m)| (i as u32, m))
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.in_flight().next().is_none()
+            && self
+                .jobs
+                .iter()
+                .all(|j| matches!(j.at, Where::Finished | Where::Failed))
+    }
+
+    pub fn apply(&mut self, entry: &Entry) {
+        match *entry {
+            Entry::Begin { .. } => {}
+            Entry::Started { t, job, node } => self.started(t, JobId(job), NodeId(node)),
+            Entry::Ended {
+                t,
+                job,
+                how,
+                memory,
+                work_s,
+            } => self.ended(t, JobId(job), how, memory, work_s),
+            Entry::Migration { t, id, ref step } => self.step(t, id, step),
+            Entry::Sample {
+                t,
+                node,
+                used,
+                migration_memory,
+                cpu_requested,
+                jobs,
+                cordoned,
+            } => self.record.node_samples.push(NodeSample {
+                time: time(t),
+                node: NodeId(node),
+                memory_used: used,
+                migration_memory,
+                memory_capacity: self.cluster.node(NodeId(node)).memory,
+                cpu_requested,
+                jobs,
+                cordoned,
+            }),
+            Entry::Cordon { node, cordoned, .. } => {
+                self.cordoned[node as usize] = cordoned;
+                if cordoned {
+                    self.record.cordons += 1;
+                }
+            }
+            Entry::Shortage {
+                t,
+                node,
+                job,
+                bytes,
+            } => self.record.provisions.push(Provision {
+                time: time(t),
+                node: NodeId(node),
+                job: JobId(job),
+                bytes,
+            }),
+            Entry::Finish { .. } => self.finished = true,
+        }
+    }
+
+    fn started(&mut self, t: f64, job: JobId, node: NodeId) {
+        // A job is journaled as started before it has had to arrive in this process's view.
+        self.queue.retain(|&j| j != job);
+        let j = &mut self.jobs[job.index()];
+        let queued_at = if j.at == Where::NotArrived {
+            self.cluster.jobs[job.index()].spec.arrival.as_secs()
+        } else {
+            j.queued_at
+        };
+        j.at = Where::Running(node);
+        j.since = t;
+        j.work_s = 0.0;
+        j.memory = 0.0;
+        let rec = self.record.job(job);
+        rec.started(time(t), node);
+        rec.wait = rec.wait + SimDuration::from_secs((t - queued_at).max(0.0));
+    }
+
+    fn ended(&mut self, t: f64, job: JobId, how: Ending, memory: f64, work_s: f64) {
+        let j = &mut self.jobs[job.index()];
+        let Where::Running(node) = j.at else { return };
+        let rec = &mut self.record.jobs[job.index()];
+        rec.observe_memory(memory);
+        if how == Ending::Finished {
+            j.at = Where::Finished;
+            rec.end = Some(time(t));
+            return;
+        }
+        j.kills += 1;
+        rec.lost_work = rec.lost_work + SimDuration::from_secs(work_s);
+        if how == Ending::OomKilled {
+            rec.oom_kills += 1;
+            self.record.oom_kills.push(OomKill {
+                time: time(t),
+                node,
+                job,
+                memory,
+                lost_work: work_s,
+            });
+        }
+        if j.kills > self.oom.max_retries {
+            j.at = Where::Failed;
+            rec.end = Some(time(t));
+        } else {
+            j.at = Where::Queued;
+            j.queued_at = t;
+            self.queue.push_back(job);
+        }
+    }
+
+    fn step(&mut self, t: f64, id: u32, step: &Step) {
+        if let Step::Issued {
+            job,
+            source,
+            target,
+            mechanism,
+            ref cause,
+        } = *step
+        {
+            self.migrations.push(Migration::new(
+                JobId(job),
+                NodeId(source),
+                NodeId(target),
+                mechanism,
+                time(t),
+                cause.clone(),
+            ));
+            self.flights.push(Flight::default());
+            self.jobs[job as usize].migrating = Some(id);
+            return;
+        }
+        let i = id as usize;
+        let job = self.migrations[i].job;
+        let m = &mut self.migrations[i];
+        match *step {
+            Step::Issued { .. } => unreachable!("handled above"),
+            Step::Freezing { memory, work_s } => {
+                m.started = Some(time(t));
+                m.frozen_at = Some(time(t));
+                m.memory = memory;
+                if m.mechanism == crate::migration::Mechanism::Restart {
+                    m.lost_work = SimDuration::from_secs(work_s);
+                }
+                self.flights[i].frozen = true;
+            }
+            Step::Dumped { bytes_sent } => m.bytes_sent = bytes_sent,
+            Step::Restoring => {}
+            Step::Restored => self.flights[i].committed = true,
+            Step::Complete { downtime_s } => {
+                let target = m.target;
+                let lost = m.lost_work;
+                self.end(i, t, MigrationOutcome::Complete, String::new(), downtime_s);
+                let j = &mut self.jobs[job.index()];
+                j.migrations += 1;
+                j.failed_moves = 0;
+                j.at = Where::Running(target);
+                let rec = self.record.job(job);
+                rec.migrations += 1;
+                rec.moved_to(target);
+                rec.lost_work = rec.lost_work + lost;
+            }
+            Step::Failed {
+                ref reason,
+                downtime_s,
+            } => {
+                self.end(i, t, MigrationOutcome::Failed, reason.clone(), downtime_s);
+                let j = &mut self.jobs[job.index()];
+                j.failed_moves += 1;
+                j.last_failed_move = Some(t);
+            }
+            Step::Cancelled { ref reason } => {
+                self.end(i, t, MigrationOutcome::Cancelled, reason.clone(), 0.0)
+            }
+        }
+    }
+
+    fn end(
+        &mut self,
+        i: usize,
+        t: f64,
+        outcome: MigrationOutcome,
+        reason: String,
+        downtime_s: f64,
+    ) {
+        let m = &mut self.migrations[i];
+        m.ended = Some(time(t));
+        m.outcome = Some(outcome);
+        m.reason = reason;
+        m.downtime = SimDuration::from_secs(downtime_s);
+        m.phase = Phase::Done;
+        m.frozen_at = None;
+        self.jobs[m.job.index()].migrating = None;
+        self.last_migration_end = Some(t);
+    }
+}
