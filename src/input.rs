@@ -76,6 +76,24 @@ pub fn csv_rows<T: serde::de::DeserializeOwned>(
     Ok(rows)
 }
 
+/// Every row of the headed CSV file at `path` (gzipped or not).
+pub fn read_csv<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>, InputError> {
+    Ok(csv_rows(path, &read_input(path)?)?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect())
+}
+
+/// The JSON file at `path` (gzipped or not).
+pub fn read_json(path: &Path) -> Result<serde_json::Value, InputError> {
+    serde_json::from_slice(&read_input(path)?).map_err(|e| InputError {
+        file: path.to_path_buf(),
+        line: Some(e.line()),
+        field: None,
+        message: e.to_string(),
+    })
+}
+
 /// The input's bytes, gunzipped when they are gzip (by their magic number, not the name).
 pub fn read_input(path: &Path) -> Result<Vec<u8>, InputError> {
     let fail = |m: String| InputError {

@@ -3,6 +3,7 @@
 //! `scenario` -> `workload` -> `model` + `policy` on the `engine`, driven by `sim`, recorded by
 //! `record` and written by `output`; `sweep` runs grids of scenarios and aggregates them.
 
+pub mod compare;
 pub mod criu;
 pub mod engine;
 pub mod input;

@@ -1,3 +1,4 @@
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use migsim::live::{self, local::session::DEFAULT_STATE, LiveOptions};
@@ -70,16 +71,21 @@ pub fn live(args: LiveArgs) -> Result<(), CliError> {
         "stop it with SIGTERM; a later start removes what it leaves",
     );
     let end = scenario.spec.simulation.end.map(|e| e.value);
-    let quiet = args.quiet;
+    // A status line on a terminal only, a few times a second.
+    let show = !args.quiet && std::io::stderr().is_terminal();
+    let mut shown = -1.0;
     let run = live::run_local(&scenario, &options, &stop, &mut |now| {
-        if !quiet {
+        if show && now - shown >= 0.25 {
+            shown = now;
             let of = end.map_or(String::new(), |e| format!(" of {}", human_duration(e)));
             eprint!("\rlive  {}{of}   ", human_duration(now));
         }
     })
     .map_err(CliError::Failed)?;
-    if !quiet {
+    if show {
         eprintln!();
+    }
+    if !args.quiet {
         for n in &run.info.notes {
             println!("note       {n}");
         }

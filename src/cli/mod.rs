@@ -1,4 +1,5 @@
 mod calibrate;
+mod compare;
 mod error;
 mod interrupt;
 mod live;
@@ -50,6 +51,8 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// Run a scenario's policies on a real cluster (this machine: cgroups, namespaces, criu).
     Live(live::LiveArgs),
+    /// The gap between a simulated run and a live run of one scenario (Markdown tables).
+    Compare(compare::CompareArgs),
     /// Draw the figures of a run folder or a sweep folder (PNG or SVG).
     #[cfg(feature = "plot")]
     Plot(plot::PlotArgs),
@@ -97,6 +100,7 @@ pub fn dispatch(args: Args) -> Result<(), CliError> {
         Command::Variants(a) => variants::variants(a),
         Command::Sweep(a) => sweep::sweep(a),
         Command::Live(a) => live::live(a),
+        Command::Compare(a) => compare::compare(a),
         #[cfg(feature = "plot")]
         Command::Plot(a) => plot::plot(a),
     }

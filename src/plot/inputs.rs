@@ -1,12 +1,12 @@
 //! What the figures read: the files of a run folder or of a sweep folder, as written by
 //! `migsim run` and `migsim sweep` (figures come from files, so any old result can be drawn).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::input::{csv_records, csv_rows, read_input, InputError};
+use crate::input::{csv_records, read_csv, read_input, read_json as json, InputError};
 
 #[derive(Debug, Deserialize)]
 pub struct NodeRow {
@@ -72,22 +72,6 @@ pub struct SweepFiles {
     pub rows: Vec<SummaryRow>,
 }
 
-fn rows<T: serde::de::DeserializeOwned>(path: PathBuf) -> Result<Vec<T>, InputError> {
-    Ok(csv_rows(&path, &read_input(&path)?)?
-        .into_iter()
-        .map(|(_, r)| r)
-        .collect())
-}
-
-fn json(path: &Path) -> Result<Value, InputError> {
-    serde_json::from_slice(&read_input(path)?).map_err(|e| InputError {
-        file: path.to_path_buf(),
-        line: Some(e.line()),
-        field: None,
-        message: e.to_string(),
-    })
-}
-
 impl RunFiles {
     pub fn read(dir: &Path) -> Result<RunFiles, InputError> {
         let summary = json(&dir.join("summary.json"))?;
@@ -110,10 +94,10 @@ impl RunFiles {
         };
         Ok(RunFiles {
             title,
-            nodes: rows(dir.join("nodes.csv"))?,
-            migrations: rows(dir.join("migrations.csv"))?,
-            kills: rows(dir.join("oom_kills.csv"))?,
-            jobs: rows(dir.join("jobs.csv"))?,
+            nodes: read_csv(&dir.join("nodes.csv"))?,
+            migrations: read_csv(&dir.join("migrations.csv"))?,
+            kills: read_csv(&dir.join("oom_kills.csv"))?,
+            jobs: read_csv(&dir.join("jobs.csv"))?,
             keep_free: param(&["controller", "threshold"]),
             cordon_above: param(&["unscheduler", "threshold"]),
         })

@@ -158,9 +158,31 @@ struct Running {
     node: NodeId,
     /// OOM kills its cgroup had counted when it started here.
     oom_base: u64,
-    memory: f64,
+    /// Its last readings, newest last: a job being killed shrinks before it is gone, so the
+    /// memory it died with is the largest of them.
+    recent: [f64; 4],
     work_s: f64,
     migrating: Option<u32>,
+}
+
+impl Running {
+    fn new(node: NodeId, oom_base: u64, work_s: f64) -> Self {
+        Running {
+            node,
+            oom_base,
+            recent: [0.0; 4],
+            work_s,
+            migrating: None,
+        }
+    }
+
+    fn memory(&self) -> f64 {
+        self.recent[3]
+    }
+
+    fn last_alive(&self) -> f64 {
+        self.recent.iter().copied().fold(0.0, f64::max)
+    }
 }
 
 struct Move {
@@ -247,16 +269,9 @@ impl LocalBackend {
                 .job_cgroup(node, job.index())
                 .oom_kills()
                 .unwrap_or(0);
-            backend.jobs.insert(
-                job,
-                Running {
-                    node,
-                    oom_base,
-                    memory: 0.0,
-                    work_s,
-                    migrating: None,
-                },
-            );
+            backend
+                .jobs
+                .insert(job, Running::new(node, oom_base, work_s));
         }
         for m in in_flight {
             recover::recover(&backend.ctx, m);
@@ -320,7 +335,7 @@ impl LocalBackend {
         let work_s = progress.map_or(r.work_s, |p| p.work as f64 / 1e9);
         let memory = cg
             .anon_bytes()
-            .map_or(r.memory, |b| b as f64 / self.ctx.scale);
+            .map_or(r.memory(), |b| b as f64 / self.ctx.scale);
         let life = if r.migrating.is_some() || job::workload_pid(&cg).is_some() {
             Life::Running
         } else if progress.is_some_and(|p| p.done) {
@@ -335,7 +350,7 @@ impl LocalBackend {
             memory: if life == Life::Running {
                 memory
             } else {
-                r.memory
+                r.last_alive()
             },
             work_s,
             life,
@@ -349,16 +364,7 @@ impl Backend for LocalBackend {
         self.ctx
             .start_job(job.index(), node.index())
             .map_err(|e| e.to_string())?;
-        self.jobs.insert(
-            job,
-            Running {
-                node,
-                oom_base,
-                memory: 0.0,
-                work_s: 0.0,
-                migrating: None,
-            },
-        );
+        self.jobs.insert(job, Running::new(node, oom_base, 0.0));
         Ok(())
     }
 
@@ -379,7 +385,9 @@ impl Backend for LocalBackend {
         for u in &jobs {
             if u.life == Life::Running {
                 let r = self.jobs.get_mut(&u.job).expect("observed");
-                (r.memory, r.work_s) = (u.memory, u.work_s);
+                r.recent.rotate_left(1);
+                r.recent[3] = u.memory;
+                r.work_s = u.work_s;
             } else {
                 self.jobs.remove(&u.job);
             }

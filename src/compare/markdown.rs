@@ -1,0 +1,93 @@
+//! The report as Markdown tables, for a terminal or a paper's notes.
+
+use std::fmt::Write;
+
+use crate::compare::Report;
+use crate::units::human_bytes;
+
+fn num(v: Option<f64>) -> String {
+    v.map_or("-".into(), |v| format!("{v:.3}"))
+}
+
+fn times(v: &[f64]) -> String {
+    if v.is_empty() {
+        return "-".into();
+    }
+    v.iter()
+        .map(|t| format!("{t:.1}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub fn markdown(r: &Report) -> String {
+    let mut s = String::new();
+    let l = &r.live;
+    let _ = writeln!(
+        s,
+        "# {}: simulation against the {} backend\n\ncriu {}, kernel {}, cgroup {:?}, speed {}x, memory x{}\n",
+        r.scenario, l.backend, l.criu, l.kernel, l.cgroup, l.speed, l.memory_scale
+    );
+    s.push_str("## Headline\n\n| metric | sim | live | live - sim |\n|---|---:|---:|---:|\n");
+    for m in &r.metrics {
+        let diff = m.sim.zip(m.live).map(|(a, b)| b - a);
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} |",
+            m.name,
+            num(m.sim),
+            num(m.live),
+            num(diff)
+        );
+    }
+    s.push_str("\n## Migrations: real against the cost model and the simulator\n\n");
+    if r.migrations.is_empty() {
+        s.push_str("No live migrations.\n");
+    } else {
+        s.push_str("| job | mechanism | memory | issued (s) | outcome | live total (s) | live downtime (s) | model total (s) | model downtime (s) | live / model downtime | sim issued (s) | sim memory | sim downtime (s) |\n|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for m in &r.migrations {
+            let ratio = (m.model_downtime_s > 0.0).then(|| m.live_downtime_s / m.model_downtime_s);
+            let _ =
+                writeln!(
+                s,
+                "| {} | {} | {} | {:.2} | {}{} | {} | {:.3} | {:.3} | {:.3} | {} | {} | {} | {} |",
+                m.job,
+                m.mechanism,
+                human_bytes(m.memory_bytes),
+                m.issued_s,
+                m.outcome,
+                if m.reason.is_empty() { String::new() } else { format!(": {}", m.reason) },
+                num(m.live_duration_s),
+                m.live_downtime_s,
+                m.model_duration_s,
+                m.model_downtime_s,
+                ratio.map_or("-".into(), |r| format!("{r:.2}")),
+                num(m.sim_issued_s),
+                m.sim_memory_bytes.map_or("-".into(), human_bytes),
+                num(m.sim_downtime_s),
+            );
+        }
+    }
+    s.push_str("\n## OOM kills (times, s)\n\n");
+    if r.kills.is_empty() {
+        s.push_str("None in either run.\n");
+    } else {
+        s.push_str("| job | sim | live |\n|---|---|---|\n");
+        for k in &r.kills {
+            let _ = writeln!(s, "| {} | {} | {} |", k.job, times(&k.sim), times(&k.live));
+        }
+    }
+    s.push_str("\n## Memory utilisation over time\n\n| node | sim mean | live mean | mean abs diff (pp) | max abs diff (pp) | samples |\n|---|---:|---:|---:|---:|---:|\n");
+    for u in &r.utilization {
+        let _ = writeln!(
+            s,
+            "| {} | {:.1}% | {:.1}% | {:.2} | {:.2} | {} |",
+            u.node,
+            100.0 * u.sim_mean,
+            100.0 * u.live_mean,
+            100.0 * u.mean_abs_diff,
+            100.0 * u.max_abs_diff,
+            u.samples
+        );
+    }
+    s
+}
