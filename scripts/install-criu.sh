@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs criu 4.x from Debian trixie (bookworm's criu 3.17 fails on recent kernels) and lets
+# Installs criu 4.x from Debian trixie (and iproute2, for `migsim live`) (bookworm's criu 3.17 fails on recent kernels) and lets
 # criu's remote lazy pages (post-copy) work. trixie is added as an apt source pinned to
 # priority 100, so nothing else is upgraded from it unless asked with -t trixie; criu brings a
 # newer libc from trixie, which is expected. Without root or apt it says what to do instead.
@@ -31,6 +31,11 @@ PIN
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -t trixie criu >/dev/null
     echo "installed $(criu --version | head -1 | tr -d '\n') from Debian trixie"
+fi
+
+# `migsim live` builds its nodes with iproute2's `ip` (network namespaces, veth, a bridge).
+if ! command -v ip >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends iproute2 >/dev/null
 fi
 
 # criu's remote lazy pages splice pages through pipes of up to 4 MiB; most kernels allow 1 MiB.

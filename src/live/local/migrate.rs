@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::criu::binary::explain;
 use crate::criu::measure::{copy_images, dir_bytes, read_pid};
@@ -27,6 +27,9 @@ use crate::migration::Mechanism;
 
 /// How long a restored job gets to show that it counts on.
 const RESUME_LIMIT: Duration = Duration::from_secs(5);
+/// How long one criu command may take: dumps and restores here take well under a second per
+/// 100 MiB.
+const CRIU_LIMIT: Duration = Duration::from_secs(60);
 
 pub fn run(ctx: &Ctx, order: &MoveOrder, cancel: &AtomicBool) {
     if cancel.load(Ordering::SeqCst) {
@@ -201,9 +204,26 @@ fn criu(
             .map_err(|e| e.to_string())?,
     }
     .apply(&mut cmd);
-    let status = cmd
-        .status()
+    let mut child = cmd
+        .spawn()
         .map_err(|e| format!("cannot run {}: {e}", ctx.criu.path.display()))?;
+    // A restore from damaged images can hang for ever; the caller's rollback kills whatever
+    // it forked (they are in the target's cgroup).
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break status;
+        }
+        if started.elapsed() > CRIU_LIMIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!(
+                "{} did not finish within {CRIU_LIMIT:?}; killed",
+                args[0]
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
     if status.success() {
         Ok(())
     } else {

@@ -37,7 +37,7 @@ use session::{Owner, Session};
 pub enum Fault {
     /// Every job holds a TCP socket, which criu cannot dump on this kernel.
     DumpSocket,
-    /// The page images are cut short before the restore.
+    /// The task images are emptied before the restore.
     RestoreImages,
     /// The target node's limit drops below the job's size just before the restore.
     SmallTarget,
@@ -131,12 +131,13 @@ impl Ctx {
     fn inject_before_restore(&self, order: &MoveOrder, images: &Path) {
         match self.fault {
             Some(Fault::RestoreImages) => {
+                // An empty core image: the restore fails as it reads the task's state.
                 for e in std::fs::read_dir(images).into_iter().flatten().flatten() {
-                    if e.file_name().to_string_lossy().starts_with("pages-") {
+                    if e.file_name().to_string_lossy().starts_with("core-") {
                         let _ = std::fs::OpenOptions::new()
                             .write(true)
                             .open(e.path())
-                            .and_then(|f| f.set_len(4096));
+                            .and_then(|f| f.set_len(0));
                     }
                 }
             }
@@ -233,9 +234,8 @@ impl LocalBackend {
             .save(&setup.state)
             .map_err(|e| format!("cannot record the session: {e}"))?;
         let backend = Self::open(setup, session, journal);
-        backend.build_nodes().map_err(|e| {
+        backend.build_nodes().inspect_err(|_| {
             let _ = backend.session.remove(&backend.state);
-            e
         })?;
         Ok(backend)
     }
@@ -459,7 +459,7 @@ impl Backend for LocalBackend {
                 let cg = self.ctx.job_cgroup(m.target, m.job.index());
                 cg.anon_bytes().unwrap_or(0) as f64 / self.ctx.scale
             })
-            .sum()
+            .fold(0.0, |a, b| a + b)
     }
 
     fn shutdown(&mut self) -> Result<(), String> {

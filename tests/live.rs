@@ -1,0 +1,448 @@
+//! `migsim live` on this machine with real cgroups, namespaces, processes and criu (skipped
+//! with the reason where root or criu is missing, unless MIGSIM_REQUIRE_CRIU is set, as the
+//! test script does), faults injected for real, and `migsim compare`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use migsim::criu::support::require_root;
+use migsim::criu::Criu;
+
+const SCENARIO: &str = "scenarios/live-local.toml";
+
+fn migsim(args: &[&str], fault: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_migsim"));
+    cmd.args(args).env_remove("MIGSIM_LIVE_FAULT");
+    if let Some(f) = fault {
+        cmd.env("MIGSIM_LIVE_FAULT", f);
+    }
+    cmd.output().expect("the binary runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Whether the live backend can run here; where it cannot, the test says why and passes,
+/// unless MIGSIM_REQUIRE_CRIU is set.
+fn live_here() -> bool {
+    match Criu::locate(None).and_then(|_| require_root()) {
+        Ok(()) => true,
+        Err(why) if std::env::var_os("MIGSIM_REQUIRE_CRIU").is_some() => {
+            panic!("MIGSIM_REQUIRE_CRIU is set, but: {why}")
+        }
+        Err(why) => {
+            eprintln!("skipped: {why}");
+            false
+        }
+    }
+}
+
+type Rows = Vec<std::collections::HashMap<String, String>>;
+
+fn rows(path: &Path) -> Rows {
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    r.deserialize().map(|row| row.unwrap()).collect()
+}
+
+fn job<'a>(rows: &'a Rows, name: &str) -> &'a std::collections::HashMap<String, String> {
+    rows.iter().find(|r| r["name"] == name).unwrap()
+}
+
+fn num(s: &str) -> f64 {
+    s.parse().unwrap_or_else(|_| panic!("not a number: {s:?}"))
+}
+
+/// A live run in `dir` with its own session folder; returns (out, state).
+fn live(dir: &Path, name: &str, extra: &[&str], fault: Option<&str>) -> (PathBuf, PathBuf, Output) {
+    let (out, state) = (dir.join(name), dir.join(format!("{name}-state")));
+    let mut args = vec![
+        "live",
+        SCENARIO,
+        "--out",
+        out.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+        "-q",
+    ];
+    args.extend_from_slice(extra);
+    let o = migsim(&args, fault);
+    (out, state, o)
+}
+
+/// Nothing of any session is left: no session folder, namespace or cgroup.
+fn nothing_left(state: &Path) {
+    let left: Vec<_> = std::fs::read_dir(state)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "sessions left: {left:?}");
+}
+
+fn session_ids(state: &Path) -> Vec<String> {
+    std::fs::read_dir(state)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn netns_exists(id: &str) -> bool {
+    Path::new(&format!("/run/netns/migsim-{id}-fabric")).exists()
+}
+
+#[test]
+fn live_local_migrates_a_real_process_and_matches_the_simulation() {
+    if !live_here() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (out, state, o) = live(tmp.path(), "live", &[], None);
+    assert!(o.status.success(), "{}", text(&o));
+    nothing_left(&state);
+    let moves = rows(&out.join("migrations.csv"));
+    assert_eq!(moves.len(), 1, "{moves:?}");
+    let m = &moves[0];
+    assert_eq!(
+        (
+            m["job"].as_str(),
+            m["source"].as_str(),
+            m["target"].as_str()
+        ),
+        ("a", "n-0", "n-1")
+    );
+    assert_eq!(m["outcome"], "complete", "{m:?}");
+    assert!(
+        num(&m["memory_bytes"]) > 60e6 && num(&m["bytes_sent"]) > 60e6,
+        "{m:?}"
+    );
+    assert!(num(&m["downtime_s"]) > 0.0);
+    assert_eq!(rows(&out.join("oom_kills.csv")).len(), 0);
+    let jobs = rows(&out.join("jobs.csv"));
+    for name in ["a", "b", "c"] {
+        assert_eq!(job(&jobs, name)["outcome"], "finished", "{jobs:?}");
+        assert_eq!(job(&jobs, name)["starts"], "1", "{jobs:?}");
+    }
+    // The moved job carried on where it was frozen: 40 s of work done by about 41 s, once, on
+    // two nodes; a restart from scratch after the move would have ended after 55 s.
+    let a = job(&jobs, "a");
+    assert_eq!(
+        (
+            a["nodes_visited"].as_str(),
+            a["node"].as_str(),
+            a["lost_work_s"].as_str()
+        ),
+        ("2", "n-1", "0")
+    );
+    assert!(num(&a["end_s"]) < 45.0, "{a:?}");
+    let journal = std::fs::read_to_string(out.join("journal.jsonl")).unwrap();
+    assert!(journal.contains("\"step\":\"restored\""), "{journal}");
+
+    let sim = tmp.path().join("sim");
+    let o = migsim(&["run", SCENARIO, "--out", sim.to_str().unwrap()], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = migsim(
+        &[
+            "compare",
+            sim.to_str().unwrap(),
+            out.to_str().unwrap(),
+            "--out",
+            tmp.path().join("report.md").to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let report = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        report.contains("| oom_kills | 0.000 | 0.000 | 0.000 |"),
+        "{report}"
+    );
+    assert!(
+        report.contains("| migrations.complete | 1.000 | 1.000 | 0.000 |"),
+        "{report}"
+    );
+    assert!(report.contains("| a | stop-and-copy |"), "{report}");
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("report.md")).unwrap(),
+        report
+    );
+}
+
+#[test]
+fn without_the_controller_the_kernel_kills_a_job() {
+    if !live_here() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (out, state, o) = live(
+        tmp.path(),
+        "oom",
+        &["--variant", "no-controller", "--set", "simulation.end=30s"],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    nothing_left(&state);
+    assert_eq!(rows(&out.join("migrations.csv")).len(), 0);
+    let kills = rows(&out.join("oom_kills.csv"));
+    assert!(!kills.is_empty(), "no OOM kill");
+    let k = &kills[0];
+    assert_eq!(
+        (k["node"].as_str(), k["job"].as_str()),
+        ("n-0", "a"),
+        "{kills:?}"
+    );
+    // The simulator kills it at 22.3 s; the kernel a little before or after.
+    assert!((num(&k["time_s"]) - 22.3).abs() < 3.0, "{kills:?}");
+    let jobs = rows(&out.join("jobs.csv"));
+    let a = job(&jobs, "a");
+    assert_eq!(
+        (a["oom_kills"].as_str(), a["starts"].as_str()),
+        ("1", "2"),
+        "{a:?}"
+    );
+}
+
+/// A run with a fault injected for real, cut at 20 simulated seconds at double speed (the
+/// move is ordered at about 15 s).
+fn faulty(fault: &str) -> (tempfile::TempDir, PathBuf, Rows, Rows) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (out, state, o) = live(
+        tmp.path(),
+        fault,
+        &["--speed", "2", "--set", "simulation.end=20s"],
+        Some(fault),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    nothing_left(&state);
+    let moves = rows(&out.join("migrations.csv"));
+    let jobs = rows(&out.join("jobs.csv"));
+    (tmp, out, moves, jobs)
+}
+
+/// The move failed with `reason`, and the job runs on where it was, never restarted.
+fn failed_and_rolled_back(moves: &Rows, jobs: &Rows, reason: &str) {
+    assert_eq!(moves.len(), 1, "{moves:?}");
+    assert_eq!(moves[0]["outcome"], "failed", "{moves:?}");
+    assert!(moves[0]["reason"].contains(reason), "{moves:?}");
+    let a = job(jobs, "a");
+    assert_eq!(
+        (
+            a["outcome"].as_str(),
+            a["node"].as_str(),
+            a["starts"].as_str(),
+            a["nodes_visited"].as_str(),
+            a["migrations"].as_str()
+        ),
+        ("running", "n-0", "1", "1", "0"),
+        "{a:?}"
+    );
+}
+
+#[test]
+fn a_dump_that_fails_leaves_the_job_running_on_its_source() {
+    if !live_here() {
+        return;
+    }
+    let (_tmp, _, moves, jobs) = faulty("dump-socket");
+    failed_and_rolled_back(&moves, &jobs, "socket");
+}
+
+#[test]
+fn a_restore_that_fails_is_rolled_back() {
+    if !live_here() {
+        return;
+    }
+    let (_tmp, _, moves, jobs) = faulty("restore-images");
+    failed_and_rolled_back(&moves, &jobs, "criu restore");
+}
+
+#[test]
+fn a_target_too_small_for_the_job_is_rolled_back() {
+    if !live_here() {
+        return;
+    }
+    let (_tmp, _, moves, jobs) = faulty("small-target");
+    failed_and_rolled_back(&moves, &jobs, "restore");
+}
+
+/// The adapter is killed with SIGKILL right after the dump: the job is left stopped on its
+/// source. A restarted adapter rolls the move back from the journal, takes over the running
+/// jobs and finishes the run; then nothing is left.
+#[test]
+fn a_restarted_adapter_rolls_back_the_migration_it_was_killed_in() {
+    if !live_here() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let extra = ["--speed", "2", "--set", "simulation.end=24s"];
+    let (out, state, o) = live(tmp.path(), "crash", &extra, Some("crash-after-dump"));
+    assert!(!o.status.success(), "{}", text(&o));
+    let ids = session_ids(&state);
+    assert_eq!(ids.len(), 1, "the dead adapter's session is on record");
+    assert!(netns_exists(&ids[0]), "its namespaces are still there");
+    let session: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(state.join(&ids[0]).join("session.json")).unwrap())
+            .unwrap();
+    let source = PathBuf::from(session["cgroup"]["path"].as_str().unwrap()).join("n0/job-0");
+    let procs = std::fs::read_to_string(source.join("cgroup.procs")).unwrap();
+    let stopped: Vec<&str> = procs
+        .split_whitespace()
+        .filter(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/stat"))
+                .is_ok_and(|s| s.rsplit_once(") ").unwrap().1.starts_with('T'))
+        })
+        .collect();
+    assert_eq!(
+        stopped.len(),
+        1,
+        "the dumped job waits stopped on its source: {procs}"
+    );
+
+    let mut args = vec!["--resume"];
+    args.extend_from_slice(&extra);
+    let (_, _, o) = live(tmp.path(), "crash", &args, None);
+    assert!(o.status.success(), "{}", text(&o));
+    nothing_left(&state);
+    assert!(!netns_exists(&ids[0]));
+    assert!(!source.exists());
+    let moves = rows(&out.join("migrations.csv"));
+    let jobs = rows(&out.join("jobs.csv"));
+    failed_and_rolled_back(
+        &moves[..1].to_vec(),
+        &jobs_without_later_moves(&jobs, &moves),
+        "rolled it back",
+    );
+}
+
+/// After the rollback the controller may move the job again (and succeed): judge the rollback
+/// by the first move alone.
+fn jobs_without_later_moves(jobs: &Rows, moves: &Rows) -> Rows {
+    if moves.len() == 1 {
+        return jobs.clone();
+    }
+    let mut jobs = jobs.clone();
+    let a = jobs.iter_mut().find(|r| r["name"] == "a").unwrap();
+    if moves[1..].iter().any(|m| m["outcome"] == "complete") {
+        a.insert("node".into(), "n-0".into());
+        a.insert("nodes_visited".into(), "1".into());
+        a.insert("migrations".into(), "0".into());
+    }
+    jobs
+}
+
+#[test]
+fn a_new_start_removes_what_a_dead_adapter_left() {
+    if !live_here() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let extra = ["--speed", "2", "--set", "simulation.end=24s"];
+    let (dead, state, o) = live(tmp.path(), "dead", &extra, Some("crash-after-dump"));
+    assert!(!o.status.success(), "{}", text(&o));
+    let ids = session_ids(&state);
+    assert_eq!(ids.len(), 1);
+    let o = migsim(
+        &[
+            "live",
+            SCENARIO,
+            "--out",
+            tmp.path().join("next").to_str().unwrap(),
+            "--state",
+            state.to_str().unwrap(),
+            "--set",
+            "simulation.end=1s",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        said.contains(&format!("removed session {}", ids[0])),
+        "{said}"
+    );
+    nothing_left(&state);
+    assert!(!netns_exists(&ids[0]));
+    let journal = std::fs::read_to_string(dead.join("journal.jsonl")).unwrap();
+    assert!(
+        journal
+            .lines()
+            .last()
+            .unwrap()
+            .contains("a later start removed its session"),
+        "{journal}"
+    );
+    let o = migsim(
+        &[
+            "live",
+            SCENARIO,
+            "--out",
+            dead.to_str().unwrap(),
+            "--state",
+            state.to_str().unwrap(),
+            "--resume",
+        ],
+        None,
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("cannot be resumed"), "{}", text(&o));
+}
+
+#[test]
+fn live_says_what_is_missing_or_wrong() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("x");
+    let o = migsim(
+        &[
+            "live",
+            SCENARIO,
+            "--out",
+            out.to_str().unwrap(),
+            "--speed",
+            "0",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--speed 0: must be a positive number"));
+    let o = migsim(
+        &[
+            "live",
+            SCENARIO,
+            "--out",
+            out.to_str().unwrap(),
+            "--criu",
+            "/nonexistent/criu",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("needs root") || t.contains("cannot run `/nonexistent/criu`"),
+        "{t}"
+    );
+    if require_root().is_ok() {
+        assert!(t.contains("install criu 4.x"), "{t}");
+        let o = migsim(
+            &["live", SCENARIO, "--out", out.to_str().unwrap(), "--resume"],
+            None,
+        );
+        assert!(text(&o).contains("nothing to resume"), "{}", text(&o));
+    }
+    let o = migsim(
+        &[
+            "compare",
+            tmp.path().to_str().unwrap(),
+            tmp.path().to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("live.json"), "{}", text(&o));
+}
