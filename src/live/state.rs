@@ -311,3 +311,146 @@ impl LiveState {
         self.last_migration_end = Some(t);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::journal::in_flight;
+    use crate::migration::Mechanism;
+
+    fn state() -> LiveState {
+        let s = crate::scenario::load_str(
+            r#"
+            [simulation]
+            seed = 1
+            [[nodes]]
+            name = "n"
+            count = 2
+            memory = "256MiB"
+            cpu = 4
+            [[workload.jobs]]
+            name = "a"
+            work = "40s"
+            profile = { shape = "constant", size = "10MiB" }
+            "#,
+            std::path::Path::new("t.toml"),
+            &[],
+        )
+        .unwrap();
+        LiveState::new(&s.spec, &s.jobs)
+    }
+
+    fn step(t: f64, step: Step) -> Entry {
+        Entry::Migration { t, id: 0, step }
+    }
+
+    #[test]
+    fn a_failed_move_leaves_the_job_on_its_source_and_a_kill_requeues_it() {
+        let issued = Step::Issued {
+            job: 0,
+            source: 0,
+            target: 1,
+            mechanism: Mechanism::StopAndCopy,
+            cause: "test".into(),
+        };
+        let entries = vec![
+            Entry::Started {
+                t: 1.0,
+                job: 0,
+                node: 0,
+            },
+            step(5.0, issued),
+            step(
+                5.1,
+                Step::Freezing {
+                    memory: 1e7,
+                    work_s: 4.0,
+                },
+            ),
+            step(5.3, Step::Dumped { bytes_sent: 1e7 }),
+            step(5.4, Step::Restoring),
+        ];
+        let mut s = state();
+        entries.iter().for_each(|e| s.apply(e));
+        let open = in_flight(&entries);
+        assert_eq!(open.len(), 1);
+        assert_eq!(
+            (open[0].last.clone(), open[0].frozen_at),
+            (Step::Restoring, Some(5.1))
+        );
+        assert!(s.flights[0].frozen && !s.flights[0].committed);
+
+        s.apply(&step(
+            6.0,
+            Step::Failed {
+                reason: "criu restore: x".into(),
+                downtime_s: 0.9,
+            },
+        ));
+        assert_eq!(s.jobs[0].at, Where::Running(NodeId(0)));
+        assert_eq!((s.jobs[0].failed_moves, s.jobs[0].migrating), (1, None));
+        assert_eq!(s.migrations[0].outcome, Some(MigrationOutcome::Failed));
+        assert_eq!(s.migrations[0].downtime, SimDuration::from_secs(0.9));
+        assert_eq!(s.record.jobs[0].nodes, vec![NodeId(0)]);
+
+        s.apply(&Entry::Ended {
+            t: 9.0,
+            job: 0,
+            how: Ending::OomKilled,
+            memory: 2e8,
+            work_s: 8.0,
+        });
+        assert_eq!(s.jobs[0].at, Where::Queued);
+        assert_eq!(s.queue, VecDeque::from([JobId(0)]));
+        assert_eq!(s.record.oom_kills.len(), 1);
+        assert_eq!(s.record.jobs[0].lost_work, SimDuration::from_secs(8.0));
+        assert!(!s.is_done());
+    }
+
+    #[test]
+    fn a_completed_move_lands_the_job_on_its_target() {
+        let mut s = state();
+        s.apply(&Entry::Started {
+            t: 0.5,
+            job: 0,
+            node: 0,
+        });
+        s.apply(&step(
+            2.0,
+            Step::Issued {
+                job: 0,
+                source: 0,
+                target: 1,
+                mechanism: Mechanism::StopAndCopy,
+                cause: String::new(),
+            },
+        ));
+        s.apply(&step(
+            2.1,
+            Step::Freezing {
+                memory: 1e7,
+                work_s: 1.5,
+            },
+        ));
+        s.apply(&step(2.5, Step::Restored));
+        assert!(s.flights[0].committed);
+        s.apply(&step(2.6, Step::Complete { downtime_s: 0.4 }));
+        assert_eq!(s.jobs[0].at, Where::Running(NodeId(1)));
+        assert_eq!(s.record.jobs[0].nodes, vec![NodeId(0), NodeId(1)]);
+        assert_eq!((s.jobs[0].migrations, s.record.jobs[0].migrations), (1, 1));
+        assert_eq!(
+            s.record.jobs[0].lost_work,
+            SimDuration::ZERO,
+            "stop-and-copy loses nothing"
+        );
+        assert_eq!(s.last_migration_end, Some(2.6));
+        s.apply(&Entry::Ended {
+            t: 41.0,
+            job: 0,
+            how: Ending::Finished,
+            memory: 1e7,
+            work_s: 40.0,
+        });
+        assert!(s.is_done());
+    }
+}
