@@ -313,27 +313,23 @@ fn a_restarted_adapter_rolls_back_the_migration_it_was_killed_in() {
     assert!(!source.exists());
     let moves = rows(&out.join("migrations.csv"));
     let jobs = rows(&out.join("jobs.csv"));
-    failed_and_rolled_back(
-        &moves[..1].to_vec(),
-        &jobs_without_later_moves(&jobs, &moves),
-        "rolled it back",
+    assert_eq!(moves[0]["outcome"], "failed", "{moves:?}");
+    assert!(moves[0]["reason"].contains("rolled it back"), "{moves:?}");
+    // The resumed source copy grew on past its size at the freeze. The node may fill while no
+    // adapter watches, and a kill is then the kernel's; but every start is the first or
+    // follows a kill: no copy was left behind or made twice.
+    let a = job(&jobs, "a");
+    assert!(
+        num(&a["peak_bytes"]) > num(&moves[0]["memory_bytes"]) + 4e6,
+        "{a:?} {moves:?}"
     );
-}
-
-/// After the rollback the controller may move the job again (and succeed): judge the rollback
-/// by the first move alone.
-fn jobs_without_later_moves(jobs: &Rows, moves: &Rows) -> Rows {
-    if moves.len() == 1 {
-        return jobs.clone();
-    }
-    let mut jobs = jobs.clone();
-    let a = jobs.iter_mut().find(|r| r["name"] == "a").unwrap();
-    if moves[1..].iter().any(|m| m["outcome"] == "complete") {
-        a.insert("node".into(), "n-0".into());
-        a.insert("nodes_visited".into(), "1".into());
-        a.insert("migrations".into(), "0".into());
-    }
-    jobs
+    assert_eq!(num(&a["starts"]), 1.0 + num(&a["oom_kills"]), "{a:?}");
+    assert!(
+        moves
+            .iter()
+            .all(|m| m["job"] != "a" || m["outcome"] != "complete"),
+        "{moves:?}"
+    );
 }
 
 #[test]

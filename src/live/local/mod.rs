@@ -277,6 +277,15 @@ impl LocalBackend {
             recover::recover(&backend.ctx, m);
         }
         let steps = backend.steps();
+        // A move the recovery finished leaves its job on the target.
+        for m in in_flight {
+            let finished = steps
+                .iter()
+                .any(|s| s.id == m.id && matches!(s.step, Step::Complete { .. }));
+            if let (true, Some(r)) = (finished, backend.jobs.get_mut(&JobId(m.job))) {
+                r.node = NodeId(m.target);
+            }
+        }
         Ok((backend, steps))
     }
 
