@@ -52,22 +52,31 @@ pub fn run(ctx: &Ctx, order: &MoveOrder, cancel: &AtomicBool) {
         Mechanism::Restart => restart(ctx, order),
         _ => stop_and_copy(ctx, order),
     };
-    let downtime_s = ctx.clock.now_s() - frozen;
+    // Downtime ends when the job runs again: on the target once restored, else on its source
+    // once resumed (now).
     let step = match result {
-        Ok(()) => Step::Complete { downtime_s },
-        Err(reason) => Step::Failed { reason, downtime_s },
+        Ok(running) => Step::Complete {
+            downtime_s: running - frozen,
+        },
+        Err(reason) => Step::Failed {
+            reason,
+            downtime_s: ctx.clock.now_s() - frozen,
+        },
     };
     ctx.step(order.id, step);
 }
 
-fn restart(ctx: &Ctx, order: &MoveOrder) -> Result<(), String> {
+/// Returns when the job ran again (simulated seconds).
+fn restart(ctx: &Ctx, order: &MoveOrder) -> Result<f64, String> {
     let source = ctx.job_cgroup(order.source, order.job.index());
     source.remove().map_err(|e| e.to_string())?;
     ctx.start_job(order.job.index(), order.target.index())
-        .map_err(|e| format!("starting it on the target: {e}"))
+        .map_err(|e| format!("starting it on the target: {e}"))?;
+    Ok(ctx.clock.now_s())
 }
 
-fn stop_and_copy(ctx: &Ctx, order: &MoveOrder) -> Result<(), String> {
+/// Returns when the restored job ran on the target (simulated seconds).
+fn stop_and_copy(ctx: &Ctx, order: &MoveOrder) -> Result<f64, String> {
     let j = order.job.index();
     let source = ctx.job_cgroup(order.source, j);
     let target = ctx.job_cgroup(order.target, j);
@@ -80,10 +89,11 @@ fn stop_and_copy(ctx: &Ctx, order: &MoveOrder) -> Result<(), String> {
     let result = dump_and_restore(ctx, order, pid, &local, &remote);
     let _ = std::fs::remove_dir_all(&dir);
     match result {
-        Ok(()) => {
+        Ok(running) => {
             // The restored copy counts on: the stopped source goes.
             ctx.step(order.id, Step::Restored);
-            source.remove().map_err(|e| e.to_string())
+            source.remove().map_err(|e| e.to_string())?;
+            Ok(running)
         }
         Err(why) => {
             let _ = target.remove();
@@ -99,7 +109,7 @@ fn dump_and_restore(
     pid: i32,
     local: &Path,
     remote: &Path,
-) -> Result<(), String> {
+) -> Result<f64, String> {
     let (s, t) = (order.source.index(), order.target.index());
     let address = Network::address(t);
     let port = (27000 + order.id % 20000).to_string();
@@ -178,12 +188,13 @@ fn dump_and_restore(
         Some(&target),
     )
     .map_err(|e| format!("criu restore: {e}"))?;
+    let running = ctx.clock.now_s();
     if keeps_counting(&progress, before, RESUME_LIMIT).is_none() {
         return Err(format!(
             "the restored job did not count past {before} within {RESUME_LIMIT:?} (killed on the target?)"
         ));
     }
-    Ok(())
+    Ok(running)
 }
 
 /// Runs one criu command in node `node`'s network namespace (and `cgroup`, if given).
