@@ -187,7 +187,9 @@ pub fn run_local(
             b
         }
         None => {
-            let b = LocalBackend::create(setup, Arc::clone(&journal))?;
+            // A run that never began leaves no journal, so the same --out can be used again.
+            let b = LocalBackend::create(setup, Arc::clone(&journal))
+                .inspect_err(|_| drop(std::fs::remove_file(opts.out.join(journal::FILE))))?;
             let begin = Entry::Begin {
                 session: b.session_id().to_string(),
                 scenario: scenario.name(),
