@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use migsim::criu::cleanup::stat_fields;
 use migsim::criu::support::require_root;
 use migsim::criu::Criu;
 
@@ -293,10 +294,7 @@ fn a_restarted_adapter_rolls_back_the_migration_it_was_killed_in() {
     let procs = std::fs::read_to_string(source.join("cgroup.procs")).unwrap();
     let stopped: Vec<&str> = procs
         .split_whitespace()
-        .filter(|p| {
-            std::fs::read_to_string(format!("/proc/{p}/stat"))
-                .is_ok_and(|s| s.rsplit_once(") ").unwrap().1.starts_with('T'))
-        })
+        .filter(|p| stat_fields(p.parse().unwrap()).is_some_and(|rest| rest.starts_with('T')))
         .collect();
     assert_eq!(
         stopped.len(),

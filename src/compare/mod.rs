@@ -261,7 +261,6 @@ fn kills(sim: &Side, live: &Side) -> Vec<KillGap> {
 
 fn utilization(sim: &Side, live: &Side) -> Vec<UtilizationGap> {
     let mut names: Vec<&str> = sim.nodes.iter().map(|n| n.node.as_str()).collect();
-    names.dedup();
     names.sort_unstable();
     names.dedup();
     let series = |s: &Side, node: &str| -> Vec<(f64, f64)> {

@@ -93,10 +93,12 @@ pub fn kill(pid: i32) {
 
 /// Whether `pid` still exists (a zombie counts as gone).
 pub fn alive(pid: i32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat
-            .rsplit_once(") ")
-            .is_some_and(|(_, rest)| !rest.starts_with('Z')),
-        Err(_) => false,
-    }
+    stat_fields(pid).is_some_and(|rest| !rest.starts_with('Z'))
+}
+
+/// /proc/PID/stat after the command name (which may hold spaces and parentheses): the state
+/// letter first, then the numeric fields from the ppid on.
+pub fn stat_fields(pid: i32) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(") ").map(|(_, rest)| rest.to_string())
 }

@@ -586,7 +586,8 @@ fn wait_status(read: OwnedFd, limit: Duration) -> Result<(), String> {
     }
 }
 
-fn wait_timeout(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+/// The child's status, or None after killing and reaping it once `limit` has passed.
+pub(crate) fn wait_timeout(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
     let started = Instant::now();
     loop {
         if let Ok(Some(s)) = child.try_wait() {

@@ -6,6 +6,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+use crate::criu::cleanup::stat_fields;
 use crate::criu::memhog::{read_progress_file, Progress};
 use crate::live::local::cgroup::Cgroup;
 use crate::live::local::netns::Netns;
@@ -96,10 +97,7 @@ pub fn workload_pid(cgroup: &Cgroup) -> Option<i32> {
 
 /// Whether `pid` is stopped (SIGSTOP, or left stopped by `criu dump --leave-stopped`).
 pub fn stopped(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|s| s.rsplit_once(") ").map(|(_, r)| r.starts_with('T')))
-        .unwrap_or(false)
+    stat_fields(pid).is_some_and(|rest| rest.starts_with('T'))
 }
 
 pub fn signal(pid: i32, sig: i32) {

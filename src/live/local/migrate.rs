@@ -12,10 +12,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::criu::binary::explain;
-use crate::criu::measure::{copy_images, dir_bytes, read_pid};
+use crate::criu::measure::{copy_images, dir_bytes, read_pid, wait_timeout};
 use crate::criu::memhog::keeps_counting;
 use crate::live::backend::MoveOrder;
 use crate::live::journal::Step;
@@ -220,20 +220,11 @@ fn criu(
         .map_err(|e| format!("cannot run {}: {e}", ctx.criu.path.display()))?;
     // A restore from damaged images can hang for ever; the caller's rollback kills whatever
     // it forked (they are in the target's cgroup).
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            break status;
-        }
-        if started.elapsed() > CRIU_LIMIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!(
-                "{} did not finish within {CRIU_LIMIT:?}; killed",
-                args[0]
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(5));
+    let Some(status) = wait_timeout(&mut child, CRIU_LIMIT) else {
+        return Err(format!(
+            "{} did not finish within {CRIU_LIMIT:?}; killed",
+            args[0]
+        ));
     };
     if status.success() {
         Ok(())

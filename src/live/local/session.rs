@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::criu::cleanup::{kill, processes_naming};
+use crate::criu::cleanup::{kill, processes_naming, stat_fields};
 use crate::live::local::cgroup::Cgroup;
 use crate::live::local::netns::Network;
 
@@ -51,9 +51,7 @@ impl Owner {
 
 /// A process's start time in clock ticks since boot (field 22 of /proc/PID/stat).
 fn start_time(pid: i32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let (_, rest) = stat.rsplit_once(") ")?;
-    rest.split_whitespace().nth(19)?.parse().ok()
+    stat_fields(pid)?.split_whitespace().nth(19)?.parse().ok()
 }
 
 impl Session {
