@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use migsim::criu::cleanup::stat_fields;
+use migsim::criu::cleanup::{processes_naming, stat_fields};
 use migsim::criu::support::require_root;
-use migsim::criu::Criu;
+use migsim::criu::{Criu, Support};
 
 const SCENARIO: &str = "scenarios/live-local.toml";
 
@@ -37,6 +37,22 @@ fn live_here() -> bool {
         Err(why) if std::env::var_os("MIGSIM_REQUIRE_CRIU").is_some() => {
             panic!("MIGSIM_REQUIRE_CRIU is set, but: {why}")
         }
+        Err(why) => {
+            eprintln!("skipped: {why}");
+            false
+        }
+    }
+}
+
+/// Whether post-copy can run here too: a kernel feature, so its absence is a skip with the
+/// reason, even where criu is required.
+fn lazy_here() -> bool {
+    if !live_here() {
+        return false;
+    }
+    let criu = Criu::locate(None).expect("located above");
+    match Support::detect(&criu).lazy {
+        Ok(()) => true,
         Err(why) => {
             eprintln!("skipped: {why}");
             false
@@ -103,8 +119,44 @@ fn live_local_migrates_a_real_process_and_matches_the_simulation() {
     if !live_here() {
         return;
     }
+    let journal = migrates_and_matches(&[], "stop-and-copy");
+    assert!(journal.contains("\"step\":\"restored\""), "{journal}");
+}
+
+/// Post-copy: the job runs on the target before its pages are there, and the move commits
+/// only once they all are.
+#[test]
+fn post_copy_moves_the_job_first_and_its_pages_after() {
+    if !lazy_here() {
+        return;
+    }
+    let journal = migrates_and_matches(&["--variant", "post-copy"], "post-copy");
+    let order: Vec<&str> = journal
+        .lines()
+        .filter(|l| l.contains("\"entry\":\"migration\""))
+        .filter_map(|l| l.split("\"step\":\"").nth(1)?.split('"').next())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "issued",
+            "freezing",
+            "dumped",
+            "restoring",
+            "pulled",
+            "restored",
+            "complete"
+        ],
+        "{journal}"
+    );
+}
+
+/// The scenario (with `variant`) live and simulated: one move of `a` by `mechanism`, the job
+/// counting on on the target, no kill, and a compare report that says so. Returns the
+/// journal.
+fn migrates_and_matches(variant: &[&str], mechanism: &str) -> String {
     let tmp = tempfile::tempdir().unwrap();
-    let (out, state, o) = live(tmp.path(), "live", &[], None);
+    let (out, state, o) = live(tmp.path(), "live", variant, None);
     assert!(o.status.success(), "{}", text(&o));
     nothing_left(&state);
     let moves = rows(&out.join("migrations.csv"));
@@ -118,7 +170,11 @@ fn live_local_migrates_a_real_process_and_matches_the_simulation() {
         ),
         ("a", "n-0", "n-1")
     );
-    assert_eq!(m["outcome"], "complete", "{m:?}");
+    assert_eq!(
+        (m["outcome"].as_str(), m["mechanism"].as_str()),
+        ("complete", mechanism),
+        "{m:?}"
+    );
     assert!(
         num(&m["memory_bytes"]) > 60e6 && num(&m["bytes_sent"]) > 60e6,
         "{m:?}"
@@ -143,10 +199,11 @@ fn live_local_migrates_a_real_process_and_matches_the_simulation() {
     );
     assert!(num(&a["end_s"]) < 45.0, "{a:?}");
     let journal = std::fs::read_to_string(out.join("journal.jsonl")).unwrap();
-    assert!(journal.contains("\"step\":\"restored\""), "{journal}");
 
     let sim = tmp.path().join("sim");
-    let o = migsim(&["run", SCENARIO, "--out", sim.to_str().unwrap()], None);
+    let mut run = vec!["run", SCENARIO, "--out", sim.to_str().unwrap()];
+    run.extend_from_slice(variant);
+    let o = migsim(&run, None);
     assert!(o.status.success(), "{}", text(&o));
     let o = migsim(
         &[
@@ -168,11 +225,12 @@ fn live_local_migrates_a_real_process_and_matches_the_simulation() {
         report.contains("| migrations.complete | 1.000 | 1.000 | 0.000 |"),
         "{report}"
     );
-    assert!(report.contains("| a | stop-and-copy |"), "{report}");
+    assert!(report.contains(&format!("| a | {mechanism} |")), "{report}");
     assert_eq!(
         std::fs::read_to_string(tmp.path().join("report.md")).unwrap(),
         report
     );
+    journal
 }
 
 #[test]
@@ -210,15 +268,12 @@ fn without_the_controller_the_kernel_kills_a_job() {
 }
 
 /// A run with a fault injected for real, cut at 20 simulated seconds at double speed (the
-/// move is ordered at about 15 s).
-fn faulty(fault: &str) -> (tempfile::TempDir, PathBuf, Rows, Rows) {
+/// move is ordered at about 15 s); `variant` picks the mechanism.
+fn faulty(fault: &str, variant: &[&str]) -> (tempfile::TempDir, PathBuf, Rows, Rows) {
     let tmp = tempfile::tempdir().unwrap();
-    let (out, state, o) = live(
-        tmp.path(),
-        fault,
-        &["--speed", "2", "--set", "simulation.end=20s"],
-        Some(fault),
-    );
+    let mut extra = vec!["--speed", "2", "--set", "simulation.end=20s"];
+    extra.extend_from_slice(variant);
+    let (out, state, o) = live(tmp.path(), fault, &extra, Some(fault));
     assert!(o.status.success(), "{}", text(&o));
     nothing_left(&state);
     let moves = rows(&out.join("migrations.csv"));
@@ -250,7 +305,7 @@ fn a_dump_that_fails_leaves_the_job_running_on_its_source() {
     if !live_here() {
         return;
     }
-    let (_tmp, _, moves, jobs) = faulty("dump-socket");
+    let (_tmp, _, moves, jobs) = faulty("dump-socket", &[]);
     failed_and_rolled_back(&moves, &jobs, "socket");
 }
 
@@ -259,7 +314,7 @@ fn a_restore_that_fails_is_rolled_back() {
     if !live_here() {
         return;
     }
-    let (_tmp, _, moves, jobs) = faulty("restore-images");
+    let (_tmp, _, moves, jobs) = faulty("restore-images", &[]);
     failed_and_rolled_back(&moves, &jobs, "criu restore");
 }
 
@@ -268,20 +323,47 @@ fn a_target_too_small_for_the_job_is_rolled_back() {
     if !live_here() {
         return;
     }
-    let (_tmp, _, moves, jobs) = faulty("small-target");
+    let (_tmp, _, moves, jobs) = faulty("small-target", &[]);
     failed_and_rolled_back(&moves, &jobs, "restore");
 }
 
-/// The adapter is killed with SIGKILL right after the dump: the job is left stopped on its
-/// source. A restarted adapter rolls the move back from the journal, takes over the running
-/// jobs and finishes the run; then nothing is left.
+/// By post-copy the restore needs little memory and succeeds; the pull then fills the target
+/// and the kernel kills the restored copy. The stopped source still holds every page, so the
+/// move is rolled back to it.
+#[test]
+fn a_post_copy_whose_pages_do_not_fit_is_rolled_back() {
+    if !lazy_here() {
+        return;
+    }
+    let (_tmp, _, moves, jobs) = faulty("small-target", &["--variant", "post-copy"]);
+    failed_and_rolled_back(&moves, &jobs, "OOM-killed the restored job on the target");
+    assert!(num(&moves[0]["bytes_sent"]) > 60e6, "{moves:?}");
+}
+
 #[test]
 fn a_restarted_adapter_rolls_back_the_migration_it_was_killed_in() {
     if !live_here() {
         return;
     }
+    killed_after_the_dump_then_resumed(&[]);
+}
+
+/// The same by post-copy: the dead adapter's lazy dump still waits to serve the pages.
+#[test]
+fn a_restarted_adapter_rolls_back_the_post_copy_it_was_killed_in() {
+    if !lazy_here() {
+        return;
+    }
+    killed_after_the_dump_then_resumed(&["--variant", "post-copy"]);
+}
+
+/// The adapter is killed with SIGKILL right after the dump: the job is left stopped on its
+/// source. A restarted adapter rolls the move back from the journal, takes over the running
+/// jobs and finishes the run; then nothing is left.
+fn killed_after_the_dump_then_resumed(variant: &[&str]) {
     let tmp = tempfile::tempdir().unwrap();
-    let extra = ["--speed", "2", "--set", "simulation.end=24s"];
+    let mut extra = vec!["--speed", "2", "--set", "simulation.end=24s"];
+    extra.extend_from_slice(variant);
     let (out, state, o) = live(tmp.path(), "crash", &extra, Some("crash-after-dump"));
     assert!(!o.status.success(), "{}", text(&o));
     let ids = session_ids(&state);
@@ -294,7 +376,10 @@ fn a_restarted_adapter_rolls_back_the_migration_it_was_killed_in() {
     let procs = std::fs::read_to_string(source.join("cgroup.procs")).unwrap();
     let stopped: Vec<&str> = procs
         .split_whitespace()
-        .filter(|p| stat_fields(p.parse().unwrap()).is_some_and(|rest| rest.starts_with('T')))
+        // Stopped by a signal, or (a lazy dump still serving its pages) by criu as its tracer.
+        .filter(|p| {
+            stat_fields(p.parse().unwrap()).is_some_and(|rest| rest.starts_with(['T', 't']))
+        })
         .collect();
     assert_eq!(
         stopped.len(),
@@ -308,6 +393,11 @@ fn a_restarted_adapter_rolls_back_the_migration_it_was_killed_in() {
     assert!(o.status.success(), "{}", text(&o));
     nothing_left(&state);
     assert!(!netns_exists(&ids[0]));
+    assert_eq!(
+        processes_naming(std::slice::from_ref(&state)),
+        Vec::<i32>::new(),
+        "the dead adapter's criu commands are gone"
+    );
     assert!(!source.exists());
     let moves = rows(&out.join("migrations.csv"));
     let jobs = rows(&out.join("jobs.csv"));

@@ -7,23 +7,22 @@
 //! also when it is skipped or fails, with the reason.
 
 use std::ffi::OsStr;
-use std::fs::File;
-use std::io::{self, Read};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::process::CommandExt;
+use std::io;
 use std::path::{Path, PathBuf};
-use std::process::Child;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use crate::criu::cleanup::{alive, kill, Cleanup};
+use crate::criu::daemon::Daemon;
 use crate::criu::memhog::{keeps_counting, read_progress, Memhog, MemhogSpec};
 use crate::criu::{Criu, Support};
 use crate::migration::calibration::Phase;
 
 /// How long a restored process gets to show that it counts on.
 const RESUME_LIMIT: Duration = Duration::from_secs(5);
+/// How long a lazy transfer may take once the restore has started.
+const DAEMON_LIMIT: Duration = Duration::from_secs(300);
 
 /// One row of the measurement CSV.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -408,7 +407,7 @@ impl Run<'_> {
         let mut daemon = match daemon {
             Ok(d) => d,
             Err(e) => {
-                self.stop(&mut dump);
+                dump.stop();
                 return Err(e);
             }
         };
@@ -429,8 +428,8 @@ impl Run<'_> {
         );
         if !restored {
             // Nobody will pull the pages: the daemons would wait for ever.
-            self.stop(&mut daemon);
-            self.stop(&mut dump);
+            daemon.stop();
+            dump.stop();
             self.push(
                 Phase::LazyPull,
                 Status::Skipped,
@@ -438,9 +437,9 @@ impl Run<'_> {
             );
             return Ok(());
         }
-        let pulled = self.finish(&mut daemon);
+        let pulled = daemon.finish(DAEMON_LIMIT);
         let seconds = started.elapsed().as_secs_f64();
-        let served = self.finish(&mut dump);
+        let served = dump.finish(DAEMON_LIMIT);
         self.rows
             .last_mut()
             .expect("the lazy restore row")
@@ -457,52 +456,11 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Starts a criu daemon and waits until it says (on `--status-fd`) that it listens.
-    fn spawn_ready(&mut self, name: &str, args: &[&OsStr]) -> Result<(Child, PathBuf), String> {
+    /// Starts a criu daemon and waits until it says that it listens.
+    fn spawn_ready(&mut self, name: &str, args: &[&OsStr]) -> Result<Daemon, String> {
         let log = self.path(&format!("{name}.log"));
-        let (read, write) = cloexec_pipe().map_err(|e| format!("pipe: {e}"))?;
-        let fd = write.as_raw_fd();
         let mut cmd = self.m.criu.command(&log, args);
-        cmd.arg("--status-fd").arg(fd.to_string());
-        // SAFETY: between fork and exec only fcntl runs, which is async-signal-safe; it lets
-        // the child inherit the pipe's write end and nothing else.
-        unsafe {
-            cmd.pre_exec(move || {
-                if libc::fcntl(fd, libc::F_SETFD, 0) == -1 {
-                    return Err(io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        let child = self
-            .m
-            .cleanup
-            .spawn(&mut cmd)
-            .map_err(|e| format!("cannot run criu: {e}"))?;
-        drop(write);
-        let mut child = (child, log);
-        match wait_status(read, Duration::from_secs(30)) {
-            Ok(()) => Ok(child),
-            Err(e) => {
-                let why = self.finish(&mut child).err().unwrap_or(e);
-                Err(format!("criu {name}: {why}"))
-            }
-        }
-    }
-
-    fn stop(&mut self, daemon: &mut (Child, PathBuf)) {
-        kill(daemon.0.id() as i32);
-        let _ = self.finish(daemon);
-    }
-
-    /// Waits for a criu daemon to end; its failure explained from its log.
-    fn finish(&mut self, (child, log): &mut (Child, PathBuf)) -> Result<(), String> {
-        let status = wait_timeout(child, Duration::from_secs(300));
-        match status {
-            Some(s) if s.success() => Ok(()),
-            Some(s) => Err(crate::criu::binary::explain(log, &s.to_string())),
-            None => Err("did not finish within 300 s".into()),
-        }
+        Daemon::start(name, &mut cmd, log, |c| self.m.cleanup.spawn(c))
     }
 }
 
@@ -555,51 +513,6 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map_or(27027, |a| a.port())
-}
-
-fn cloexec_pipe() -> io::Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0; 2];
-    // SAFETY: pipe2 writes two descriptors into the array we own.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } == -1 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: both descriptors are new and owned by nobody else.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
-}
-
-/// Reads criu's readiness byte; end of file means it exited first.
-fn wait_status(read: OwnedFd, limit: Duration) -> Result<(), String> {
-    let mut pfd = libc::pollfd {
-        fd: read.as_raw_fd(),
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd.
-    let n = unsafe { libc::poll(&mut pfd, 1, limit.as_millis() as i32) };
-    if n <= 0 {
-        return Err(format!("not ready within {limit:?}"));
-    }
-    let mut byte = [0u8; 1];
-    match File::from(read).read(&mut byte) {
-        Ok(1) => Ok(()),
-        _ => Err("exited before it was ready".into()),
-    }
-}
-
-/// The child's status, or None after killing and reaping it once `limit` has passed.
-pub(crate) fn wait_timeout(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
-    let started = Instant::now();
-    loop {
-        if let Ok(Some(s)) = child.try_wait() {
-            return Some(s);
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
 }
 
 fn wait_gone(pid: i32, limit: Duration) {

@@ -4,6 +4,7 @@
 
 pub mod binary;
 pub mod cleanup;
+pub mod daemon;
 pub mod measure;
 pub mod memhog;
 pub mod support;

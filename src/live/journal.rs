@@ -97,12 +97,17 @@ pub enum Step {
         memory: f64,
         work_s: f64,
     },
-    /// The dump is done: the source copy is stopped, the pages are on the target.
+    /// The dump is done: the source copy is stopped, and its pages are on the target (for
+    /// post-copy: its state is, and the source serves its pages).
     Dumped {
         bytes_sent: f64,
     },
     /// About to restore on the target.
     Restoring,
+    /// post-copy: every page is on the target; `bytes_sent` counts them with the images.
+    Pulled {
+        bytes_sent: f64,
+    },
     /// It runs on the target; the stopped source copy is about to be killed.
     Restored,
     Complete {

@@ -261,7 +261,7 @@ impl LiveState {
                 }
                 self.flights[i].frozen = true;
             }
-            Step::Dumped { bytes_sent } => m.bytes_sent = bytes_sent,
+            Step::Dumped { bytes_sent } | Step::Pulled { bytes_sent } => m.bytes_sent = bytes_sent,
             Step::Restoring => {}
             Step::Restored => self.flights[i].committed = true,
             Step::Complete { downtime_s } => {

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::criu::{support, Criu, MemhogSpec};
+use crate::criu::{support, Criu, MemhogSpec, Support};
 use crate::migration::Mechanism;
 
 pub struct Ready {
@@ -31,14 +31,22 @@ pub fn check(criu: Option<&Path>, mechanism: Mechanism, migrates: bool) -> Resul
     let memhog = MemhogSpec::beside_current_exe().map_err(|e| e.to_string())?;
     let criu = Criu::locate(criu)?;
     if migrates {
-        match mechanism {
-            Mechanism::Restart | Mechanism::StopAndCopy => {}
-            Mechanism::PreCopy => return Err(format!(
-                "migration.mechanism = \"pre-copy\" is not supported by the local backend: iterative pre-dumps need soft-dirty tracking{}; use stop-and-copy, post-copy is planned",
-                if criu.has_feature("mem_dirty_track") { "" } else { ", which this kernel lacks (`criu check --feature mem_dirty_track` fails)" }
-            )),
-            Mechanism::PostCopy => return Err("migration.mechanism = \"post-copy\" is not supported by the local backend yet; use stop-and-copy".into()),
-        }
+        mechanism_supported(&criu, mechanism)?;
     }
     Ok(Ready { criu, memhog })
+}
+
+/// Whether this machine can move jobs by `mechanism`: post-copy needs lazy pages; pre-copy's
+/// iterative pre-dumps are not built here.
+fn mechanism_supported(criu: &Criu, mechanism: Mechanism) -> Result<(), String> {
+    match mechanism {
+        Mechanism::Restart | Mechanism::StopAndCopy => Ok(()),
+        Mechanism::PostCopy => Support::detect(criu).lazy.map_err(|why| {
+            format!("migration.mechanism = \"post-copy\" needs criu's lazy pages, which this machine cannot run: {why}; use stop-and-copy")
+        }),
+        Mechanism::PreCopy => Err(format!(
+            "migration.mechanism = \"pre-copy\" is not supported by the local backend: iterative pre-dumps need soft-dirty tracking{}; use stop-and-copy or post-copy",
+            if criu.has_feature("mem_dirty_track") { "" } else { ", which this kernel lacks (`criu check --feature mem_dirty_track` fails)" }
+        )),
+    }
 }

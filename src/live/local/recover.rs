@@ -4,23 +4,35 @@
 
 use std::time::{Duration, Instant};
 
-use crate::criu::cleanup::processes_naming;
+use crate::criu::cleanup::{kill, processes_naming};
 pub use crate::live::journal::InFlight;
 use crate::live::journal::{self, Entry, Journal, Step};
 use crate::live::local::job::{self, signal};
+use crate::live::local::migrate::images_dir;
 use crate::live::local::session::Session;
 use crate::live::local::Ctx;
+use crate::migration::Mechanism;
 use crate::model::NodeId;
 
-/// criu commands of a dead adapter run to their end on their own; wait for them first.
-const CRIU_LIMIT: Duration = Duration::from_secs(120);
+/// criu commands of a dead adapter run to their end on their own, a lazy transfer under way
+/// included; wait for them first. A daemon still waiting for a peer the adapter never
+/// started (a lazy dump, a page server) would wait for ever: past this it is killed.
+const CRIU_LIMIT: Duration = Duration::from_secs(20);
 
 pub fn recover(ctx: &Ctx, m: &InFlight) {
-    let images = ctx.work.join("images").join(format!("m{}", m.id));
+    let images = images_dir(&ctx.work, m.id);
+    // A post-copy cut before its restore: its daemons wait for a restore that never comes.
+    let stalled = m.mechanism == Mechanism::PostCopy && matches!(m.last, Step::Dumped { .. });
+    let limit = if stalled { Duration::ZERO } else { CRIU_LIMIT };
     let started = Instant::now();
-    while !processes_naming(std::slice::from_ref(&images)).is_empty()
-        && started.elapsed() < CRIU_LIMIT
-    {
+    loop {
+        let left = processes_naming(std::slice::from_ref(&images));
+        if left.is_empty() {
+            break;
+        }
+        if started.elapsed() >= limit {
+            left.into_iter().for_each(kill);
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
     let _ = std::fs::remove_dir_all(&images);
@@ -68,6 +80,7 @@ fn step_name(step: &Step) -> &'static str {
         Step::Freezing { .. } => "freezing",
         Step::Dumped { .. } => "dumped",
         Step::Restoring => "restoring",
+        Step::Pulled { .. } => "pulled",
         Step::Restored => "restored",
         Step::Complete { .. } => "complete",
         Step::Failed { .. } => "failed",
