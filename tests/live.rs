@@ -337,7 +337,6 @@ fn a_post_copy_whose_pages_do_not_fit_is_rolled_back() {
     }
     let (_tmp, _, moves, jobs) = faulty("small-target", &["--variant", "post-copy"]);
     failed_and_rolled_back(&moves, &jobs, "OOM-killed the restored job on the target");
-    assert!(num(&moves[0]["bytes_sent"]) > 60e6, "{moves:?}");
 }
 
 #[test]

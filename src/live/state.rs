@@ -265,8 +265,8 @@ impl LiveState {
             Step::Restoring => {}
             Step::Restored => self.flights[i].committed = true,
             Step::Complete { downtime_s } => {
-                let target = m.target;
-                let lost = m.lost_work;
+                let (target, lost) = (m.target, m.lost_work);
+                let restarted = m.mechanism == crate::migration::Mechanism::Restart;
                 self.end(i, t, MigrationOutcome::Complete, String::new(), downtime_s);
                 let j = &mut self.jobs[job.index()];
                 j.migrations += 1;
@@ -274,7 +274,12 @@ impl LiveState {
                 j.at = Where::Running(target);
                 let rec = self.record.job(job);
                 rec.migrations += 1;
-                rec.moved_to(target);
+                // As in the simulator: a restart is a new start on the target.
+                if restarted {
+                    rec.started(time(t), target);
+                } else {
+                    rec.moved_to(target);
+                }
                 rec.lost_work = rec.lost_work + lost;
             }
             Step::Failed {
@@ -452,5 +457,38 @@ mod tests {
             work_s: 40.0,
         });
         assert!(s.is_done());
+    }
+
+    #[test]
+    fn a_restart_move_starts_the_job_again_and_loses_its_work() {
+        let mut s = state();
+        s.apply(&Entry::Started {
+            t: 0.5,
+            job: 0,
+            node: 0,
+        });
+        s.apply(&step(
+            2.0,
+            Step::Issued {
+                job: 0,
+                source: 0,
+                target: 1,
+                mechanism: Mechanism::Restart,
+                cause: String::new(),
+            },
+        ));
+        s.apply(&step(
+            2.1,
+            Step::Freezing {
+                memory: 1e7,
+                work_s: 1.5,
+            },
+        ));
+        s.apply(&step(2.2, Step::Complete { downtime_s: 0.1 }));
+        let rec = &s.record.jobs[0];
+        assert_eq!(s.jobs[0].at, Where::Running(NodeId(1)));
+        assert_eq!((rec.starts, rec.migrations), (2, 1));
+        assert_eq!(rec.nodes, vec![NodeId(0), NodeId(1)]);
+        assert_eq!(rec.lost_work, SimDuration::from_secs(1.5));
     }
 }
