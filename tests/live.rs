@@ -518,6 +518,29 @@ fn live_says_what_is_missing_or_wrong() {
         );
         assert!(text(&o).contains("nothing to resume"), "{}", text(&o));
     }
+    if live_here() {
+        let refused = tmp.path().join("pre-copy");
+        let o = migsim(
+            &[
+                "live",
+                SCENARIO,
+                "--out",
+                refused.to_str().unwrap(),
+                "--set",
+                "migration.mechanism=pre-copy",
+            ],
+            None,
+        );
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        let t = text(&o);
+        assert!(
+            t.contains("\"pre-copy\" is not supported by the local backend")
+                && t.contains("soft-dirty")
+                && t.contains("use stop-and-copy or post-copy"),
+            "{t}"
+        );
+        assert!(!refused.exists(), "a refused run writes nothing");
+    }
     let o = migsim(
         &[
             "compare",
