@@ -74,6 +74,20 @@ impl Daemon {
     }
 }
 
+/// Runs `cmd` (criu command `name`, logging to `log`) to its end: its failure (named)
+/// explained from its log. Past `limit` it is killed.
+pub fn run(name: &str, cmd: &mut Command, log: PathBuf, limit: Duration) -> Result<(), String> {
+    let child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot run criu {name}: {e}"))?;
+    Daemon {
+        name: name.to_string(),
+        child,
+        log,
+    }
+    .finish(limit)
+}
+
 /// The child's status, or None after killing and reaping it once `limit` has passed.
 pub fn wait_timeout(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
     let started = Instant::now();

@@ -412,8 +412,9 @@ mod tests {
         assert!(!s.is_done());
     }
 
-    #[test]
-    fn a_completed_move_lands_the_job_on_its_target() {
+    /// Job 0 started on node 0 at 0.5 s, its move to node 1 issued at 2 s and frozen at
+    /// 2.1 s with 1.5 s of work done.
+    fn frozen_move(mechanism: Mechanism) -> LiveState {
         let mut s = state();
         s.apply(&Entry::Started {
             t: 0.5,
@@ -426,7 +427,7 @@ mod tests {
                 job: 0,
                 source: 0,
                 target: 1,
-                mechanism: Mechanism::StopAndCopy,
+                mechanism,
                 cause: String::new(),
             },
         ));
@@ -437,6 +438,12 @@ mod tests {
                 work_s: 1.5,
             },
         ));
+        s
+    }
+
+    #[test]
+    fn a_completed_move_lands_the_job_on_its_target() {
+        let mut s = frozen_move(Mechanism::StopAndCopy);
         s.apply(&step(2.5, Step::Restored));
         assert!(s.flights[0].committed);
         s.apply(&step(2.6, Step::Complete { downtime_s: 0.4 }));
@@ -461,29 +468,7 @@ mod tests {
 
     #[test]
     fn a_restart_move_starts_the_job_again_and_loses_its_work() {
-        let mut s = state();
-        s.apply(&Entry::Started {
-            t: 0.5,
-            job: 0,
-            node: 0,
-        });
-        s.apply(&step(
-            2.0,
-            Step::Issued {
-                job: 0,
-                source: 0,
-                target: 1,
-                mechanism: Mechanism::Restart,
-                cause: String::new(),
-            },
-        ));
-        s.apply(&step(
-            2.1,
-            Step::Freezing {
-                memory: 1e7,
-                work_s: 1.5,
-            },
-        ));
+        let mut s = frozen_move(Mechanism::Restart);
         s.apply(&step(2.2, Step::Complete { downtime_s: 0.1 }));
         let rec = &s.record.jobs[0];
         assert_eq!(s.jobs[0].at, Where::Running(NodeId(1)));

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::criu::daemon::{wait_timeout, Daemon};
+use crate::criu::daemon::{self, Daemon};
 use crate::criu::measure::copy_images;
 use crate::criu::memhog::{keeps_counting, read_progress};
 use crate::live::backend::MoveOrder;
@@ -95,59 +95,65 @@ impl<'a> Checkpoint<'a> {
     }
 
     /// Runs criu command `args` to its end in `node`'s namespace (and `cgroup`), logging to
-    /// `dir/<args[0]>.log`.
-    pub fn criu(
+    /// `dir/<args[0]>.log`. A restore from damaged images can hang for ever: past
+    /// [`CRIU_LIMIT`] it is killed, and the rollback kills what it forked (they are in the
+    /// target's cgroup).
+    pub fn criu<S: AsRef<str>>(
         &self,
         dir: &Path,
-        args: &[&str],
+        args: &[S],
         node: NodeId,
         cgroup: Option<&Cgroup>,
     ) -> Result<(), String> {
         let (mut cmd, log) = self.command(dir, args, node, cgroup)?;
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| format!("cannot run {}: {e}", self.ctx.criu.path.display()))?;
-        // A restore from damaged images can hang for ever; the rollback kills whatever it
-        // forked (they are in the target's cgroup).
-        let Some(status) = wait_timeout(&mut child, CRIU_LIMIT) else {
-            return Err(format!(
-                "criu {} did not finish within {CRIU_LIMIT:?}; killed",
-                args[0]
-            ));
-        };
-        if status.success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "criu {}: {}",
-                args[0],
-                crate::criu::binary::explain(&log, &status.to_string())
-            ))
-        }
+        daemon::run(args[0].as_ref(), &mut cmd, log, CRIU_LIMIT)
     }
 
     /// Starts criu command `args` as a daemon in `node`'s namespace (and `cgroup`); returns
     /// once it listens.
-    pub fn daemon(
+    pub fn daemon<S: AsRef<str>>(
         &self,
         dir: &Path,
-        args: &[&str],
+        args: &[S],
         node: NodeId,
         cgroup: Option<&Cgroup>,
     ) -> Result<Daemon, String> {
         let (mut cmd, log) = self.command(dir, args, node, cgroup)?;
-        Daemon::start(args[0], &mut cmd, log, |c| c.spawn())
+        Daemon::start(args[0].as_ref(), &mut cmd, log, |c| c.spawn())
     }
 
-    fn command(
+    /// `criu dump` of the job, left stopped, its pages sent by `pages`: `--page-server` to a
+    /// page server at `address`, or `--lazy-pages` served from `address`.
+    pub fn dump_args(&self, pages: &str, address: &str) -> Vec<String> {
+        let pid = self.pid.to_string();
+        let local = p(&self.local);
+        [
+            "dump",
+            "-t",
+            &pid,
+            "-D",
+            &local,
+            pages,
+            "--address",
+            address,
+            "--port",
+            &self.port,
+            "--leave-stopped",
+            "--manage-cgroups=ignore",
+        ]
+        .map(String::from)
+        .to_vec()
+    }
+
+    fn command<S: AsRef<str>>(
         &self,
         dir: &Path,
-        args: &[&str],
+        args: &[S],
         node: NodeId,
         cgroup: Option<&Cgroup>,
     ) -> Result<(Command, PathBuf), String> {
-        let log = dir.join(format!("{}.log", args[0]));
-        let os: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+        let log = dir.join(format!("{}.log", args[0].as_ref()));
+        let os: Vec<&OsStr> = args.iter().map(|a| OsStr::new(a.as_ref())).collect();
         let mut cmd = self.ctx.criu.command(&log, &os);
         Placement {
             netns: self.ctx.network.nodes[node.index()]

@@ -13,24 +13,10 @@ use super::checkpoint::{p, Checkpoint, CRIU_LIMIT};
 
 pub fn transfer(c: &Checkpoint) -> Result<f64, String> {
     let source = c.order.source;
-    let (local, pid) = (p(&c.local), c.pid.to_string());
     let address = c.address(source);
     let mut dump = c.daemon(
         &c.local,
-        &[
-            "dump",
-            "-t",
-            &pid,
-            "-D",
-            &local,
-            "--lazy-pages",
-            "--address",
-            &address,
-            "--port",
-            &c.port,
-            "--leave-stopped",
-            "--manage-cgroups=ignore",
-        ],
+        &c.dump_args("--lazy-pages", &address),
         source,
         None,
     )?;

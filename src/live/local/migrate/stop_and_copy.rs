@@ -8,7 +8,7 @@ use super::checkpoint::{p, Checkpoint, CRIU_LIMIT};
 
 pub fn transfer(c: &Checkpoint) -> Result<f64, String> {
     let (source, target) = (c.order.source, c.order.target);
-    let (local, remote, pid) = (p(&c.local), p(&c.remote), c.pid.to_string());
+    let remote = p(&c.remote);
     let address = c.address(target);
     let mut server = c.daemon(
         &c.remote,
@@ -26,20 +26,7 @@ pub fn transfer(c: &Checkpoint) -> Result<f64, String> {
     )?;
     let dumped = c.criu(
         &c.local,
-        &[
-            "dump",
-            "-t",
-            &pid,
-            "-D",
-            &local,
-            "--page-server",
-            "--address",
-            &address,
-            "--port",
-            &c.port,
-            "--leave-stopped",
-            "--manage-cgroups=ignore",
-        ],
+        &c.dump_args("--page-server", &address),
         source,
         None,
     );
