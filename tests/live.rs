@@ -92,6 +92,20 @@ fn live(dir: &Path, name: &str, extra: &[&str], fault: Option<&str>) -> (PathBuf
     (out, state, o)
 }
 
+/// Removes what a dead adapter left in `.0` when a test fails before its resume would: the
+/// test's folder goes, but namespaces, cgroups and stopped jobs would stay.
+struct SweepOnPanic(PathBuf);
+
+impl Drop for SweepOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            for note in migsim::live::local::sweep_dead(&self.0, None) {
+                eprintln!("{note}");
+            }
+        }
+    }
+}
+
 /// Nothing of any session is left: no session folder, namespace or cgroup.
 fn nothing_left(state: &Path) {
     let left: Vec<_> = std::fs::read_dir(state)
@@ -364,6 +378,7 @@ fn killed_after_the_dump_then_resumed(variant: &[&str]) {
     let mut extra = vec!["--speed", "2", "--set", "simulation.end=24s"];
     extra.extend_from_slice(variant);
     let (out, state, o) = live(tmp.path(), "crash", &extra, Some("crash-after-dump"));
+    let _sweep = SweepOnPanic(state.clone());
     assert!(!o.status.success(), "{}", text(&o));
     let ids = session_ids(&state);
     assert_eq!(ids.len(), 1, "the dead adapter's session is on record");

@@ -27,10 +27,12 @@ pub fn recover(ctx: &Ctx, m: &InFlight) {
     let started = Instant::now();
     loop {
         let left = processes_naming(std::slice::from_ref(&images));
-        if left.is_empty() {
+        let waited = started.elapsed();
+        // One that outlives SIGKILL (stuck in the kernel) is the session removal's to retry.
+        if left.is_empty() || waited > limit + Duration::from_secs(5) {
             break;
         }
-        if started.elapsed() >= limit {
+        if waited >= limit {
             left.into_iter().for_each(kill);
         }
         std::thread::sleep(Duration::from_millis(50));

@@ -31,7 +31,7 @@ pub struct Checkpoint<'a> {
     pub ctx: &'a Ctx,
     pub order: &'a MoveOrder,
     /// The job's process on the source, as this host sees it.
-    pub pid: i32,
+    pid: i32,
     /// The images the source writes, and the target's copy of them.
     pub local: PathBuf,
     pub remote: PathBuf,
