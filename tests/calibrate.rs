@@ -2,12 +2,14 @@
 //! criu or root is missing, unless MIGSIM_REQUIRE_CRIU is set, as the test script does), fits
 //! of the published UMS data on held-out sizes, the shipped calibration files, and bad input.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use common::criu_here;
 use migsim::criu::cleanup::processes_naming;
-use migsim::criu::support::require_root;
-use migsim::criu::{Cleanup, Criu, Measurer, MemhogSpec, Status, Support};
+use migsim::criu::{Cleanup, Measurer, MemhogSpec, Status, Support};
 use migsim::migration::calibration::{Calibration, Holdout, Input, Phase};
 
 fn migsim(args: &[&str]) -> Output {
@@ -15,22 +17,6 @@ fn migsim(args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("the binary runs")
-}
-
-/// Whether real criu can run here. Where it cannot, the test says why and passes, unless
-/// MIGSIM_REQUIRE_CRIU is set.
-fn criu_here() -> Option<Criu> {
-    let found = Criu::locate(None).and_then(|c| require_root().map(|()| c));
-    match found {
-        Ok(c) => Some(c),
-        Err(why) if std::env::var_os("MIGSIM_REQUIRE_CRIU").is_some() => {
-            panic!("MIGSIM_REQUIRE_CRIU is set, but: {why}")
-        }
-        Err(why) => {
-            eprintln!("skipped: {why}");
-            None
-        }
-    }
 }
 
 type Rows = Vec<std::collections::HashMap<String, String>>;

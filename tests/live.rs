@@ -2,12 +2,16 @@
 //! with the reason where root or criu is missing, unless MIGSIM_REQUIRE_CRIU is set, as the
 //! test script does), faults injected for real, and `migsim compare`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use migsim::criu::cleanup::{processes_naming, stat_fields};
 use migsim::criu::support::require_root;
-use migsim::criu::{Criu, Support};
+use migsim::criu::Support;
+
+use common::criu_here;
 
 const SCENARIO: &str = "scenarios/live-local.toml";
 
@@ -29,28 +33,17 @@ fn text(o: &Output) -> String {
     )
 }
 
-/// Whether the live backend can run here; where it cannot, the test says why and passes,
-/// unless MIGSIM_REQUIRE_CRIU is set.
+/// Whether the live backend can run here: criu and root, as for the measurements.
 fn live_here() -> bool {
-    match Criu::locate(None).and_then(|_| require_root()) {
-        Ok(()) => true,
-        Err(why) if std::env::var_os("MIGSIM_REQUIRE_CRIU").is_some() => {
-            panic!("MIGSIM_REQUIRE_CRIU is set, but: {why}")
-        }
-        Err(why) => {
-            eprintln!("skipped: {why}");
-            false
-        }
-    }
+    criu_here().is_some()
 }
 
 /// Whether post-copy can run here too: a kernel feature, so its absence is a skip with the
 /// reason, even where criu is required.
 fn lazy_here() -> bool {
-    if !live_here() {
+    let Some(criu) = criu_here() else {
         return false;
-    }
-    let criu = Criu::locate(None).expect("located above");
+    };
     match Support::detect(&criu).lazy {
         Ok(()) => true,
         Err(why) => {

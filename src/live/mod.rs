@@ -291,12 +291,7 @@ fn finish_output(mut state: LiveState, end: f64, stalled: bool) -> RunOutput {
             Where::Queued | Where::NotArrived => JobOutcome::Pending,
         };
     }
-    let arrivals: Vec<f64> = state
-        .cluster
-        .jobs
-        .iter()
-        .map(|j| j.spec.arrival.as_secs())
-        .collect();
+    let arrivals = state.cluster.arrivals();
     let metrics = Metrics::compute(&state.record, &state.migrations, &arrivals, end, 0, stalled);
     RunOutput {
         cluster: state.cluster,

@@ -106,6 +106,11 @@ impl Cluster {
         &self.nodes[id.index()]
     }
 
+    /// Each job's arrival (seconds), by job index: what the metrics measure waits from.
+    pub fn arrivals(&self) -> Vec<f64> {
+        self.jobs.iter().map(|j| j.spec.arrival.as_secs()).collect()
+    }
+
     pub fn job(&self, id: JobId) -> &Job {
         &self.jobs[id.index()]
     }

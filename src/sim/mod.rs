@@ -235,12 +235,7 @@ impl Simulator {
                 }
             };
         }
-        let arrivals: Vec<f64> = self
-            .cluster
-            .jobs
-            .iter()
-            .map(|j| j.spec.arrival.as_secs())
-            .collect();
+        let arrivals = self.cluster.arrivals();
         let metrics = Metrics::compute(
             &self.record,
             &self.migrations,

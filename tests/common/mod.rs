@@ -31,3 +31,20 @@ pub fn run_str(toml: &str) -> RunOutput {
         },
     )
 }
+
+/// Whether real criu can run here (found, and we are root). Where it cannot, the test says
+/// why and passes, unless MIGSIM_REQUIRE_CRIU is set.
+pub fn criu_here() -> Option<migsim::criu::Criu> {
+    let found = migsim::criu::Criu::locate(None)
+        .and_then(|c| migsim::criu::support::require_root().map(|()| c));
+    match found {
+        Ok(c) => Some(c),
+        Err(why) if std::env::var_os("MIGSIM_REQUIRE_CRIU").is_some() => {
+            panic!("MIGSIM_REQUIRE_CRIU is set, but: {why}")
+        }
+        Err(why) => {
+            eprintln!("skipped: {why}");
+            None
+        }
+    }
+}
