@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::criu_here;
+use common::needs::Needs;
 use migsim::criu::cleanup::processes_naming;
 use migsim::criu::{Cleanup, Measurer, MemhogSpec, Status, Support};
 use migsim::migration::calibration::{Calibration, Holdout, Input, Phase};
@@ -36,11 +36,7 @@ fn field<'a>(
         .unwrap_or_else(|| panic!("no {phase} row at {size}"))
 }
 
-#[test]
 fn measure_writes_one_row_per_run_and_phase_and_leaves_nothing_behind() {
-    if criu_here().is_none() {
-        return;
-    }
     let tmp = tempfile::tempdir().unwrap();
     let (work, out) = (tmp.path().join("work"), tmp.path().join("m.csv"));
     std::fs::create_dir(&work).unwrap();
@@ -127,9 +123,8 @@ fn measure_writes_one_row_per_run_and_phase_and_leaves_nothing_behind() {
 }
 
 /// A restored process is the same process: its counter goes on from where it was frozen.
-#[test]
 fn a_restored_process_keeps_counting() {
-    let Some(criu) = criu_here() else { return };
+    let criu = common::criu().expect("the harness checked for criu");
     let tmp = tempfile::tempdir().unwrap();
     let measurer = Measurer {
         support: Support::detect(&criu),
@@ -168,11 +163,7 @@ fn a_restored_process_keeps_counting() {
     }
 }
 
-#[test]
 fn a_process_holding_a_socket_fails_with_the_reason() {
-    if criu_here().is_none() {
-        return;
-    }
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("m.csv");
     let o = migsim(&[
@@ -202,7 +193,6 @@ fn a_process_holding_a_socket_fails_with_the_reason() {
     assert_eq!(field(&rows, 16 << 20, "restore")["note"], "the dump failed");
 }
 
-#[test]
 fn missing_criu_is_named_with_how_to_install_it() {
     let o = migsim(&[
         "calibrate",
@@ -234,7 +224,6 @@ const UMS: [(&str, &str); 3] = [
 /// Fitted on 0-256 MiB, the cost model predicts the whole migration at 512 MiB and 1 GiB
 /// within 15% for the service- and orchestrator-level approaches (and 10% for container-level,
 /// in this data).
-#[test]
 fn held_out_sizes_are_predicted_within_15_percent() {
     for (name, file) in UMS {
         let input = Input::read(Path::new(file)).unwrap();
@@ -257,7 +246,6 @@ fn held_out_sizes_are_predicted_within_15_percent() {
 }
 
 /// The calibration files in the repository are exactly what `calibrate fit` writes today.
-#[test]
 fn shipped_calibrations_are_current() {
     let shipped = [
         ("calibrations/ums-service-level.toml", UMS[0].1),
@@ -292,7 +280,6 @@ fn shipped_calibrations_are_current() {
     }
 }
 
-#[test]
 fn fit_and_predict_from_the_command_line() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("c.toml");
@@ -355,7 +342,6 @@ fn fit_and_predict_from_the_command_line() {
     }
 }
 
-#[test]
 fn bad_calibration_input_names_file_line_and_field() {
     let tmp = tempfile::tempdir().unwrap();
     let csv = tmp.path().join("g.csv");
@@ -403,7 +389,6 @@ fn bad_calibration_input_names_file_line_and_field() {
 }
 
 #[cfg(feature = "plot")]
-#[test]
 fn plot_draws_png_and_svg() {
     let tmp = tempfile::tempdir().unwrap();
     for ext in ["png", "svg"] {
@@ -433,4 +418,46 @@ fn plot_draws_png_and_svg() {
         "x.pdf",
     ]);
     assert_eq!(o.status.code(), Some(1));
+}
+
+fn main() -> std::process::ExitCode {
+    let mut trials = Needs::nothing().tests(&[
+        (
+            "missing_criu_is_named_with_how_to_install_it",
+            missing_criu_is_named_with_how_to_install_it,
+        ),
+        (
+            "held_out_sizes_are_predicted_within_15_percent",
+            held_out_sizes_are_predicted_within_15_percent,
+        ),
+        (
+            "shipped_calibrations_are_current",
+            shipped_calibrations_are_current,
+        ),
+        (
+            "fit_and_predict_from_the_command_line",
+            fit_and_predict_from_the_command_line,
+        ),
+        (
+            "bad_calibration_input_names_file_line_and_field",
+            bad_calibration_input_names_file_line_and_field,
+        ),
+    ]);
+    #[cfg(feature = "plot")]
+    trials.push(Needs::nothing().test("plot_draws_png_and_svg", plot_draws_png_and_svg));
+    trials.extend(common::needs_criu().tests(&[
+        (
+            "measure_writes_one_row_per_run_and_phase_and_leaves_nothing_behind",
+            measure_writes_one_row_per_run_and_phase_and_leaves_nothing_behind,
+        ),
+        (
+            "a_process_holding_a_socket_fails_with_the_reason",
+            a_process_holding_a_socket_fails_with_the_reason,
+        ),
+        (
+            "a_restored_process_keeps_counting",
+            a_restored_process_keeps_counting,
+        ),
+    ]));
+    common::needs::run(trials)
 }

@@ -174,3 +174,78 @@ fn random_node_failures_are_seeded() {
         (c.metrics.node_failures, c.metrics.lost_work_s)
     );
 }
+
+/// One node, failing three times while its one job runs; the OOM killer never acts.
+const FLAKY_NODE: &str = r#"
+[simulation]
+seed = 1
+[[nodes]]
+name = "n"
+memory = "8GiB"
+cpu = 4
+[[workload.jobs]]
+name = "j"
+work = "10m"
+profile = { shape = "constant", size = "1GiB" }
+[failures]
+nodes = [
+  { node = "n", at = "1m", repair = "10s" },
+  { node = "n", at = "3m", repair = "10s" },
+  { node = "n", at = "5m", repair = "10s" },
+]
+[oom]
+max_retries = 1
+"#;
+
+#[test]
+fn node_failures_do_not_count_towards_the_retry_limit() {
+    let out = run(&scenario_with(FLAKY_NODE, &[]), RecordOptions::default());
+    let rec = &out.record.jobs[0];
+    assert_eq!((rec.starts, rec.oom_kills), (4, 0));
+    assert_eq!(
+        rec.outcome,
+        JobOutcome::Finished,
+        "three kills > max_retries = 1"
+    );
+    assert_eq!(out.metrics.node_failures, 3);
+}
+
+/// `big` fits only the large node, which fails before it arrives and is repaired an hour later.
+const WAITS_FOR_REPAIR: &str = r#"
+[simulation]
+seed = 1
+[[nodes]]
+name = "large"
+memory = "64GiB"
+cpu = 8
+[[nodes]]
+name = "small"
+memory = "8GiB"
+cpu = 8
+[[workload.jobs]]
+name = "big"
+arrival = "1m"
+work = "10m"
+request = "peak"
+profile = { shape = "constant", size = "32GiB" }
+[scheduler]
+kind = "conservative"
+[failures]
+nodes = [{ node = "large", at = "30s", repair = "1h" }]
+"#;
+
+#[test]
+fn a_queue_that_fits_only_a_failed_node_is_no_stall() {
+    let out = run(
+        &scenario_with(WAITS_FOR_REPAIR, &[]),
+        RecordOptions::default(),
+    );
+    assert!(!out.metrics.stalled);
+    let rec = &out.record.jobs[0];
+    assert_eq!(rec.outcome, JobOutcome::Finished);
+    assert_eq!(
+        rec.first_start.map(|t| t.as_secs()),
+        Some(3630.0),
+        "starts at the repair"
+    );
+}

@@ -6,23 +6,19 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn python() -> Option<PathBuf> {
+mod common;
+
+use common::needs::Needs;
+
+fn python() -> Result<PathBuf, String> {
     let python = std::env::var_os("MIGSIM_PYTHON").map(PathBuf::from);
-    match python.filter(|p| p.exists()) {
-        Some(p) => Some(p),
-        None if std::env::var_os("MIGSIM_REQUIRE_NOTEBOOK").is_some() => {
-            panic!("MIGSIM_REQUIRE_NOTEBOOK is set but MIGSIM_PYTHON names no python")
-        }
-        None => {
-            eprintln!("skipped: MIGSIM_PYTHON is not set; run ./scripts/install-notebook.sh and set it to the path it prints");
-            None
-        }
-    }
+    python.filter(|p| p.exists()).ok_or_else(|| {
+        "MIGSIM_PYTHON names no python; run ./scripts/install-notebook.sh and set it to the path it prints".into()
+    })
 }
 
-#[test]
 fn the_notebook_runs_on_a_fresh_sweep() {
-    let Some(python) = python() else { return };
+    let python = python().expect("the harness checked for python");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().unwrap();
     let sweep = dir.path().join("sweep");
@@ -68,4 +64,12 @@ fn the_notebook_runs_on_a_fresh_sweep() {
     assert_eq!(figures, 2, "the figure and the scatter plot");
     assert!(text.contains("9 runs over axes ['variant']"), "{text}");
     assert!(text.contains("pairs agree"));
+}
+
+fn main() -> std::process::ExitCode {
+    let python = Needs::check(python().map(drop), "MIGSIM_REQUIRE_NOTEBOOK");
+    common::needs::run(vec![python.test(
+        "the_notebook_runs_on_a_fresh_sweep",
+        the_notebook_runs_on_a_fresh_sweep,
+    )])
 }

@@ -1,20 +1,20 @@
-//! The live loop: real time, scaled by the speed, drives the same scheduler, unscheduler and
-//! controller the simulator calls, on views built from a backend's observations. Every change
-//! is journaled, then applied to the run's state.
+//! The live loop: real time, scaled by the speed, says when each turn of the control loop is
+//! due; the turns run on the live cluster as their plant (see [`LivePlant`]). Every change is
+//! journaled, then applied to the run's state.
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::engine::{RngStreams, SimTime, StreamRng};
-use crate::live::backend::{Backend, Life, MoveOrder, Observation};
-use crate::live::journal::{Ending, Entry, Journal, Step};
+use crate::engine::RngStreams;
+use crate::live::backend::{Backend, Life, Observation};
+use crate::live::journal::{Ending, Entry, Journal};
+use crate::live::plant::{commit, Growth, LivePlant};
 use crate::live::state::{LiveState, Where};
-use crate::live::view::{self, Growth};
 use crate::live::Clock;
 use crate::model::{JobId, NodeId};
-use crate::policy::{ClusterView, Controller, PendingJob, Scheduler, UnschedulerSpec};
+use crate::policy::control::Facts;
+use crate::policy::{ControlLoop, Turn};
 use crate::scenario::ScenarioSpec;
 
 /// How often the loop wakes, real time: fine enough to see a job end or a node fill.
@@ -27,21 +27,32 @@ struct Due {
     sample: f64,
 }
 
+/// The live cluster as the loop's plant, borrowing the driver's fields one by one so that the
+/// loop itself stays free to run.
+macro_rules! plant {
+    ($driver:ident, $backend:expr, $now:expr) => {
+        LivePlant {
+            state: &mut $driver.state,
+            journal: &$driver.journal,
+            observation: &$driver.observation,
+            growth: &$driver.growth,
+            backend: $backend,
+            mechanism: $driver.spec.migration.mechanism,
+            now: $now,
+            stalled: &mut $driver.stalled,
+        }
+    };
+}
+
 pub struct Driver<'a> {
     spec: &'a ScenarioSpec,
     pub state: LiveState,
     clock: Clock,
     journal: Arc<Mutex<Journal>>,
-    scheduler: Scheduler,
-    rng: StreamRng,
-    unscheduler: Option<UnschedulerSpec>,
-    controller: Option<Controller>,
-    snapshots: VecDeque<ClusterView>,
+    control: ControlLoop,
     observation: Observation,
     growth: Growth,
     due: Due,
-    /// Per node: short of room at the controller's last decision (one record per spell).
-    short: Vec<bool>,
     pub stalled: bool,
 }
 
@@ -53,44 +64,27 @@ impl<'a> Driver<'a> {
         journal: Arc<Mutex<Journal>>,
     ) -> Self {
         let now = clock.now_s();
-        let nodes = state.cluster.nodes.len();
         let jobs = state.jobs.len();
+        let control = ControlLoop::new(
+            spec.control(),
+            RngStreams::new(spec.simulation.seed).stream("scheduler"),
+        );
+        let first_control = control.control_interval().map_or(0.0, |i| i.as_secs());
         Driver {
-            scheduler: Scheduler::new(&spec.scheduler),
-            rng: RngStreams::new(spec.simulation.seed).stream("scheduler"),
-            unscheduler: spec.unscheduler.clone(),
-            controller: spec
-                .controller
-                .as_ref()
-                .map(|c| Controller::new(c, &spec.migration)),
-            snapshots: VecDeque::new(),
+            control,
             observation: Observation::default(),
             growth: Growth::new(jobs, spec.monitor.window.value),
             due: Due {
                 monitor: now,
-                control: now + spec.controller.as_ref().map_or(0.0, |c| c.interval.value),
+                control: now + first_control,
                 sample: now,
             },
-            short: vec![false; nodes],
             stalled: false,
             spec,
             state,
             clock,
             journal,
         }
-    }
-
-    /// Journals an entry, then applies it.
-    fn commit(&mut self, entry: Entry) {
-        if let Err(e) = self
-            .journal
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .append(&entry)
-        {
-            eprintln!("warning: cannot write the journal: {e}");
-        }
-        self.state.apply(&entry);
     }
 
     /// Runs until every job has finished or failed, the scenario's end, a stall, or `stop`.
@@ -134,17 +128,17 @@ impl<'a> Driver<'a> {
         self.take_steps(backend);
         self.observe(backend, now);
         self.state.arrive(now);
-        if !self.state.queue.is_empty() {
-            self.schedule(backend, now);
+        self.turn(Turn::Schedule, backend, now);
+        if let Some(interval) = self.control.monitor_interval() {
+            if now >= self.due.monitor {
+                self.turn(Turn::Monitor, backend, now);
+                self.due.monitor = next(self.due.monitor, interval.as_secs(), now);
+            }
         }
-        if now >= self.due.monitor {
-            self.monitor(now);
-            self.due.monitor = next(self.due.monitor, self.spec.monitor.interval.value, now);
-        }
-        if let Some(interval) = self.controller.as_ref().map(|c| c.spec.interval.value) {
+        if let Some(interval) = self.control.control_interval() {
             if now >= self.due.control {
-                self.control(backend, now);
-                self.due.control = next(self.due.control, interval, now);
+                self.turn(Turn::Control, backend, now);
+                self.due.control = next(self.due.control, interval.as_secs(), now);
             }
         }
         if now >= self.due.sample {
@@ -155,6 +149,10 @@ impl<'a> Driver<'a> {
                 now,
             );
         }
+    }
+
+    fn turn(&mut self, turn: Turn, backend: &mut dyn Backend, now: f64) {
+        self.control.turn(turn, &mut plant!(self, backend, now));
     }
 
     fn observe(&mut self, backend: &mut dyn Backend, now: f64) {
@@ -172,190 +170,43 @@ impl<'a> Driver<'a> {
                 Life::Exited => Ending::Exited,
             };
             self.growth.forget(u.job);
-            self.commit(Entry::Ended {
-                t: now,
-                job: u.job.0,
-                how,
-                memory: u.memory,
-                work_s: u.work_s,
-            });
-        }
-    }
-
-    fn view(&self, now: f64) -> ClusterView {
-        view::build(&self.state, &self.observation, &self.growth, now)
-    }
-
-    fn schedule(&mut self, backend: &mut dyn Backend, now: f64) {
-        let view = self.view(now);
-        let pending: Vec<PendingJob> = self
-            .state
-            .queue
-            .iter()
-            .map(|&id| {
-                let s = self.state.spec(id);
-                PendingJob {
-                    id,
-                    request: s.request,
-                    cpu: s.cpu,
-                }
-            })
-            .collect();
-        let placements = self.scheduler.plan(&view, &pending, &mut self.rng);
-        for &(job, node) in &placements {
-            self.commit(Entry::Started {
-                t: now,
-                job: job.0,
-                node: node.0,
-            });
-            if let Err(e) = backend.start(job, node) {
-                eprintln!("warning: cannot start {}: {e}", self.state.spec(job).name);
-                self.commit(Entry::Ended {
+            commit(
+                &self.journal,
+                &mut self.state,
+                Entry::Ended {
                     t: now,
-                    job: job.0,
-                    how: Ending::Exited,
-                    memory: 0.0,
-                    work_s: 0.0,
-                });
-            }
-        }
-        let nothing_runs = !self
-            .state
-            .jobs
-            .iter()
-            .any(|j| matches!(j.at, Where::Running(_) | Where::NotArrived));
-        if placements.is_empty() && nothing_runs {
-            // Nothing runs and nothing will arrive: if even uncordoned nodes cannot take a
-            // queued job, nothing can change that.
-            let mut open = view;
-            open.nodes.iter_mut().for_each(|n| n.cordoned = false);
-            self.stalled = self
-                .scheduler
-                .plan(&open, &pending, &mut self.rng.clone())
-                .is_empty();
-        }
-    }
-
-    fn monitor(&mut self, now: f64) {
-        self.snapshots.push_back(self.view(now));
-        let delay = self.spec.monitor.delay.value;
-        let visible = |s: &ClusterView| s.time.as_secs() + delay <= now;
-        while self.snapshots.len() > 1 && visible(&self.snapshots[1]) {
-            self.snapshots.pop_front();
-        }
-        let Some(unscheduler) = self.unscheduler.clone() else {
-            return;
-        };
-        if !visible(&self.snapshots[0]) {
-            return;
-        }
-        let mut view = self.snapshots[0].clone();
-        for (v, &c) in view.nodes.iter_mut().zip(&self.state.cordoned) {
-            v.cordoned = c;
-        }
-        for change in unscheduler.decide(&view) {
-            self.commit(Entry::Cordon {
-                t: now,
-                node: change.node.0,
-                cordoned: change.cordon,
-            });
-        }
-    }
-
-    /// The controller's turn, as in the simulator: usage from the visible snapshot; cordons,
-    /// CPU requests and its own migrations as they are now.
-    fn control(&mut self, backend: &mut dyn Backend, now: f64) {
-        let delay = self.spec.monitor.delay.value;
-        let Some(mut view) = self
-            .snapshots
-            .iter()
-            .rev()
-            .find(|s| s.time.as_secs() + delay <= now)
-            .cloned()
-        else {
-            return;
-        };
-        let current = self.view(now);
-        for (v, c) in view.nodes.iter_mut().zip(&current.nodes) {
-            v.cordoned = c.cordoned;
-            v.cpu_requested = c.cpu_requested;
-            for j in v.jobs.iter_mut() {
-                let live = &self.state.jobs[j.id.index()];
-                j.migrating = live.migrating.is_some();
-                j.migrations = live.migrations;
-                j.failed_moves = live.failed_moves;
-                j.last_failed_move = live.last_failed_move.map(SimTime::from_secs);
-            }
-        }
-        view.migrations = current.migrations;
-        let controller = self.controller.as_ref().expect("called with a controller");
-        let decisions =
-            controller.decide(&view, self.state.last_migration_end.map(SimTime::from_secs));
-        for c in decisions.cancels {
-            if let Some(id) = self.state.jobs[c.job.index()].migrating {
-                backend.cancel(id, &c.reason);
-            }
-        }
-        for o in decisions.orders {
-            let j = &self.state.jobs[o.job.index()];
-            // The view may be stale: the job may have ended or moved since.
-            if j.at != Where::Running(o.source) || j.migrating.is_some() {
-                self.state.record.stale_orders += 1;
-                continue;
-            }
-            let (memory, work_s) = (j.memory, j.work_s);
-            let id = self.state.migrations.len() as u32;
-            let mechanism = self.spec.migration.mechanism;
-            self.commit(Entry::Migration {
-                t: now,
-                id,
-                step: Step::Issued {
-                    job: o.job.0,
-                    source: o.source.0,
-                    target: o.target.0,
-                    mechanism,
-                    cause: o.cause,
+                    job: u.job.0,
+                    how,
+                    memory: u.memory,
+                    work_s: u.work_s,
                 },
-            });
-            backend.migrate(MoveOrder {
-                id,
-                job: o.job,
-                source: o.source,
-                target: o.target,
-                mechanism,
-                memory,
-                work_s,
-            });
+            );
         }
-        let mut short = vec![false; self.short.len()];
-        for s in decisions.shortages {
-            let i = s.node.index();
-            if !self.short[i] && !short[i] {
-                self.commit(Entry::Shortage {
-                    t: now,
-                    node: s.node.0,
-                    job: s.job.0,
-                    bytes: s.bytes,
-                });
-            }
-            short[i] = true;
-        }
-        self.short = short;
     }
 
-    fn sample(&mut self, backend: &dyn Backend, now: f64) {
-        let view = self.view(now);
-        for n in &view.nodes {
-            let node: NodeId = n.id;
-            self.commit(Entry::Sample {
-                t: now,
-                node: node.0,
-                used: n.memory_used,
-                migration_memory: backend.migration_memory(node),
-                cpu_requested: n.cpu_requested,
-                jobs: n.jobs.len() as u32,
-                cordoned: n.cordoned,
-            });
+    fn sample(&mut self, backend: &mut dyn Backend, now: f64) {
+        let mut jobs = Vec::new();
+        let entries: Vec<Entry> = {
+            let plant = plant!(self, backend, now);
+            (0..plant.node_count())
+                .map(|i| {
+                    let node = NodeId(i as u32);
+                    let n = plant.node(node);
+                    plant.jobs_on(node, &mut jobs);
+                    Entry::Sample {
+                        t: now,
+                        node: node.0,
+                        used: n.memory_used,
+                        migration_memory: plant.backend.migration_memory(node),
+                        cpu_requested: n.cpu_requested,
+                        jobs: jobs.len() as u32,
+                        cordoned: n.cordoned,
+                    }
+                })
+                .collect()
+        };
+        for e in entries {
+            commit(&self.journal, &mut self.state, e);
         }
     }
 }
@@ -379,4 +230,149 @@ fn next(due: f64, every: f64, now: f64) -> f64 {
         t += every;
     }
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::backend::{MoveOrder, StepTaken};
+    use crate::policy::control::is_current;
+    use crate::policy::controller::Order;
+
+    /// A backend with no processes behind it: every start works, nothing is ever used.
+    #[derive(Default)]
+    struct Scripted {
+        nodes: usize,
+        started: Vec<(JobId, NodeId)>,
+    }
+
+    impl Backend for Scripted {
+        fn start(&mut self, job: JobId, node: NodeId) -> Result<(), String> {
+            self.started.push((job, node));
+            Ok(())
+        }
+        fn observe(&mut self) -> Observation {
+            Observation {
+                nodes: vec![0.0; self.nodes],
+                jobs: Vec::new(),
+            }
+        }
+        fn migrate(&mut self, _: MoveOrder) {}
+        fn cancel(&mut self, _: u32, _: &str) -> bool {
+            false
+        }
+        fn steps(&mut self) -> Vec<StepTaken> {
+            Vec::new()
+        }
+        fn migration_memory(&self, _: NodeId) -> f64 {
+            0.0
+        }
+        fn shutdown(&mut self) -> Result<(), String> {
+            Ok(())
+        }
+    }
+
+    /// `large` (64 GiB, 8 CPUs) and `small` (8 GiB, 2 CPUs); one job of `size` arriving at 0.
+    fn scenario(size: &str) -> crate::scenario::Scenario {
+        let toml = format!(
+            r#"
+            [simulation]
+            seed = 1
+            [[nodes]]
+            name = "large"
+            memory = "64GiB"
+            cpu = 8
+            [[nodes]]
+            name = "small"
+            memory = "8GiB"
+            cpu = 2
+            [[workload.jobs]]
+            name = "a"
+            work = "1h"
+            request = "peak"
+            profile = {{ shape = "constant", size = "{size}" }}
+            [[workload.jobs]]
+            name = "b"
+            work = "1h"
+            cpu = 2
+            arrival = "1h"
+            profile = {{ shape = "constant", size = "1GiB" }}
+            [scheduler]
+            kind = "conservative"
+            "#
+        );
+        crate::scenario::load_str(&toml, std::path::Path::new("t.toml"), &[]).unwrap()
+    }
+
+    fn driver<'a>(s: &'a crate::scenario::Scenario, dir: &std::path::Path) -> Driver<'a> {
+        let journal = Arc::new(Mutex::new(Journal::create(dir).unwrap()));
+        let clock = Clock::starting_now(1.0);
+        Driver::new(&s.spec, LiveState::new(&s.spec, &s.jobs), clock, journal)
+    }
+
+    /// As in the simulator: once nothing runs or will arrive, a queue that fits nowhere is a
+    /// stall only if it would not fit even with every node uncordoned (and repaired).
+    #[test]
+    fn a_live_queue_is_stalled_only_when_no_open_node_could_take_it() {
+        for (size, cordon_large, stalls) in [
+            ("32GiB", true, false),
+            ("128GiB", false, true),
+            ("32GiB", false, false),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let s = scenario(size);
+            let mut d = driver(&s, dir.path());
+            d.state.jobs[1].at = Where::Finished;
+            d.state.cordoned[0] = cordon_large;
+            let mut backend = Scripted {
+                nodes: 2,
+                ..Scripted::default()
+            };
+            d.tick(&mut backend, 1.0);
+            assert_eq!(d.stalled, stalls, "{size}, large cordoned: {cordon_large}");
+            let placed = !cordon_large && !stalls;
+            assert_eq!(backend.started.len(), usize::from(placed));
+        }
+    }
+
+    /// As in the simulator: an order into a node whose CPUs are all requested now is stale.
+    #[test]
+    fn a_live_order_into_a_node_without_cpu_room_is_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = scenario("1GiB");
+        let mut d = driver(&s, dir.path());
+        let mut backend = Scripted {
+            nodes: 2,
+            ..Scripted::default()
+        };
+        for (job, node) in [(0, 0), (1, 1)] {
+            d.state.apply(&Entry::Started { t: 0.0, job, node });
+        }
+        let order = Order {
+            job: JobId(0),
+            source: NodeId(0),
+            target: NodeId(1),
+            cause: String::new(),
+        };
+        assert!(
+            !is_current(&plant!(d, &mut backend, 1.0), &order),
+            "b holds both CPUs"
+        );
+        d.state.apply(&Entry::Ended {
+            t: 2.0,
+            job: 1,
+            how: Ending::Finished,
+            memory: 0.0,
+            work_s: 3600.0,
+        });
+        assert!(is_current(&plant!(d, &mut backend, 3.0), &order));
+        let moving = Order {
+            source: NodeId(1),
+            ..order
+        };
+        assert!(
+            !is_current(&plant!(d, &mut backend, 3.0), &moving),
+            "not on its source"
+        );
+    }
 }

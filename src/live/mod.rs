@@ -1,5 +1,5 @@
-//! Replaying a scenario's policies on a real cluster. The driver runs the very scheduler,
-//! unscheduler and controller of `policy/` on views built from a [`Backend`]'s observations,
+//! Replaying a scenario's policies on a real cluster. The driver runs the simulator's control
+//! loop (`policy::control`) on a [`Backend`]'s observations as its facts,
 //! journals every change, and writes the same outputs as `migsim run`, so the two can be
 //! compared (`migsim compare`). The one backend so far is [`local`]: this machine.
 
@@ -8,8 +8,8 @@ mod clock;
 mod driver;
 pub mod journal;
 pub mod local;
+mod plant;
 mod state;
-mod view;
 mod workload;
 
 pub use backend::{Backend, JobUsage, Life, MoveOrder, Observation, StepTaken};

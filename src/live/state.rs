@@ -24,8 +24,8 @@ pub enum Where {
 #[derive(Clone, Debug)]
 pub struct LiveJob {
     pub at: Where,
-    /// Times it was killed and re-queued.
-    pub kills: u32,
+    /// Times the OOM killer killed it: what the retry limit counts.
+    pub oom_kills: u32,
     pub since: f64,
     pub queued_at: f64,
     pub memory: f64,
@@ -72,7 +72,7 @@ impl LiveState {
             jobs: vec![
                 LiveJob {
                     at: Where::NotArrived,
-                    kills: 0,
+                    oom_kills: 0,
                     since: 0.0,
                     queued_at: 0.0,
                     memory: 0.0,
@@ -204,9 +204,9 @@ impl LiveState {
             rec.end = Some(time(t));
             return;
         }
-        j.kills += 1;
         rec.lost_work = rec.lost_work + SimDuration::from_secs(work_s);
         if how == Ending::OomKilled {
+            j.oom_kills += 1;
             rec.oom_kills += 1;
             self.record.oom_kills.push(OomKill {
                 time: time(t),
@@ -216,7 +216,7 @@ impl LiveState {
                 lost_work: work_s,
             });
         }
-        if j.kills > self.oom.max_retries {
+        if how == Ending::OomKilled && self.oom.gives_up(j.oom_kills) {
             j.at = Where::Failed;
             rec.end = Some(time(t));
         } else {
@@ -464,6 +464,36 @@ mod tests {
             work_s: 40.0,
         });
         assert!(s.is_done());
+    }
+
+    fn ended(t: f64, how: Ending) -> Entry {
+        Entry::Ended {
+            t,
+            job: 0,
+            how,
+            memory: 1e7,
+            work_s: 1.0,
+        }
+    }
+
+    /// As in the simulator: only the OOM killer's kills count towards `oom.max_retries` (3).
+    #[test]
+    fn exits_do_not_count_towards_the_retry_limit_and_oom_kills_do() {
+        let mut s = state();
+        for i in 0..5 {
+            let t = f64::from(i) * 10.0;
+            s.apply(&Entry::Started { t, job: 0, node: 0 });
+            s.apply(&ended(t + 5.0, Ending::Exited));
+        }
+        assert_eq!(s.jobs[0].at, Where::Queued, "five exits, still queued");
+        for i in 0..4 {
+            let t = 100.0 + f64::from(i) * 10.0;
+            s.apply(&Entry::Started { t, job: 0, node: 0 });
+            s.apply(&ended(t + 5.0, Ending::OomKilled));
+            let expected = if i < 3 { Where::Queued } else { Where::Failed };
+            assert_eq!(s.jobs[0].at, expected, "after OOM kill {}", i + 1);
+        }
+        assert_eq!(s.record.jobs[0].oom_kills, 4);
     }
 
     #[test]

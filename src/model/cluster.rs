@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 use crate::engine::{SimDuration, SimTime};
 use crate::keypath::{FieldIssue, KeyPath};
 use crate::model::{Job, JobId, JobState, Node, NodeId, Term};
-use crate::policy::{ClusterView, JobView, NodeView};
 
 use crate::units::{ByteRate, Bytes};
 use crate::workload::JobSpec;
@@ -60,17 +59,6 @@ impl NodeGroupSpec {
         positive("cpu", self.cpu)?;
         positive("network", self.network.value)
     }
-}
-
-/// How much a view says about each job.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum ViewDetail {
-    /// What placement needs (see [`JobView::placement`]); the scheduler looks at the cluster
-    /// on every pass, so this stays cheap.
-    Placement,
-    /// Everything monitoring shows; growth is a job's mean over `window` of recent work, as a
-    /// monitoring query would compute it.
-    Monitoring { window: SimDuration },
 }
 
 /// Nodes and jobs, and the operations that keep their accounting consistent.
@@ -208,75 +196,4 @@ impl Cluster {
         n.close_term(t);
         bytes
     }
-
-    /// What a monitoring system would show at `t`.
-    pub fn view(&self, t: SimTime, detail: ViewDetail) -> ClusterView {
-        let mut view = ClusterView::default();
-        self.fill_view(&mut view, t, detail);
-        view
-    }
-
-    /// As [`Cluster::view`], into `view`, reusing its allocations: the scheduler looks at the
-    /// cluster on every pass.
-    pub fn fill_view(&self, view: &mut ClusterView, t: SimTime, detail: ViewDetail) {
-        view.time = t;
-        view.nodes.resize_with(self.nodes.len(), || NodeView {
-            id: NodeId(0),
-            memory_capacity: 0.0,
-            memory_used: 0.0,
-            cpu_capacity: 0.0,
-            cpu_requested: 0.0,
-            network: 0.0,
-            cordoned: false,
-            down: false,
-            jobs: Vec::new(),
-        });
-        for (i, (v, n)) in view.nodes.iter_mut().zip(&self.nodes).enumerate() {
-            v.id = NodeId(i as u32);
-            v.memory_capacity = n.memory;
-            v.memory_used = n.used_at(t);
-            v.cpu_capacity = n.cpu;
-            v.cpu_requested = n.cpu_requested;
-            v.network = n.network;
-            v.cordoned = n.cordoned;
-            v.down = n.down;
-            v.jobs.clear();
-            v.jobs
-                .extend(n.jobs.iter().map(|&id| self.job_view(id, t, detail)));
-        }
-        view.migrations.clear();
-    }
-
-    fn job_view(&self, id: JobId, t: SimTime, detail: ViewDetail) -> JobView {
-        let j = self.job(id);
-        let ViewDetail::Monitoring { window } = detail else {
-            return JobView::placement(id, j.memory_at(t), j.spec.request, j.spec.cpu);
-        };
-        JobView {
-            id,
-            memory: j.memory_at(t),
-            growth: recent_growth(j, t, window),
-            request: j.spec.request,
-            cpu: j.spec.cpu,
-            age: (t - j.started).as_secs(),
-            migrations: j.migrations,
-            migrating: j.migration.is_some(),
-            failed_moves: j.failed_moves,
-            last_failed_move: j.last_failed_move,
-            remaining: j.remaining_at(t),
-        }
-    }
-}
-
-/// Mean growth over the last `window` of a job's work, scaled by its current speed.
-fn recent_growth(j: &Job, t: SimTime, window: SimDuration) -> f64 {
-    let now = j.progress_at(t);
-    let then = now.saturating_sub(window.0);
-    if now == then {
-        return j.growth();
-    }
-    let profile = &j.spec.profile;
-    let per_work =
-        (profile.bytes_at(now) - profile.bytes_at(then)) / SimDuration(now - then).as_secs();
-    per_work * j.speed()
 }

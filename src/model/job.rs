@@ -118,6 +118,20 @@ impl Job {
         self.speed
     }
 
+    /// Mean growth over the last `window` of its work at `t`, scaled by its current speed: what
+    /// a monitoring query over that window reports.
+    pub fn recent_growth(&self, t: SimTime, window: SimDuration) -> f64 {
+        let now = self.progress_at(t);
+        let then = now.saturating_sub(window.0);
+        if now == then {
+            return self.growth();
+        }
+        let profile = &self.spec.profile;
+        let per_work =
+            (profile.bytes_at(now) - profile.bytes_at(then)) / SimDuration(now - then).as_secs();
+        per_work * self.speed
+    }
+
     /// Starts a fresh run on `node` at `t`; progress restarts from zero.
     pub fn start(&mut self, node: NodeId, t: SimTime) {
         self.state = JobState::Running(node);

@@ -8,7 +8,7 @@ mod node;
 mod oom;
 mod term;
 
-pub use cluster::{Cluster, NodeGroupSpec, ViewDetail};
+pub use cluster::{Cluster, NodeGroupSpec};
 pub use job::{Job, JobState};
 pub use migration::{Migration, MigrationId, MigrationOutcome, Phase};
 pub use node::Node;

@@ -17,6 +17,15 @@ fn three() -> u32 {
     3
 }
 
+impl OomSpec {
+    /// Whether a job killed by the OOM killer for the `kills`-th time (this kill included)
+    /// fails instead of going back to the queue. Other ends (a node failure, a migration that
+    /// restarts it) are not the job's doing and do not count.
+    pub fn gives_up(&self, kills: u32) -> bool {
+        kills > self.max_retries
+    }
+}
+
 impl Default for OomSpec {
     fn default() -> Self {
         OomSpec {

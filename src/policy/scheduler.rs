@@ -72,7 +72,7 @@ impl SchedulerSpec {
 }
 
 /// A job waiting to be placed, as the scheduler sees it.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PendingJob {
     pub id: JobId,
     pub request: f64,

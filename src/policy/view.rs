@@ -11,7 +11,7 @@ pub struct ClusterView {
 }
 
 /// A migration in flight, as the controller tracks it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct MigrationView {
     pub job: JobId,
     pub source: NodeId,

@@ -13,10 +13,11 @@ mod suggest;
 mod sweep;
 mod variants;
 
+pub use crate::policy::MonitorSpec;
 pub use error::{Origin, ScenarioError};
 pub use load::{load, load_str, load_variant, load_variant_str, read_text, Scenario};
 pub use overrides::Override;
-pub use spec::{MonitorSpec, ScenarioSpec, SimulationSpec};
+pub use spec::{ScenarioSpec, SimulationSpec};
 pub use sweep::{
     read_sweep, resolve_variant_axis, seeds, value_text, Axis, SweepSpec, VARIANT_AXIS,
 };

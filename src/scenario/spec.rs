@@ -3,7 +3,9 @@ use serde::{Deserialize, Serialize};
 use crate::keypath::{unique_names, FieldIssue, KeyPath};
 use crate::migration::{FailureSpec, MigrationSpec};
 use crate::model::{NodeGroupSpec, OomSpec};
-use crate::policy::{ControllerSpec, Reservation, SchedulerSpec, UnschedulerSpec};
+use crate::policy::{
+    ControlSpec, ControllerSpec, MonitorSpec, Reservation, SchedulerSpec, UnschedulerSpec,
+};
 use crate::units::{human_bytes, Seconds};
 use crate::workload::{RequestSpec, WorkloadSpec};
 
@@ -48,35 +50,8 @@ pub struct SimulationSpec {
     pub sample_interval: Seconds,
 }
 
-/// What the policies see: a snapshot every `interval`, visible `delay` after it was taken.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct MonitorSpec {
-    #[serde(default = "ten_seconds")]
-    pub interval: Seconds,
-    #[serde(default)]
-    pub delay: Seconds,
-    /// A job's growth is reported as its mean over this much recent work.
-    #[serde(default = "one_minute")]
-    pub window: Seconds,
-}
-
-impl Default for MonitorSpec {
-    fn default() -> Self {
-        MonitorSpec {
-            interval: ten_seconds(),
-            delay: Seconds::new(0.0),
-            window: one_minute(),
-        }
-    }
-}
-
 fn one_minute() -> Seconds {
     Seconds::new(60.0)
-}
-
-fn ten_seconds() -> Seconds {
-    Seconds::new(10.0)
 }
 
 fn positive(at: KeyPath, v: f64) -> Result<(), FieldIssue> {
@@ -87,6 +62,17 @@ fn positive(at: KeyPath, v: f64) -> Result<(), FieldIssue> {
 }
 
 impl ScenarioSpec {
+    /// The policies every driver's control loop runs.
+    pub fn control(&self) -> ControlSpec<'_> {
+        ControlSpec {
+            scheduler: &self.scheduler,
+            unscheduler: self.unscheduler.as_ref(),
+            controller: self.controller.as_ref(),
+            migration: &self.migration,
+            monitor: &self.monitor,
+        }
+    }
+
     /// Every check that needs no random draw. The first problem found is returned.
     pub fn check(&self) -> Result<(), FieldIssue> {
         let root = KeyPath::root();

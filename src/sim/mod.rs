@@ -1,13 +1,15 @@
 //! Runs a scenario: turns the model's state changes into events on the engine and records
 //! what happened. Each concern's handlers live in their own file.
 
-mod control;
 mod event;
 mod failures;
 mod jobs;
 mod migrate;
 mod monitor;
 mod oom;
+#[cfg(test)]
+mod parity;
+mod plant;
 mod scheduling;
 
 use std::collections::VecDeque;
@@ -15,7 +17,7 @@ use std::collections::VecDeque;
 use crate::engine::{RngStreams, SimDuration, SimTime, Simulation, StreamRng};
 use crate::migration::{CostModel, FailureSpec, MigrationSpec, Network};
 use crate::model::{Cluster, JobId, JobState, Migration, MigrationId, NodeId, OomSpec};
-use crate::policy::{ClusterView, Controller, Scheduler, UnschedulerSpec};
+use crate::policy::ControlLoop;
 use crate::record::{JobOutcome, Metrics, Recorder};
 use crate::scenario::ScenarioSpec;
 use crate::workload::JobSpec;
@@ -57,17 +59,14 @@ pub struct Simulator {
     cluster: Cluster,
     /// Jobs waiting for a node, first come first served.
     queue: VecDeque<JobId>,
-    scheduler: Scheduler,
-    scheduler_rng: StreamRng,
-    unscheduler: Option<UnschedulerSpec>,
+    /// The policies and what they see; out of its slot only while a turn of it runs (it
+    /// drives the simulator as its plant).
+    control: Option<ControlLoop>,
+    #[cfg(test)]
+    tape: Option<crate::policy::control::tape::Tape>,
     oom: OomSpec,
     end: Option<SimTime>,
     sample_interval: SimDuration,
-    monitor_interval: SimDuration,
-    monitor_delay: SimDuration,
-    /// Growth in monitoring snapshots is a mean over this much recent work.
-    monitor_window: SimDuration,
-    controller: Option<Controller>,
     migration: MigrationSpec,
     cost: CostModel,
     network: Network,
@@ -77,18 +76,11 @@ pub struct Simulator {
     /// The migration each network flow slot belongs to.
     flow_owner: Vec<Option<MigrationId>>,
     last_migration_end: Option<SimTime>,
-    /// Per node: the controller found no room for it at its last decision (so one shortage
-    /// spell makes one provision record).
-    short: Vec<bool>,
     failures: FailureSpec,
     failure_rng: StreamRng,
     node_failure_rng: StreamRng,
     /// Scheduled node failures: (time, node, repair delay).
     scheduled_failures: Vec<(SimTime, NodeId, Option<SimDuration>)>,
-    /// Snapshots not yet visible, oldest first; the front is what the policies see.
-    snapshots: VecDeque<ClusterView>,
-    /// Reused by every scheduling pass.
-    view_buffer: ClusterView,
     record: Recorder,
     schedule_pending: bool,
     last_sample: Option<SimTime>,
@@ -105,24 +97,19 @@ impl Simulator {
         let n = jobs.len();
         let cluster = Cluster::new(&spec.nodes, jobs);
         let nics = cluster.nodes.iter().map(|n| n.network).collect();
-        let nodes = cluster.nodes.len();
         Simulator {
             sim: Simulation::default(),
             cluster,
             queue: VecDeque::new(),
-            scheduler: Scheduler::new(&spec.scheduler),
-            scheduler_rng: streams.stream("scheduler"),
-            unscheduler: spec.unscheduler.clone(),
+            control: Some(ControlLoop::new(
+                spec.control(),
+                streams.stream("scheduler"),
+            )),
+            #[cfg(test)]
+            tape: None,
             oom: spec.oom.clone(),
             end: spec.simulation.end.map(|e| SimTime::from_secs(e.value)),
             sample_interval: SimDuration::from_secs(spec.simulation.sample_interval.value),
-            monitor_interval: SimDuration::from_secs(spec.monitor.interval.value),
-            monitor_delay: SimDuration::from_secs(spec.monitor.delay.value),
-            monitor_window: SimDuration::from_secs(spec.monitor.window.value),
-            controller: spec
-                .controller
-                .as_ref()
-                .map(|c| Controller::new(c, &spec.migration)),
             migration: spec.migration.clone(),
             cost: spec.migration.cost_model(),
             network: Network::new(nics),
@@ -130,13 +117,10 @@ impl Simulator {
             active: Vec::new(),
             flow_owner: Vec::new(),
             last_migration_end: None,
-            short: vec![false; nodes],
             failures: spec.failures.clone(),
             failure_rng: streams.stream("failures/migration"),
             node_failure_rng: streams.stream("failures/nodes"),
             scheduled_failures: Vec::new(),
-            snapshots: VecDeque::new(),
-            view_buffer: ClusterView::default(),
             record: Recorder::new(n, options.job_samples, options.events),
             schedule_pending: false,
             last_sample: None,
@@ -150,6 +134,11 @@ impl Simulator {
 
     /// Runs to the end time or until every job has finished or failed, whichever is first.
     pub fn run(mut self, progress: &mut dyn FnMut(Progress)) -> RunOutput {
+        self.run_events(progress);
+        self.finish()
+    }
+
+    fn run_events(&mut self, progress: &mut dyn FnMut(Progress)) {
         self.prime();
         while let Some((_, event)) = self.sim.next() {
             self.handle(event);
@@ -160,7 +149,6 @@ impl Simulator {
                 progress(self.progress());
             }
         }
-        self.finish()
     }
 
     fn prime(&mut self) {
@@ -172,12 +160,13 @@ impl Simulator {
             self.sim.schedule_at(end, Event::End);
         }
         self.sim.schedule_at(SimTime::ZERO, Event::Sample);
-        if self.unscheduler.is_some() || self.controller.is_some() {
+        let control = self.control.as_ref().expect("in its slot between turns");
+        if control.monitor_interval().is_some() {
             self.sim.schedule_at(SimTime::ZERO, Event::Monitor);
         }
-        if let Some(c) = &self.controller {
+        if let Some(interval) = control.control_interval() {
             self.sim
-                .schedule_at(SimTime::ZERO + c.interval(), Event::Control);
+                .schedule_at(SimTime::ZERO + interval, Event::Control);
         }
         self.prime_failures();
         if self.cluster.jobs.is_empty() {

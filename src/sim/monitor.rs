@@ -1,63 +1,33 @@
-//! Periodic work: monitoring snapshots for the policies, and samples for `nodes.csv`.
+//! Periodic work: the control loop's monitoring and control turns, and samples for
+//! `nodes.csv`.
 
 use crate::engine::SimTime;
-use crate::model::{NodeId, ViewDetail};
-use crate::policy::ClusterView;
-use crate::record::{EventKind, JobSample, NodeSample};
+use crate::model::NodeId;
+use crate::policy::Turn;
+use crate::record::{JobSample, NodeSample};
 use crate::sim::{Event, Simulator};
 
 impl Simulator {
     pub(super) fn on_monitor(&mut self) {
-        let now = self.sim.now();
-        let detail = ViewDetail::Monitoring {
-            window: self.monitor_window,
-        };
-        self.snapshots.push_back(self.cluster.view(now, detail));
-        let delay = self.monitor_delay;
-        while self.snapshots.len() > 1 && self.snapshots[1].time + delay <= now {
-            self.snapshots.pop_front();
-        }
-        if self.snapshots[0].time + delay <= now {
-            self.apply_unscheduler();
-        }
-        self.sim.schedule_in(self.monitor_interval, Event::Monitor);
+        self.turn(Turn::Monitor);
+        let interval = self
+            .control
+            .as_ref()
+            .and_then(|c| c.monitor_interval())
+            .expect("monitoring is primed only when a policy reads it");
+        self.sim.schedule_in(interval, Event::Monitor);
     }
 
-    /// The newest snapshot the policies can see now, if any is old enough.
-    pub(super) fn visible_snapshot(&self) -> Option<ClusterView> {
-        let now = self.sim.now();
-        self.snapshots
-            .iter()
-            .rev()
-            .find(|s| s.time + self.monitor_delay <= now)
-            .cloned()
-    }
-
-    fn apply_unscheduler(&mut self) {
-        let Some(unscheduler) = &self.unscheduler else {
-            return;
-        };
-        let view = &mut self.snapshots[0];
-        // Usage may be stale, but the unscheduler knows its own cordons.
-        for (v, n) in view.nodes.iter_mut().zip(&self.cluster.nodes) {
-            v.cordoned = n.cordoned;
-        }
-        let changes = unscheduler.decide(view);
-        let now = self.sim.now();
-        for change in changes {
-            self.cluster.node_mut(change.node).cordoned = change.cordon;
-            let kind = if change.cordon {
-                EventKind::Cordon
-            } else {
-                EventKind::Uncordon
-            };
-            self.record.event(now, kind, None, Some(change.node));
-            if change.cordon {
-                self.record.cordons += 1;
-            } else {
-                self.request_schedule();
-            }
-        }
+    /// The controller's turn; the next is scheduled first, as it always was, so that events at
+    /// one instant keep their order.
+    pub(super) fn on_control(&mut self) {
+        let interval = self
+            .control
+            .as_ref()
+            .and_then(|c| c.control_interval())
+            .expect("control is primed only with a controller");
+        self.sim.schedule_in(interval, Event::Control);
+        self.turn(Turn::Control);
     }
 
     pub(super) fn on_sample(&mut self) {

@@ -68,7 +68,7 @@ impl Simulator {
         self.settle_migration(victim, Stop::Killed(reason));
         let j = self.cluster.job(victim);
         let memory = j.memory_at(now);
-        let fails = j.restarts >= self.oom.max_retries;
+        let fails = self.oom.gives_up(j.restarts + 1);
         let next = if fails {
             JobState::Failed
         } else {

@@ -1,5 +1,7 @@
 #![allow(dead_code)] // each test file uses its own subset
 
+pub mod needs;
+
 use std::path::Path;
 
 use migsim::scenario::{load_str, Override};
@@ -32,19 +34,13 @@ pub fn run_str(toml: &str) -> RunOutput {
     )
 }
 
-/// Whether real criu can run here (found, and we are root). Where it cannot, the test says
-/// why and passes, unless MIGSIM_REQUIRE_CRIU is set.
-pub fn criu_here() -> Option<migsim::criu::Criu> {
-    let found = migsim::criu::Criu::locate(None)
-        .and_then(|c| migsim::criu::support::require_root().map(|()| c));
-    match found {
-        Ok(c) => Some(c),
-        Err(why) if std::env::var_os("MIGSIM_REQUIRE_CRIU").is_some() => {
-            panic!("MIGSIM_REQUIRE_CRIU is set, but: {why}")
-        }
-        Err(why) => {
-            eprintln!("skipped: {why}");
-            None
-        }
-    }
+/// Real criu, where it can run here (found, and we are root).
+pub fn criu() -> Result<migsim::criu::Criu, String> {
+    migsim::criu::Criu::locate(None).and_then(|c| migsim::criu::support::require_root().map(|()| c))
+}
+
+/// Tests that run real criu: skipped where it cannot run, failed instead with
+/// MIGSIM_REQUIRE_CRIU set.
+pub fn needs_criu() -> needs::Needs {
+    needs::Needs::check(criu().map(drop), "MIGSIM_REQUIRE_CRIU")
 }

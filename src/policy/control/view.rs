@@ -1,0 +1,99 @@
+//! The `ClusterView` the policies decide on, assembled from a cluster's facts: the same for
+//! every driver.
+
+use crate::engine::SimDuration;
+use crate::model::{JobId, NodeId};
+use crate::policy::control::facts::{Facts, JobFacts};
+use crate::policy::{ClusterView, JobView, NodeView};
+
+/// How much a view says about each job.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Detail {
+    /// What placement reads (see [`JobView::placement`]); the scheduler looks at the cluster
+    /// on every pass, so this stays cheap.
+    Placement,
+    /// Everything monitoring shows, growth a mean over `window` of recent work.
+    Monitoring { window: SimDuration },
+}
+
+/// Fills `view` with the cluster now, reusing its allocations. Migrations are left out: the
+/// controller's own are current, not part of a snapshot (see [`patch_current`]).
+pub fn fill(view: &mut ClusterView, facts: &impl Facts, detail: Detail, jobs: &mut Vec<JobId>) {
+    let now = facts.now();
+    view.time = now;
+    view.nodes.resize_with(facts.node_count(), empty_node);
+    for (i, v) in view.nodes.iter_mut().enumerate() {
+        let id = NodeId(i as u32);
+        let n = facts.node(id);
+        v.id = id;
+        v.memory_capacity = n.memory_capacity;
+        v.memory_used = n.memory_used;
+        v.cpu_capacity = n.cpu_capacity;
+        v.cpu_requested = n.cpu_requested;
+        v.network = n.network;
+        v.cordoned = n.cordoned;
+        v.down = n.down;
+        facts.jobs_on(id, jobs);
+        v.jobs.clear();
+        v.jobs
+            .extend(jobs.iter().map(|&j| job_view(facts, j, detail)));
+    }
+    view.migrations.clear();
+}
+
+fn job_view(facts: &impl Facts, id: JobId, detail: Detail) -> JobView {
+    let j = facts.job(id);
+    let Detail::Monitoring { window } = detail else {
+        return JobView::placement(id, j.memory, j.request, j.cpu);
+    };
+    JobView {
+        id,
+        memory: j.memory,
+        growth: facts.growth(id, window),
+        request: j.request,
+        cpu: j.cpu,
+        age: (facts.now() - j.started).as_secs(),
+        migrations: j.migrations,
+        migrating: j.migrating,
+        failed_moves: j.failed_moves,
+        last_failed_move: j.last_failed_move,
+        remaining: j.remaining,
+    }
+}
+
+fn empty_node() -> NodeView {
+    NodeView {
+        id: NodeId(0),
+        memory_capacity: 0.0,
+        memory_used: 0.0,
+        cpu_capacity: 0.0,
+        cpu_requested: 0.0,
+        network: 0.0,
+        cordoned: false,
+        down: false,
+        jobs: Vec::new(),
+    }
+}
+
+/// A snapshot brought up to date with what the API server and the controller know now, not
+/// through monitoring: cordons, node states, CPU requests, each job's moves, and the
+/// migrations in flight. Usage and growth stay as monitoring showed them.
+pub fn patch_current(view: &mut ClusterView, facts: &impl Facts) {
+    for v in view.nodes.iter_mut() {
+        let n = facts.node(v.id);
+        v.cordoned = n.cordoned;
+        v.down = n.down;
+        v.cpu_requested = n.cpu_requested;
+        for j in v.jobs.iter_mut() {
+            patch_moves(j, &facts.job(j.id));
+        }
+    }
+    facts.migrations(&mut view.migrations);
+}
+
+fn patch_moves(j: &mut JobView, now: &JobFacts) {
+    j.migrating = now.migrating;
+    j.migrations = now.migrations;
+    j.failed_moves = now.failed_moves;
+    j.last_failed_move = now.last_failed_move;
+}
