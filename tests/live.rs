@@ -441,6 +441,20 @@ fn a_new_start_removes_what_a_dead_adapter_left() {
     assert!(text(&o).contains("cannot be resumed"), "{}", text(&o));
 }
 
+fn live_with_missing_criu(out: &Path) -> Output {
+    migsim(
+        &[
+            "live",
+            SCENARIO,
+            "--out",
+            out.to_str().unwrap(),
+            "--criu",
+            "/nonexistent/criu",
+        ],
+        None,
+    )
+}
+
 fn live_says_what_is_missing_or_wrong() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("x");
@@ -457,17 +471,7 @@ fn live_says_what_is_missing_or_wrong() {
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("--speed 0: must be a positive number"));
-    let o = migsim(
-        &[
-            "live",
-            SCENARIO,
-            "--out",
-            out.to_str().unwrap(),
-            "--criu",
-            "/nonexistent/criu",
-        ],
-        None,
-    );
+    let o = live_with_missing_criu(&out);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let t = text(&o);
     assert!(
@@ -490,17 +494,7 @@ fn live_says_what_is_missing_or_wrong() {
 fn live_as_root_says_how_to_install_criu() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("x");
-    let o = migsim(
-        &[
-            "live",
-            SCENARIO,
-            "--out",
-            out.to_str().unwrap(),
-            "--criu",
-            "/nonexistent/criu",
-        ],
-        None,
-    );
+    let o = live_with_missing_criu(&out);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("install criu 4.x"), "{}", text(&o));
 }

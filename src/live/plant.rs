@@ -11,7 +11,7 @@ use crate::live::journal::{Ending, Entry, Journal, Step};
 use crate::live::state::{LiveState, Where};
 use crate::migration::Mechanism;
 use crate::model::{JobId, NodeId};
-use crate::policy::control::{Facts, JobFacts, NodeFacts, Plant};
+use crate::policy::control::{Facts, Footprint, JobFacts, NodeFacts, Plant};
 use crate::policy::controller::{Order, Shortage};
 use crate::policy::{MigrationView, PendingJob};
 
@@ -157,6 +157,15 @@ impl Facts for LivePlant<'_> {
             failed_moves: j.failed_moves,
             last_failed_move: j.last_failed_move.map(SimTime::from_secs),
             remaining: (spec.work.as_secs() - j.work_s).max(0.0),
+        }
+    }
+
+    fn footprint(&self, job: JobId) -> Footprint {
+        let spec = self.state.spec(job);
+        Footprint {
+            memory: self.memory(job),
+            request: spec.request,
+            cpu: spec.cpu,
         }
     }
 

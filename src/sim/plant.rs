@@ -4,7 +4,7 @@
 
 use crate::engine::{SimDuration, SimTime};
 use crate::model::{JobId, JobState, NodeId};
-use crate::policy::control::{Facts, JobFacts, NodeFacts, Plant, Turn};
+use crate::policy::control::{Facts, Footprint, JobFacts, NodeFacts, Plant, Turn};
 use crate::policy::controller::{Order, Shortage};
 use crate::policy::{MigrationView, PendingJob};
 use crate::record::{EventKind, Provision};
@@ -67,6 +67,15 @@ impl Facts for Simulator {
             failed_moves: j.failed_moves,
             last_failed_move: j.last_failed_move,
             remaining: j.remaining_at(now),
+        }
+    }
+
+    fn footprint(&self, job: JobId) -> Footprint {
+        let j = self.cluster.job(job);
+        Footprint {
+            memory: j.memory_at(self.sim.now()),
+            request: j.spec.request,
+            cpu: j.spec.cpu,
         }
     }
 

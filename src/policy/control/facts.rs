@@ -39,6 +39,14 @@ pub struct JobFacts {
     pub remaining: f64,
 }
 
+/// What a job takes on its node: all that placement reads of it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Footprint {
+    pub memory: f64,
+    pub request: f64,
+    pub cpu: f64,
+}
+
 /// The facts of a cluster. Lists are written into `out` (cleared first) so that a pass over
 /// the cluster reuses its buffers.
 pub trait Facts {
@@ -48,6 +56,8 @@ pub trait Facts {
     /// The jobs running on `node`, in the order they started there.
     fn jobs_on(&self, node: NodeId, out: &mut Vec<JobId>);
     fn job(&self, job: JobId) -> JobFacts;
+    /// As much of [`Facts::job`] as placement reads: every scheduling pass asks for every job.
+    fn footprint(&self, job: JobId) -> Footprint;
     /// A running job's mean growth over its last `window` of work, bytes per second, as a
     /// monitoring query would compute it.
     fn growth(&self, job: JobId, window: SimDuration) -> f64;

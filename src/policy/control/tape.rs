@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 
 use crate::engine::{SimDuration, SimTime};
 use crate::model::{JobId, NodeId};
-use crate::policy::control::{Facts, JobFacts, NodeFacts, Plant, Turn};
+use crate::policy::control::{Facts, Footprint, JobFacts, NodeFacts, Plant, Turn};
 use crate::policy::controller::{Order, Shortage};
 use crate::policy::{MigrationView, PendingJob};
 
@@ -19,6 +19,7 @@ pub enum Answer {
     Node(NodeId, NodeFacts),
     JobsOn(NodeId, Vec<JobId>),
     Job(JobId, JobFacts),
+    Footprint(JobId, Footprint),
     Growth(JobId, SimDuration, f64),
     Migrations(Vec<MigrationView>),
     Queue(Vec<PendingJob>),
@@ -97,6 +98,9 @@ impl<P: Plant> Facts for Recording<'_, P> {
     }
     fn job(&self, job: JobId) -> JobFacts {
         self.answer(self.plant.job(job), |&f| Answer::Job(job, f))
+    }
+    fn footprint(&self, job: JobId) -> Footprint {
+        self.answer(self.plant.footprint(job), |&f| Answer::Footprint(job, f))
     }
     fn growth(&self, job: JobId, window: SimDuration) -> f64 {
         let g = self.plant.growth(job, window);
@@ -214,6 +218,12 @@ impl Facts for Playback {
     fn job(&self, job: JobId) -> JobFacts {
         self.next(&format!("job({job:?})"), |a| match a {
             Answer::Job(j, f) if j == job => Some(f),
+            _ => None,
+        })
+    }
+    fn footprint(&self, job: JobId) -> Footprint {
+        self.next(&format!("footprint({job:?})"), |a| match a {
+            Answer::Footprint(j, f) if j == job => Some(f),
             _ => None,
         })
     }

@@ -42,10 +42,11 @@ pub fn fill(view: &mut ClusterView, facts: &impl Facts, detail: Detail, jobs: &m
 }
 
 fn job_view(facts: &impl Facts, id: JobId, detail: Detail) -> JobView {
-    let j = facts.job(id);
     let Detail::Monitoring { window } = detail else {
-        return JobView::placement(id, j.memory, j.request, j.cpu);
+        let f = facts.footprint(id);
+        return JobView::placement(id, f.memory, f.request, f.cpu);
     };
+    let j = facts.job(id);
     JobView {
         id,
         memory: j.memory,
