@@ -112,7 +112,7 @@ impl ControlLoop {
         self.view = view;
     }
 
-    /// Whether no queued job would fit even on every node empty of cordons and failures; the
+    /// Whether no queued job would fit even with every node uncordoned and up; the
     /// draw is on a copy of the stream, so the verdict changes no later tie-break.
     fn never_fits(&self, view: &mut ClusterView) -> bool {
         view.nodes.iter_mut().for_each(|n| {
