@@ -9,6 +9,7 @@ use crate::engine::{SimDuration, SimTime};
 use crate::policy::ClusterView;
 use crate::units::Seconds;
 
+/// What the policies see: a snapshot every `interval`, visible `delay` after it was taken.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MonitorSpec {
@@ -58,29 +59,35 @@ impl Snapshots {
         }
     }
 
-    fn is_visible(&self, s: &ClusterView, now: SimTime) -> bool {
-        s.time + self.delay <= now
-    }
-
     /// Adds the snapshot taken now and drops the ones it makes obsolete: every visible one but
     /// the newest.
     pub fn take(&mut self, snapshot: ClusterView) {
         let now = snapshot.time;
         self.queue.push_back(snapshot);
-        while self.queue.len() > 1 && self.is_visible(&self.queue[1], now) {
+        while self.queue.len() > 1 && is_visible(self.queue[1].time, self.delay, now) {
             self.queue.pop_front();
         }
     }
 
     /// The newest snapshot the policies can see at `now`, if any is old enough.
     pub fn visible(&self, now: SimTime) -> Option<&ClusterView> {
-        self.queue.iter().rev().find(|s| self.is_visible(s, now))
+        self.queue
+            .iter()
+            .rev()
+            .find(|s| is_visible(s.time, self.delay, now))
     }
 
     /// As [`Snapshots::visible`], right after [`Snapshots::take`] at `now`, when the newest
     /// visible one is the front.
     pub fn front_visible_mut(&mut self, now: SimTime) -> Option<&mut ClusterView> {
         let delay = self.delay;
-        self.queue.front_mut().filter(|s| s.time + delay <= now)
+        self.queue
+            .front_mut()
+            .filter(|s| is_visible(s.time, delay, now))
     }
+}
+
+/// Whether a snapshot taken at `taken` is visible at `now`.
+fn is_visible(taken: SimTime, delay: SimDuration, now: SimTime) -> bool {
+    taken + delay <= now
 }
