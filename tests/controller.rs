@@ -53,7 +53,7 @@ fn without_a_controller_the_node_runs_out_of_memory() {
     assert!(!out.record.oom_kills.is_empty());
     let first = &out.record.oom_kills[0];
     assert_eq!(first.time.as_secs(), 1200.0);
-    assert!(out.migrations.is_empty());
+    assert!(out.record.migrations.is_empty());
 }
 
 #[test]
@@ -73,6 +73,7 @@ fn every_selection_policy_prevents_the_oom() {
             out.record.oom_kills.len()
         );
         let complete = out
+            .record
             .migrations
             .iter()
             .filter(|m| m.outcome == Some(MigrationOutcome::Complete))
@@ -94,7 +95,7 @@ fn the_selection_policies_choose_differently() {
     let first_moved = |selection: &str| {
         let toml = format!("{CRAFTED}\n[controller]\nselection = {selection}\n");
         let out = run(&scenario_with(&toml, &[]), options());
-        out.cluster.job(out.migrations[0].job).spec.name.clone()
+        out.cluster.job(out.record.migrations[0].job).spec.name.clone()
     };
     assert_eq!(first_moved(r#"{ policy = "max" }"#), "steady");
     assert_eq!(first_moved(r#"{ policy = "big-enough" }"#), "grower");
@@ -107,7 +108,7 @@ fn the_predictive_and_slope_policies_act_before_the_threshold_would() {
         let toml = format!("{CRAFTED}\n[controller]\nrequest = {request}\n");
         let out = run(&scenario_with(&toml, &[]), options());
         assert!(out.record.oom_kills.is_empty(), "{request}");
-        out.migrations[0].issued.as_secs()
+        out.record.migrations[0].issued.as_secs()
     };
     let threshold = first_issue(r#"{ policy = "threshold" }"#);
     let slope = first_issue(r#"{ policy = "slope", lookahead = "5m" }"#);
@@ -128,7 +129,7 @@ fn no_fitting_target_records_a_provision_instead_of_moving() {
     let toml = CRAFTED.replace("memory = \"400GB\"", "memory = \"40GB\"");
     let toml = format!("{toml}\n[controller]\n");
     let out = run(&scenario_with(&toml, &[]), options());
-    assert!(out.migrations.is_empty());
+    assert!(out.record.migrations.is_empty());
     assert!(!out.record.provisions.is_empty());
     let node = out.record.provisions[0].node;
     assert_eq!(out.cluster.node(node).name, "a");
@@ -180,7 +181,7 @@ selection = { policy = "max" }
 mechanism = "pre-copy"
 "#;
     let out = run_str(toml);
-    let m = &out.migrations[0];
+    let m = &out.record.migrations[0];
     assert_eq!(out.cluster.job(m.job).spec.name, "steady");
     assert_eq!(m.outcome, Some(MigrationOutcome::Cancelled));
     assert!(m.reason.contains("no longer needs"), "{}", m.reason);
@@ -236,7 +237,7 @@ pacing = { policy = "concurrent", per_node = 1, cluster = 1 }
 mechanism = "pre-copy"
 "#;
     let out = run_str(toml);
-    let m = &out.migrations[0];
+    let m = &out.record.migrations[0];
     assert_eq!(out.cluster.job(m.job).spec.name, "mover");
     assert_eq!(m.outcome, Some(MigrationOutcome::Cancelled), "{m:#?}");
     assert!(m.reason.contains("target would keep"), "{}", m.reason);
@@ -276,13 +277,13 @@ cost = {{ setup = "200s" }}
         )
     };
     let blind = run_str(&toml(false));
-    assert_eq!(blind.migrations.len(), 1);
+    assert_eq!(blind.record.migrations.len(), 1);
     // The blind controller restarted it: it lost 20 s and finished after 200 s more.
     assert_eq!(
         blind.record.jobs[0].end.unwrap().as_secs(),
         20.0 + 200.0 + 100.0
     );
     let oracle = run_str(&toml(true));
-    assert!(oracle.migrations.is_empty());
+    assert!(oracle.record.migrations.is_empty());
     assert_eq!(oracle.record.jobs[0].end.unwrap().as_secs(), 100.0);
 }

@@ -46,9 +46,9 @@ interval = "10s"
     )
 }
 
-fn only_migration(out: &RunOutput) -> &migsim::model::Migration {
-    assert_eq!(out.migrations.len(), 1, "{:#?}", out.migrations);
-    &out.migrations[0]
+fn only_migration(out: &RunOutput) -> &migsim::record::MigrationRecord {
+    assert_eq!(out.record.migrations.len(), 1, "{:#?}", out.record.migrations);
+    &out.record.migrations[0]
 }
 
 fn secs(t: Option<migsim::engine::SimTime>) -> f64 {
@@ -150,8 +150,8 @@ kind = "conservative"
 pacing = { policy = "concurrent", per_node = 2, cluster = 4 }
 "#;
     let out = run_str(toml);
-    assert_eq!(out.migrations.len(), 2, "{:#?}", out.migrations);
-    for m in &out.migrations {
+    assert_eq!(out.record.migrations.len(), 2, "{:#?}", out.record.migrations);
+    for m in &out.record.migrations {
         let took = secs(m.ended) - m.issued.as_secs();
         let name = &out.cluster.job(m.job).spec.name;
         let expected = if name == "small" { 10.0 } else { 15.0 };
@@ -206,7 +206,7 @@ fn pre_copy_that_cannot_converge_is_reported_and_rolled_back() {
         r#"mechanism = "pre-copy"
 pre_copy = { dirty_rate = "2GB/s" }"#,
     ));
-    let first = &out.migrations[0];
+    let first = &out.record.migrations[0];
     assert_eq!(first.outcome, Some(MigrationOutcome::Failed));
     assert!(
         first.reason.contains("does not converge"),
@@ -220,6 +220,7 @@ pre_copy = { dirty_rate = "2GB/s" }"#,
     // Rolled back: the job kept running and finished in its hour, never frozen.
     assert_eq!(job_end(&out, "x"), 3600.0);
     assert!(out
+        .record
         .migrations
         .iter()
         .all(|m| m.outcome == Some(MigrationOutcome::Failed)));

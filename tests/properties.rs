@@ -174,7 +174,7 @@ fn check_run(toml: &str, seen: &Coverage) -> Result<(), TestCaseError> {
 /// has two in flight.
 fn check_migrations(out: &RunOutput) -> Result<(), TestCaseError> {
     let mut in_flight = BTreeMap::new();
-    for m in &out.migrations {
+    for m in &out.record.migrations {
         prop_assert!(m.started.is_none_or(|s| s >= m.issued));
         match (m.outcome, m.ended) {
             (Some(_), Some(end)) => prop_assert!(end >= m.started.unwrap_or(m.issued)),
@@ -193,6 +193,7 @@ fn check_migrations(out: &RunOutput) -> Result<(), TestCaseError> {
         );
     }
     let complete = out
+        .record
         .migrations
         .iter()
         .filter(|m| m.outcome == Some(migsim::model::MigrationOutcome::Complete));
@@ -237,7 +238,7 @@ fn check_terminal_states(out: &RunOutput, max_retries: u32) -> Result<(), TestCa
                     .unwrap()
                     .time;
                 // Downtime and degraded running only delay a job; without migrations, exact.
-                if rec.migrations == 0 && !out.migrations.iter().any(|m| m.job.index() == i) {
+                if rec.migrations == 0 && !out.record.migrations.iter().any(|m| m.job.index() == i) {
                     prop_assert_eq!(rec.end, Some(last_start + job.spec.work));
                 } else {
                     prop_assert!(rec.end >= Some(last_start + job.spec.work));
@@ -293,6 +294,7 @@ fn check_samples(out: &RunOutput) -> Result<(), TestCaseError> {
                 .iter()
                 .any(|k| k.node == s.node && k.time == s.time)
                 || out
+                    .record
                     .migrations
                     .iter()
                     .any(|m| m.ended == Some(s.time) && m.reason.contains("ran out of memory"));

@@ -78,8 +78,8 @@ fn migration_avoids_the_oom_kills_at_a_cost_in_downtime() {
 fn thesis_cost_rounds_each_move_up_to_whole_seconds() {
     let s = load_variant(&scenario(), Some("optimal"), &[]).unwrap();
     let out = migsim::run(&s, RecordOptions::default(), &mut |_| {});
-    assert!(!out.migrations.is_empty());
-    for m in out.migrations.iter().filter(|m| m.ended.is_some()) {
+    assert!(!out.record.migrations.is_empty());
+    for m in out.record.migrations.iter().filter(|m| m.ended.is_some()) {
         let down = m.downtime.as_secs();
         let expected = (3.3506 * m.memory / 1e9).ceil();
         assert!(

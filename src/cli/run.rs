@@ -70,7 +70,7 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         m.oom_kills,
         human_duration(m.lost_work_s)
     );
-    if scenario.spec.controller.is_some() || !output.migrations.is_empty() {
+    if scenario.spec.controller.is_some() || !output.record.migrations.is_empty() {
         let c = &m.migrations;
         println!(
             "migrations {} complete, {} failed, {} cancelled, {} in flight; downtime {} ({} per move); {} sent; {} provision requests",

@@ -15,6 +15,7 @@ use crate::live::Clock;
 use crate::model::{JobId, NodeId};
 use crate::policy::control::Facts;
 use crate::policy::{ControlLoop, Turn};
+use crate::record::RunEvent;
 use crate::scenario::ScenarioSpec;
 
 /// How often the loop wakes, real time: fine enough to see a job end or a node fill.
@@ -161,7 +162,10 @@ impl<'a> Driver<'a> {
             let j = &mut self.state.jobs[u.job.index()];
             j.memory = u.memory;
             j.work_s = u.work_s;
-            self.state.record.job(u.job).observe_memory(u.memory);
+            self.state.record.apply(RunEvent::Held {
+                job: u.job,
+                memory: u.memory,
+            });
             self.growth.observe(u.job, now, u.memory);
             let how = match u.life {
                 Life::Running => continue,

@@ -24,10 +24,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::live::journal::{Entry, Journal};
 use crate::live::local::{Fault, LocalBackend, LocalSetup};
-use crate::live::state::{LiveState, Where};
-use crate::record::{JobOutcome, Metrics};
+use crate::live::state::LiveState;
+use crate::record::RunOutput;
 use crate::scenario::Scenario;
-use crate::sim::RunOutput;
 
 /// How to run live.
 #[derive(Clone, Debug)]
@@ -175,7 +174,7 @@ pub fn run_local(
                 notes.push(format!(
                     "migration {} of {}: {}",
                     s.id,
-                    state.spec(state.migrations[s.id as usize].job).name,
+                    state.spec(state.record.migrations[s.id as usize].job).name,
                     describe(&s.step)
                 ));
                 state.apply(&Entry::Migration {
@@ -222,7 +221,7 @@ pub fn run_local(
         .map_err(|e| e.to_string())?;
     state.apply(&finish);
     shutdown?;
-    let output = finish_output(state, end, stalled);
+    let output = state.finish(end, stalled);
     let info = LiveInfo {
         backend: "local".into(),
         session,
@@ -280,25 +279,6 @@ fn memory_scale(scenario: &Scenario, asked: Option<f64>) -> Result<f64, String> 
         })
         .map_or(f64::INFINITY, |kb| kb * 1024.0);
     Ok((0.5 * available / total).min(1.0))
-}
-
-fn finish_output(mut state: LiveState, end: f64, stalled: bool) -> RunOutput {
-    for (rec, j) in state.record.jobs.iter_mut().zip(&state.jobs) {
-        rec.outcome = match j.at {
-            Where::Finished => JobOutcome::Finished,
-            Where::Failed => JobOutcome::Failed,
-            Where::Running(_) => JobOutcome::Running,
-            Where::Queued | Where::NotArrived => JobOutcome::Pending,
-        };
-    }
-    let arrivals = state.cluster.arrivals();
-    let metrics = Metrics::compute(&state.record, &state.migrations, &arrivals, end, 0, stalled);
-    RunOutput {
-        cluster: state.cluster,
-        migrations: state.migrations,
-        record: state.record,
-        metrics,
-    }
 }
 
 fn write_outputs(

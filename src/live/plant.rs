@@ -14,6 +14,7 @@ use crate::model::{JobId, NodeId};
 use crate::policy::control::{Facts, Footprint, JobFacts, NodeFacts, Plant};
 use crate::policy::controller::{Order, Shortage};
 use crate::policy::{MigrationView, PendingJob};
+use crate::record::RunEvent;
 
 /// Each running job's recent memory readings, for its growth.
 #[derive(Default)]
@@ -257,7 +258,7 @@ impl Plant for LivePlant<'_> {
     fn migrate(&mut self, o: &Order) {
         let j = &self.state.jobs[o.job.index()];
         let (memory, work_s) = (j.memory, j.work_s);
-        let id = self.state.migrations.len() as u32;
+        let id = self.state.record.migrations.len() as u32;
         let mechanism = self.mechanism;
         self.commit(Entry::Migration {
             t: self.now,
@@ -282,7 +283,7 @@ impl Plant for LivePlant<'_> {
     }
 
     fn stale(&mut self, _: &Order) {
-        self.state.record.stale_orders += 1;
+        self.state.record.apply(RunEvent::StaleOrder);
     }
 
     fn provision(&mut self, s: &Shortage) {

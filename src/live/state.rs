@@ -7,8 +7,9 @@ use std::collections::VecDeque;
 
 use crate::engine::{SimDuration, SimTime};
 use crate::live::journal::{Ending, Entry, Step};
-use crate::model::{Cluster, JobId, Migration, MigrationOutcome, NodeId, OomKill, OomSpec, Phase};
-use crate::record::{NodeSample, Provision, Recorder};
+use crate::migration::Mechanism;
+use crate::model::{Cluster, JobId, MigrationId, MigrationOutcome, NodeId, OomSpec};
+use crate::record::{MigrationRecord, NodeSample, Recorder, RunEvent, RunOutput};
 use crate::scenario::ScenarioSpec;
 use crate::workload::JobSpec;
 
@@ -27,7 +28,6 @@ pub struct LiveJob {
     /// Times the OOM killer killed it: what the retry limit counts.
     pub oom_kills: u32,
     pub since: f64,
-    pub queued_at: f64,
     pub memory: f64,
     pub work_s: f64,
     pub migrating: Option<u32>,
@@ -36,18 +36,20 @@ pub struct LiveJob {
     pub last_failed_move: Option<f64>,
 }
 
-/// A migration in flight, as the controller sees it.
+/// A migration in flight, as the controller sees it, with what its end reports.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Flight {
     pub frozen: bool,
     pub committed: bool,
+    /// The work the job had done when it froze (a restart loses it).
+    pub work_s: f64,
+    pub bytes_sent: f64,
 }
 
 pub struct LiveState {
     /// Names, capacities and job specs, for the views and the output tables.
     pub cluster: Cluster,
     pub record: Recorder,
-    pub migrations: Vec<Migration>,
     pub flights: Vec<Flight>,
     pub jobs: Vec<LiveJob>,
     pub queue: VecDeque<JobId>,
@@ -66,15 +68,13 @@ impl LiveState {
         let cluster = Cluster::new(&spec.nodes, jobs.to_vec());
         let nodes = cluster.nodes.len();
         LiveState {
-            record: Recorder::new(jobs.len(), false, false),
-            migrations: Vec::new(),
+            record: Recorder::new(jobs.iter().map(|j| j.arrival).collect(), false, false),
             flights: Vec::new(),
             jobs: vec![
                 LiveJob {
                     at: Where::NotArrived,
                     oom_kills: 0,
                     since: 0.0,
-                    queued_at: 0.0,
                     memory: 0.0,
                     work_s: 0.0,
                     migrating: None,
@@ -103,14 +103,14 @@ impl LiveState {
             let arrival = self.cluster.jobs[i].spec.arrival.as_secs();
             if self.jobs[i].at == Where::NotArrived && arrival <= now {
                 self.jobs[i].at = Where::Queued;
-                self.jobs[i].queued_at = arrival;
                 self.queue.push_back(JobId(i as u32));
             }
         }
     }
 
-    pub fn in_flight(&self) -> impl Iterator<Item = (u32, &Migration)> {
-        self.migrations
+    pub fn in_flight(&self) -> impl Iterator<Item = (u32, &MigrationRecord)> {
+        self.record
+            .migrations
             .iter()
             .enumerate()
             .filter(|(_, m)| m.outcome.is_none())
@@ -123,6 +123,11 @@ impl LiveState {
                 .jobs
                 .iter()
                 .all(|j| matches!(j.at, Where::Finished | Where::Failed))
+    }
+
+    /// The record of the run, ended at `end`.
+    pub fn finish(self, end: f64, stalled: bool) -> RunOutput {
+        self.record.finish(self.cluster, time(end), 0, stalled)
     }
 
     pub fn apply(&mut self, entry: &Entry) {
@@ -145,7 +150,7 @@ impl LiveState {
                 cpu_requested,
                 jobs,
                 cordoned,
-            } => self.record.node_samples.push(NodeSample {
+            } => self.record.apply(RunEvent::NodeSampled(NodeSample {
                 time: time(t),
                 node: NodeId(node),
                 memory_used: used,
@@ -154,20 +159,22 @@ impl LiveState {
                 cpu_requested,
                 jobs,
                 cordoned,
-            }),
-            Entry::Cordon { node, cordoned, .. } => {
+            })),
+            Entry::Cordon { t, node, cordoned } => {
                 self.cordoned[node as usize] = cordoned;
-                if cordoned {
-                    self.record.cordons += 1;
-                }
+                self.record.apply(RunEvent::Cordoned {
+                    t: time(t),
+                    node: NodeId(node),
+                    on: cordoned,
+                });
             }
             Entry::Shortage {
                 t,
                 node,
                 job,
                 bytes,
-            } => self.record.provisions.push(Provision {
-                time: time(t),
+            } => self.record.apply(RunEvent::Provisioned {
+                t: time(t),
                 node: NodeId(node),
                 job: JobId(job),
                 bytes,
@@ -180,53 +187,67 @@ impl LiveState {
         // A job is journaled as started before it has had to arrive in this process's view.
         self.queue.retain(|&j| j != job);
         let j = &mut self.jobs[job.index()];
-        let queued_at = if j.at == Where::NotArrived {
-            self.cluster.jobs[job.index()].spec.arrival.as_secs()
-        } else {
-            j.queued_at
-        };
         j.at = Where::Running(node);
         j.since = t;
         j.work_s = 0.0;
         j.memory = 0.0;
-        let rec = self.record.job(job);
-        rec.started(time(t), node);
-        rec.wait = rec.wait + SimDuration::from_secs((t - queued_at).max(0.0));
+        self.record.apply(RunEvent::Started {
+            t: time(t),
+            job,
+            node,
+            memory: 0.0,
+        });
     }
 
     fn ended(&mut self, t: f64, job: JobId, how: Ending, memory: f64, work_s: f64) {
         let j = &mut self.jobs[job.index()];
         let Where::Running(node) = j.at else { return };
-        let rec = &mut self.record.jobs[job.index()];
-        rec.observe_memory(memory);
-        if how == Ending::Finished {
-            j.at = Where::Finished;
-            rec.end = Some(time(t));
-            return;
-        }
-        rec.lost_work = rec.lost_work + SimDuration::from_secs(work_s);
-        if how == Ending::OomKilled {
-            j.oom_kills += 1;
-            rec.oom_kills += 1;
-            self.record.oom_kills.push(OomKill {
-                time: time(t),
-                node,
+        let lost_work = SimDuration::from_secs(work_s);
+        let event = match how {
+            Ending::Finished => {
+                j.at = Where::Finished;
+                RunEvent::Finished {
+                    t: time(t),
+                    job,
+                    node,
+                    memory,
+                }
+            }
+            Ending::OomKilled => {
+                j.oom_kills += 1;
+                let gave_up = self.oom.gives_up(j.oom_kills);
+                RunEvent::OomKilled {
+                    t: time(t),
+                    job,
+                    node,
+                    memory,
+                    lost_work,
+                    gave_up,
+                }
+            }
+            Ending::Exited => RunEvent::Requeued {
+                t: time(t),
                 job,
-                memory,
-                lost_work: work_s,
-            });
-        }
-        if how == Ending::OomKilled && self.oom.gives_up(j.oom_kills) {
-            j.at = Where::Failed;
-            rec.end = Some(time(t));
-        } else {
+                lost_work,
+            },
+        };
+        let requeued = match event {
+            RunEvent::OomKilled { gave_up, .. } => !gave_up,
+            RunEvent::Requeued { .. } => true,
+            _ => false,
+        };
+        if requeued {
             j.at = Where::Queued;
-            j.queued_at = t;
             self.queue.push_back(job);
+        } else if how != Ending::Finished {
+            j.at = Where::Failed;
         }
+        self.record.apply(RunEvent::Held { job, memory });
+        self.record.apply(event);
     }
 
     fn step(&mut self, t: f64, id: u32, step: &Step) {
+        let migration = MigrationId(id);
         if let Step::Issued {
             job,
             source,
@@ -235,85 +256,109 @@ impl LiveState {
             ref cause,
         } = *step
         {
-            self.migrations.push(Migration::new(
-                JobId(job),
-                NodeId(source),
-                NodeId(target),
+            self.record.apply(RunEvent::MigrationIssued {
+                t: time(t),
+                job: JobId(job),
+                source: NodeId(source),
+                target: NodeId(target),
                 mechanism,
-                time(t),
-                cause.clone(),
-            ));
+                memory: 0.0,
+                cause: cause.clone(),
+            });
             self.flights.push(Flight::default());
             self.jobs[job as usize].migrating = Some(id);
             return;
         }
         let i = id as usize;
-        let job = self.migrations[i].job;
-        let m = &mut self.migrations[i];
         match *step {
             Step::Issued { .. } => unreachable!("handled above"),
             Step::Freezing { memory, work_s } => {
-                m.started = Some(time(t));
-                m.frozen_at = Some(time(t));
-                m.memory = memory;
-                if m.mechanism == crate::migration::Mechanism::Restart {
-                    m.lost_work = SimDuration::from_secs(work_s);
-                }
                 self.flights[i].frozen = true;
+                self.flights[i].work_s = work_s;
+                self.record.apply(RunEvent::MigrationStarted {
+                    t: time(t),
+                    migration,
+                    memory,
+                });
+                self.record.apply(RunEvent::MigrationFrozen {
+                    t: time(t),
+                    migration,
+                });
             }
-            Step::Dumped { bytes_sent } | Step::Pulled { bytes_sent } => m.bytes_sent = bytes_sent,
+            Step::Dumped { bytes_sent } | Step::Pulled { bytes_sent } => {
+                self.flights[i].bytes_sent = bytes_sent
+            }
             Step::Restoring => {}
             Step::Restored => self.flights[i].committed = true,
-            Step::Complete { downtime_s } => {
-                let (target, lost) = (m.target, m.lost_work);
-                let restarted = m.mechanism == crate::migration::Mechanism::Restart;
-                self.end(i, t, MigrationOutcome::Complete, String::new(), downtime_s);
-                let j = &mut self.jobs[job.index()];
-                j.migrations += 1;
-                j.failed_moves = 0;
-                j.at = Where::Running(target);
-                let rec = self.record.job(job);
-                rec.migrations += 1;
-                // As in the simulator: a restart is a new start on the target.
-                if restarted {
-                    rec.started(time(t), target);
-                } else {
-                    rec.moved_to(target);
-                }
-                rec.lost_work = rec.lost_work + lost;
-            }
+            Step::Complete { downtime_s } => self.complete(t, migration, downtime_s),
             Step::Failed {
                 ref reason,
                 downtime_s,
             } => {
-                self.end(i, t, MigrationOutcome::Failed, reason.clone(), downtime_s);
+                let job = self.record.migrations[i].job;
                 let j = &mut self.jobs[job.index()];
                 j.failed_moves += 1;
                 j.last_failed_move = Some(t);
+                self.end(t, migration, MigrationOutcome::Failed, reason, downtime_s);
             }
             Step::Cancelled { ref reason } => {
-                self.end(i, t, MigrationOutcome::Cancelled, reason.clone(), 0.0)
+                self.end(t, migration, MigrationOutcome::Cancelled, reason, 0.0)
             }
         }
     }
 
+    fn complete(&mut self, t: f64, migration: MigrationId, downtime_s: f64) {
+        let m = &self.record.migrations[migration.index()];
+        let (job, target) = (m.job, m.target);
+        let j = &mut self.jobs[job.index()];
+        j.migrations += 1;
+        j.failed_moves = 0;
+        j.at = Where::Running(target);
+        // As in the simulator: a restart is a new start on the target, without the work done.
+        if m.mechanism == Mechanism::Restart {
+            let lost_work = SimDuration::from_secs(self.flights[migration.index()].work_s);
+            self.record.apply(RunEvent::MigrationDeleted {
+                migration,
+                lost_work,
+            });
+            self.record.apply(RunEvent::Started {
+                t: time(t),
+                job,
+                node: target,
+                memory: 0.0,
+            });
+        } else {
+            self.record.apply(RunEvent::MigrationSwitchedOver {
+                t: time(t),
+                migration,
+            });
+        }
+        self.end(t, migration, MigrationOutcome::Complete, "", downtime_s);
+    }
+
     fn end(
         &mut self,
-        i: usize,
         t: f64,
+        migration: MigrationId,
         outcome: MigrationOutcome,
-        reason: String,
+        reason: &str,
         downtime_s: f64,
     ) {
-        let m = &mut self.migrations[i];
-        m.ended = Some(time(t));
-        m.outcome = Some(outcome);
-        m.reason = reason;
-        m.downtime = SimDuration::from_secs(downtime_s);
-        m.phase = Phase::Done;
-        m.frozen_at = None;
-        self.jobs[m.job.index()].migrating = None;
+        let job = self.record.migrations[migration.index()].job;
+        self.jobs[job.index()].migrating = None;
         self.last_migration_end = Some(t);
+        self.record.apply(RunEvent::MigrationTally {
+            migration,
+            downtime: SimDuration::from_secs(downtime_s),
+            bytes_sent: self.flights[migration.index()].bytes_sent,
+            rounds: 0,
+        });
+        self.record.apply(RunEvent::MigrationEnded {
+            t: time(t),
+            migration,
+            outcome,
+            reason: reason.to_string(),
+        });
     }
 }
 
@@ -394,8 +439,8 @@ mod tests {
         ));
         assert_eq!(s.jobs[0].at, Where::Running(NodeId(0)));
         assert_eq!((s.jobs[0].failed_moves, s.jobs[0].migrating), (1, None));
-        assert_eq!(s.migrations[0].outcome, Some(MigrationOutcome::Failed));
-        assert_eq!(s.migrations[0].downtime, SimDuration::from_secs(0.9));
+        assert_eq!(s.record.migrations[0].outcome, Some(MigrationOutcome::Failed));
+        assert_eq!(s.record.migrations[0].downtime, SimDuration::from_secs(0.9));
         assert_eq!(s.record.jobs[0].nodes, vec![NodeId(0)]);
 
         s.apply(&Entry::Ended {

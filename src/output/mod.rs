@@ -10,9 +10,8 @@ use std::path::{Path, PathBuf};
 
 pub use atomic::write_atomic;
 
-use crate::record::Summary;
+use crate::record::{RunOutput, Summary};
 use crate::scenario::Scenario;
-use crate::sim::RunOutput;
 
 /// Writes every output file of a run into `dir` (created if needed); returns their paths.
 pub fn write_run(dir: &Path, scenario: &Scenario, run: &RunOutput) -> io::Result<Vec<PathBuf>> {

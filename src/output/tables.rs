@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::engine::SimTime;
 use crate::record::RecordedEvent;
-use crate::sim::RunOutput;
+use crate::record::RunOutput;
 
 fn csv_writer(w: &mut dyn Write) -> csv::Writer<&mut dyn Write> {
     csv::WriterBuilder::new().from_writer(w)
@@ -128,7 +128,7 @@ pub fn migrations(w: &mut dyn Write, run: &RunOutput) -> io::Result<()> {
         "cause",
         "reason",
     ])?;
-    for m in &run.migrations {
+    for m in &run.record.migrations {
         let outcome = m.outcome.map_or("in-flight", |o| o.as_str());
         out.write_record([
             run.cluster.job(m.job).spec.name.as_str(),

@@ -1,7 +1,7 @@
 use serde::Serialize;
 
-use crate::model::{Migration, MigrationOutcome};
-use crate::record::{JobOutcome, Recorder};
+use crate::model::MigrationOutcome;
+use crate::record::{JobOutcome, MigrationRecord, Recorder};
 
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct MigrationCounts {
@@ -12,7 +12,7 @@ pub struct MigrationCounts {
 }
 
 impl MigrationCounts {
-    fn of(migrations: &[Migration]) -> Self {
+    fn of(migrations: &[MigrationRecord]) -> Self {
         let count =
             |o: Option<MigrationOutcome>| migrations.iter().filter(|m| m.outcome == o).count();
         MigrationCounts {
@@ -83,12 +83,12 @@ pub struct Summary<'a, P: Serialize> {
 impl Metrics {
     pub fn compute(
         rec: &Recorder,
-        migrations: &[Migration],
         arrivals: &[f64],
         end_time_s: f64,
         events: u64,
         stalled: bool,
     ) -> Self {
+        let migrations = &rec.migrations;
         let count = |o: JobOutcome| rec.jobs.iter().filter(|j| j.outcome == o).count();
         let mut utils: Vec<f64> = rec.node_samples.iter().map(|s| s.utilization()).collect();
         utils.sort_by(f64::total_cmp);

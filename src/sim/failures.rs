@@ -5,7 +5,7 @@ use rand_distr::{Distribution, Exp};
 
 use crate::engine::{SimDuration, SimTime};
 use crate::model::{JobState, NodeId, Phase};
-use crate::record::EventKind;
+use crate::record::RunEvent;
 use crate::sim::migrate::Stop;
 use crate::sim::{Event, Simulator};
 
@@ -46,9 +46,7 @@ impl Simulator {
         if self.cluster.node(node).down {
             return;
         }
-        self.record.node_failures += 1;
-        self.record
-            .event(now, EventKind::NodeFail, None, Some(node));
+        self.record.apply(RunEvent::NodeFailed { t: now, node });
         let touching: Vec<_> = self
             .in_flight()
             .filter(|(_, m)| m.source == node || m.target == node)
@@ -98,8 +96,7 @@ impl Simulator {
     pub(super) fn on_node_repair(&mut self, node: NodeId) {
         let now = self.sim.now();
         self.cluster.node_mut(node).down = false;
-        self.record
-            .event(now, EventKind::NodeRepair, None, Some(node));
+        self.record.apply(RunEvent::NodeRepaired { t: now, node });
         if self.failures.random.is_some() {
             let at = now + self.time_to_failure();
             self.sim.schedule_at(at, Event::NodeFail(node));

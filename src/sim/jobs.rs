@@ -2,7 +2,7 @@
 
 use crate::engine::Generation;
 use crate::model::{JobId, JobState, NodeId};
-use crate::record::EventKind;
+use crate::record::RunEvent;
 use crate::sim::migrate::Stop;
 use crate::sim::{Event, Simulator};
 
@@ -11,7 +11,7 @@ impl Simulator {
         let now = self.sim.now();
         self.arrivals_left -= 1;
         self.enqueue(job);
-        self.record.event(now, EventKind::Arrive, Some(job), None);
+        self.record.apply(RunEvent::Arrived { t: now, job });
     }
 
     pub(super) fn enqueue(&mut self, job: JobId) {
@@ -25,17 +25,16 @@ impl Simulator {
 
     pub(super) fn start(&mut self, job: JobId, node: NodeId) {
         let now = self.sim.now();
-        let queued_at = self.cluster.job(job).queued_at;
         self.cluster.start(job, node, now);
-        let bytes = self.cluster.job(job).memory_at(now);
-        let rec = self.record.job(job);
-        rec.started(now, node);
-        rec.wait = rec.wait + (now - queued_at);
-        rec.observe_memory(bytes);
+        let memory = self.cluster.job(job).memory_at(now);
         self.running += 1;
         self.schedule_step(job);
-        self.record
-            .event(now, EventKind::Start, Some(job), Some(node));
+        self.record.apply(RunEvent::Started {
+            t: now,
+            job,
+            node,
+            memory,
+        });
         self.refresh_oom(node);
     }
 
@@ -51,8 +50,8 @@ impl Simulator {
             self.finish_job(job, node);
         } else {
             self.cluster.enter_segment(job, now);
-            let bytes = self.cluster.job(job).memory_at(now);
-            self.record.job(job).observe_memory(bytes);
+            let memory = self.cluster.job(job).memory_at(now);
+            self.record.apply(RunEvent::Held { job, memory });
             self.schedule_step(job);
         }
         self.refresh_oom(node);
@@ -70,15 +69,16 @@ impl Simulator {
 
     fn finish_job(&mut self, job: JobId, node: NodeId) {
         let now = self.sim.now();
-        let bytes = self.cluster.job(job).memory_at(now);
+        let memory = self.cluster.job(job).memory_at(now);
         self.cluster.stop(job, now, JobState::Finished);
-        let rec = self.record.job(job);
-        rec.observe_memory(bytes);
-        rec.end = Some(now);
         self.running -= 1;
         self.job_done();
-        self.record
-            .event(now, EventKind::Finish, Some(job), Some(node));
+        self.record.apply(RunEvent::Finished {
+            t: now,
+            job,
+            node,
+            memory,
+        });
         self.request_schedule();
     }
 

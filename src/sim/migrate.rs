@@ -8,7 +8,7 @@ use crate::engine::{Generation, SimDuration, SimTime};
 use crate::migration::{Failover, FlowId, Mechanism, NextRound, RateChange};
 use crate::model::{JobId, JobState, Migration, MigrationId, MigrationOutcome, NodeId, Phase};
 use crate::policy::controller::Order;
-use crate::record::EventKind;
+use crate::record::RunEvent;
 use crate::sim::{Event, Simulator};
 
 /// Why a job with a migration in flight stops.
@@ -35,16 +35,20 @@ impl Simulator {
         );
         m.memory = j.memory_at(now);
         m.cpu_reserved = true;
+        let issued = RunEvent::MigrationIssued {
+            t: now,
+            job: order.job,
+            source: order.source,
+            target: order.target,
+            mechanism,
+            memory: m.memory,
+            cause: order.cause.clone(),
+        };
         self.migrations.push(m);
         self.active.push(id);
         self.cluster.reserve_cpu(order.target, cpu);
         self.cluster.job_mut(order.job).migration = Some(id);
-        self.record.event(
-            now,
-            EventKind::MigrationIssued,
-            Some(order.job),
-            Some(order.source),
-        );
+        self.record.apply(issued);
         if mechanism == Mechanism::Restart {
             self.delete_for_restart(id);
         }
@@ -59,8 +63,10 @@ impl Simulator {
         let (job, source, target) = (m.job, m.source, m.target);
         let lost = self.cluster.stop(job, now, JobState::Restarting(target));
         self.running -= 1;
-        let rec = self.record.job(job);
-        rec.lost_work = rec.lost_work + lost;
+        self.record.apply(RunEvent::MigrationDeleted {
+            migration: id,
+            lost_work: lost,
+        });
         let m = &mut self.migrations[id.index()];
         m.lost_work = lost;
         m.frozen_at = Some(now);
@@ -154,8 +160,13 @@ impl Simulator {
         let streaming = self.cost.streaming;
         match (m.mechanism, m.phase) {
             (Mechanism::Restart, Phase::Setup) => {
-                let (job, target) = (m.job, m.target);
+                let (job, target, memory) = (m.job, m.target, m.memory);
                 self.migrations[id.index()].started = Some(now);
+                self.record.apply(RunEvent::MigrationStarted {
+                    t: now,
+                    migration: id,
+                    memory,
+                });
                 self.release_cpu(id);
                 self.start(job, target);
                 self.complete(id);
@@ -168,8 +179,11 @@ impl Simulator {
                 m.memory = memory;
                 m.flow_bytes = memory;
                 m.round_bytes = memory;
-                self.record
-                    .event(now, EventKind::MigrationStarted, Some(job), Some(m.source));
+                self.record.apply(RunEvent::MigrationStarted {
+                    t: now,
+                    migration: id,
+                    memory,
+                });
                 match mechanism {
                     Mechanism::PreCopy => {
                         self.migrations[id.index()].rounds = 1;
@@ -356,8 +370,10 @@ impl Simulator {
         m.frozen_at = Some(now);
         let (job, source) = (m.job, m.source);
         self.cluster.set_speed(job, now, 0.0);
-        self.record
-            .event(now, EventKind::Freeze, Some(job), Some(source));
+        self.record.apply(RunEvent::MigrationFrozen {
+            t: now,
+            migration: id,
+        });
         self.refresh_oom(source);
     }
 
@@ -392,7 +408,6 @@ impl Simulator {
         }
         self.release_cpu(id);
         self.cluster.relocate(job, target, now);
-        self.record.job(job).moved_to(target);
         if mechanism == Mechanism::PostCopy {
             let held = self.cluster.open_term(source, now, memory, 0.0);
             let missing = self.cluster.open_term(target, now, -memory, 0.0);
@@ -405,8 +420,10 @@ impl Simulator {
         } else {
             self.resume(id, 1.0);
         }
-        self.record
-            .event(now, EventKind::SwitchOver, Some(job), Some(target));
+        self.record.apply(RunEvent::MigrationSwitchedOver {
+            t: now,
+            migration: id,
+        });
         self.refresh_oom(source);
         self.refresh_oom(target);
     }
@@ -421,7 +438,6 @@ impl Simulator {
         let j = self.cluster.job_mut(job);
         j.migrations += 1;
         j.failed_moves = 0;
-        self.record.job(job).migrations += 1;
         self.end(id, MigrationOutcome::Complete, String::new());
     }
 
@@ -441,6 +457,10 @@ impl Simulator {
             let lost = self.kill_and_requeue(job);
             let m = &mut self.migrations[id.index()];
             m.lost_work = m.lost_work + lost;
+            self.record.apply(RunEvent::MigrationRestarted {
+                migration: id,
+                lost_work: lost,
+            });
         }
     }
 
@@ -520,7 +540,7 @@ impl Simulator {
         m.gen.bump();
         m.ended = Some(now);
         m.outcome = Some(outcome);
-        m.reason = reason;
+        m.reason = reason.clone();
         let terms = [m.incoming.take(), m.held.take()];
         for term in terms.into_iter().flatten() {
             self.cluster.close_term(term, now);
@@ -535,12 +555,13 @@ impl Simulator {
             m.downtime = m.downtime + (now - at);
         }
         self.last_migration_end = Some(now);
-        let kind = match outcome {
-            MigrationOutcome::Complete => EventKind::MigrationComplete,
-            MigrationOutcome::Failed => EventKind::MigrationFailed,
-            MigrationOutcome::Cancelled => EventKind::MigrationCancelled,
-        };
-        self.record.event(now, kind, Some(job), Some(source));
+        self.tally(id);
+        self.record.apply(RunEvent::MigrationEnded {
+            t: now,
+            migration: id,
+            outcome,
+            reason,
+        });
         self.refresh_oom(source);
         self.refresh_oom(target);
     }
@@ -554,17 +575,30 @@ impl Simulator {
             JobState::Running(node) => {
                 let lost = self.cluster.stop(job, now, JobState::Queued);
                 self.running -= 1;
-                let rec = self.record.job(job);
-                rec.lost_work = rec.lost_work + lost;
                 self.refresh_oom(node);
                 lost
             }
             JobState::Restarting(_) => SimDuration::ZERO,
             _ => return SimDuration::ZERO,
         };
-        self.record.event(now, EventKind::Requeue, Some(job), None);
+        self.record.apply(RunEvent::Requeued {
+            t: now,
+            job,
+            lost_work: lost,
+        });
         self.enqueue(job);
         lost
+    }
+
+    /// Reports a migration's running totals to the record.
+    pub(super) fn tally(&mut self, id: MigrationId) {
+        let m = &self.migrations[id.index()];
+        self.record.apply(RunEvent::MigrationTally {
+            migration: id,
+            downtime: m.downtime,
+            bytes_sent: m.bytes_sent,
+            rounds: m.rounds,
+        });
     }
 }
 

@@ -18,7 +18,8 @@ use crate::engine::{RngStreams, SimDuration, SimTime, Simulation, StreamRng};
 use crate::migration::{CostModel, FailureSpec, MigrationSpec, Network};
 use crate::model::{Cluster, JobId, JobState, Migration, MigrationId, NodeId, OomSpec};
 use crate::policy::ControlLoop;
-use crate::record::{JobOutcome, Metrics, Recorder};
+pub use crate::record::RunOutput;
+use crate::record::{Recorder, RunEvent};
 use crate::scenario::ScenarioSpec;
 use crate::workload::JobSpec;
 
@@ -40,15 +41,6 @@ pub struct Progress {
     pub end: Option<SimTime>,
     pub jobs_done: usize,
     pub jobs_total: usize,
-}
-
-/// The result of a run.
-pub struct RunOutput {
-    pub cluster: Cluster,
-    /// Every migration, in the order they were issued.
-    pub migrations: Vec<Migration>,
-    pub record: Recorder,
-    pub metrics: Metrics,
 }
 
 /// How often, in events, the progress callback is called.
@@ -95,6 +87,7 @@ impl Simulator {
     pub fn new(spec: &ScenarioSpec, jobs: Vec<JobSpec>, options: RecordOptions) -> Self {
         let streams = RngStreams::new(spec.simulation.seed);
         let n = jobs.len();
+        let arrivals = jobs.iter().map(|j| j.arrival).collect();
         let cluster = Cluster::new(&spec.nodes, jobs);
         let nics = cluster.nodes.iter().map(|n| n.network).collect();
         Simulator {
@@ -121,7 +114,7 @@ impl Simulator {
             failure_rng: streams.stream("failures/migration"),
             node_failure_rng: streams.stream("failures/nodes"),
             scheduled_failures: Vec::new(),
-            record: Recorder::new(n, options.job_samples, options.events),
+            record: Recorder::new(arrivals, options.job_samples, options.events),
             schedule_pending: false,
             last_sample: None,
             arrivals_left: n,
@@ -211,33 +204,17 @@ impl Simulator {
             self.sample(now);
         }
         for (i, job) in self.cluster.jobs.iter().enumerate() {
-            let rec = &mut self.record.jobs[i];
-            rec.outcome = match job.state {
-                JobState::Finished => JobOutcome::Finished,
-                JobState::Failed => JobOutcome::Failed,
-                JobState::Running(_) => {
-                    rec.observe_memory(job.memory_at(now));
-                    JobOutcome::Running
-                }
-                JobState::Queued | JobState::NotArrived | JobState::Restarting(_) => {
-                    JobOutcome::Pending
-                }
-            };
+            if let JobState::Running(_) = job.state {
+                self.record.apply(RunEvent::Held {
+                    job: JobId(i as u32),
+                    memory: job.memory_at(now),
+                });
+            }
         }
-        let arrivals = self.cluster.arrivals();
-        let metrics = Metrics::compute(
-            &self.record,
-            &self.migrations,
-            &arrivals,
-            now.as_secs(),
-            self.sim.processed(),
-            self.stalled,
-        );
-        RunOutput {
-            cluster: self.cluster,
-            migrations: self.migrations,
-            record: self.record,
-            metrics,
+        for id in self.active.clone() {
+            self.tally(id);
         }
+        let (events, stalled) = (self.sim.processed(), self.stalled);
+        self.record.finish(self.cluster, now, events, stalled)
     }
 }

@@ -4,7 +4,7 @@
 use crate::engine::SimTime;
 use crate::model::NodeId;
 use crate::policy::Turn;
-use crate::record::{JobSample, NodeSample};
+use crate::record::{JobSample, NodeSample, RunEvent};
 use crate::sim::{Event, Simulator};
 
 impl Simulator {
@@ -43,7 +43,7 @@ impl Simulator {
                 .held_on(NodeId(i as u32), now)
                 .map(|(_, b)| b)
                 .fold(0.0, |a, b| a + b);
-            self.record.node_samples.push(NodeSample {
+            self.record.apply(RunEvent::NodeSampled(NodeSample {
                 time: now,
                 node: NodeId(i as u32),
                 memory_used: n.used_at(now),
@@ -52,16 +52,16 @@ impl Simulator {
                 cpu_requested: n.cpu_requested,
                 jobs: n.jobs.len() as u32,
                 cordoned: n.cordoned,
-            });
-            if let Some(samples) = &mut self.record.job_samples {
+            }));
+            if self.record.job_samples.is_some() {
                 for &job in &n.jobs {
                     let memory = self.cluster.job(job).memory_at(now);
-                    samples.push(JobSample {
+                    self.record.apply(RunEvent::JobSampled(JobSample {
                         time: now,
                         job,
                         node: NodeId(i as u32),
                         memory,
-                    });
+                    }));
                 }
             }
         }

@@ -1,8 +1,8 @@
 //! Nodes that run out of memory, and the OOM killer.
 
 use crate::engine::Generation;
-use crate::model::{JobState, KillPolicy, NodeId, OomKill};
-use crate::record::EventKind;
+use crate::model::{JobState, KillPolicy, NodeId};
+use crate::record::RunEvent;
 use crate::sim::migrate::Stop;
 use crate::sim::{Event, Simulator};
 
@@ -77,27 +77,17 @@ impl Simulator {
         let lost = self.cluster.stop(victim, now, next);
         self.cluster.job_mut(victim).restarts += 1;
         self.running -= 1;
-        let rec = self.record.job(victim);
-        rec.observe_memory(memory);
-        rec.oom_kills += 1;
-        rec.lost_work = rec.lost_work + lost;
-        self.record.oom_kills.push(OomKill {
-            time: now,
-            node,
+        self.record.apply(RunEvent::OomKilled {
+            t: now,
             job: victim,
+            node,
             memory,
-            lost_work: lost.as_secs(),
+            lost_work: lost,
+            gave_up: fails,
         });
-        self.record
-            .event(now, EventKind::OomKill, Some(victim), Some(node));
         if fails {
-            self.record.job(victim).end = Some(now);
-            self.record
-                .event(now, EventKind::Fail, Some(victim), Some(node));
             self.job_done();
         } else {
-            self.record
-                .event(now, EventKind::Requeue, Some(victim), None);
             self.enqueue(victim);
         }
         self.request_schedule();

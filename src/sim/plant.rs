@@ -7,7 +7,7 @@ use crate::model::{JobId, JobState, NodeId};
 use crate::policy::control::{Facts, Footprint, JobFacts, NodeFacts, Plant, Turn};
 use crate::policy::controller::{Order, Shortage};
 use crate::policy::{MigrationView, PendingJob};
-use crate::record::{EventKind, Provision};
+use crate::record::RunEvent;
 use crate::sim::Simulator;
 
 impl Simulator {
@@ -143,14 +143,12 @@ impl Plant for Simulator {
     fn cordon(&mut self, node: NodeId, cordoned: bool) {
         let now = self.sim.now();
         self.cluster.node_mut(node).cordoned = cordoned;
-        let kind = match cordoned {
-            true => EventKind::Cordon,
-            false => EventKind::Uncordon,
-        };
-        self.record.event(now, kind, None, Some(node));
-        if cordoned {
-            self.record.cordons += 1;
-        } else {
+        self.record.apply(RunEvent::Cordoned {
+            t: now,
+            node,
+            on: cordoned,
+        });
+        if !cordoned {
             self.request_schedule();
         }
     }
@@ -164,19 +162,17 @@ impl Plant for Simulator {
     }
 
     fn stale(&mut self, _: &Order) {
-        self.record.stale_orders += 1;
+        self.record.apply(RunEvent::StaleOrder);
     }
 
     fn provision(&mut self, s: &Shortage) {
         let now = self.sim.now();
-        self.record.provisions.push(Provision {
-            time: now,
+        self.record.apply(RunEvent::Provisioned {
+            t: now,
             node: s.node,
             job: s.job,
             bytes: s.bytes,
         });
-        self.record
-            .event(now, EventKind::Provision, Some(s.job), Some(s.node));
     }
 
     fn stalled(&mut self) {
