@@ -258,6 +258,10 @@ fn restart_loses_progress_and_takes_the_setup_as_downtime() {
     // Deleted at 20 s, up again at 50 s, a full hour of work from there.
     assert_eq!(job_end(&out, "x"), 50.0 + 3600.0);
     assert_eq!(out.metrics.migration_lost_work_s, 20.0);
+    // Re-created by the migration, not queued: its wait is still the none it had at first.
+    let rec = &out.record.jobs[0];
+    assert_eq!((rec.starts, rec.wait.as_secs()), (2, 0.0));
+    assert_eq!(out.metrics.mean_wait_s, 0.0);
 }
 
 /// `migsim calibrate predict` and the predictive controller use the closed-form estimate; a

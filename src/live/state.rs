@@ -550,5 +550,6 @@ mod tests {
         assert_eq!((rec.starts, rec.migrations), (2, 1));
         assert_eq!(rec.nodes, vec![NodeId(0), NodeId(1)]);
         assert_eq!(rec.lost_work, SimDuration::from_secs(1.5));
+        assert_eq!(rec.wait, SimDuration::from_secs(0.5), "re-created, not queued again");
     }
 }

@@ -34,6 +34,8 @@ pub struct Provision {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Life {
     Waiting,
+    /// Deleted by a restart migration, to be re-created on its target: not queued.
+    Restarting,
     Running,
     Finished,
     Failed,
@@ -235,7 +237,7 @@ impl Recorder {
                 m.lost_work = lost_work;
                 let job = m.job.index();
                 self.jobs[job].lost_work = self.jobs[job].lost_work + lost_work;
-                self.life[job] = Life::Waiting;
+                self.life[job] = Life::Restarting;
             }
             RunEvent::MigrationFrozen { t, migration } => {
                 self.log_migration(t, migration, EventKind::Freeze, false)
@@ -290,7 +292,9 @@ impl Recorder {
     fn started(&mut self, t: SimTime, job: JobId, node: NodeId, memory: f64) {
         let rec = &mut self.jobs[job.index()];
         rec.started(t, node);
-        rec.wait = rec.wait + (t - self.queued_at[job.index()]);
+        if self.life[job.index()] == Life::Waiting {
+            rec.wait = rec.wait + (t - self.queued_at[job.index()]);
+        }
         rec.observe_memory(memory);
         self.life[job.index()] = Life::Running;
         self.log(t, EventKind::Start, Some(job), Some(node));
@@ -335,7 +339,7 @@ impl Recorder {
                 Life::Finished => JobOutcome::Finished,
                 Life::Failed => JobOutcome::Failed,
                 Life::Running => JobOutcome::Running,
-                Life::Waiting => JobOutcome::Pending,
+                Life::Waiting | Life::Restarting => JobOutcome::Pending,
             };
         }
         let arrivals = cluster.arrivals();
