@@ -95,7 +95,11 @@ fn the_selection_policies_choose_differently() {
     let first_moved = |selection: &str| {
         let toml = format!("{CRAFTED}\n[controller]\nselection = {selection}\n");
         let out = run(&scenario_with(&toml, &[]), options());
-        out.cluster.job(out.record.migrations[0].job).spec.name.clone()
+        out.cluster
+            .job(out.record.migrations[0].job)
+            .spec
+            .name
+            .clone()
     };
     assert_eq!(first_moved(r#"{ policy = "max" }"#), "steady");
     assert_eq!(first_moved(r#"{ policy = "big-enough" }"#), "grower");

@@ -90,7 +90,10 @@ fn certain_failure_in_any_phase_loses_no_job() {
                         .map(|j| j.outcome)
                         .collect::<Vec<_>>()
                 );
-                assert!(!out.record.migrations.is_empty(), "{case}: nothing was tried");
+                assert!(
+                    !out.record.migrations.is_empty(),
+                    "{case}: nothing was tried"
+                );
                 // The phase exists in this mechanism: every attempt failed in it.
                 let has_phase = match mechanism {
                     "restart" => phase == "setup",
@@ -98,13 +101,15 @@ fn certain_failure_in_any_phase_loses_no_job() {
                 };
                 if has_phase {
                     assert!(
-                        out.record.migrations
+                        out.record
+                            .migrations
                             .iter()
                             .all(|m| m.outcome != Some(MigrationOutcome::Complete)),
                         "{case}: a migration completed"
                     );
                     assert!(
-                        out.record.migrations
+                        out.record
+                            .migrations
                             .iter()
                             .any(|m| m.reason.contains("failed (injected)")),
                         "{case}"

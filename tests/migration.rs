@@ -47,7 +47,12 @@ interval = "10s"
 }
 
 fn only_migration(out: &RunOutput) -> &migsim::record::MigrationRecord {
-    assert_eq!(out.record.migrations.len(), 1, "{:#?}", out.record.migrations);
+    assert_eq!(
+        out.record.migrations.len(),
+        1,
+        "{:#?}",
+        out.record.migrations
+    );
     &out.record.migrations[0]
 }
 
@@ -150,7 +155,12 @@ kind = "conservative"
 pacing = { policy = "concurrent", per_node = 2, cluster = 4 }
 "#;
     let out = run_str(toml);
-    assert_eq!(out.record.migrations.len(), 2, "{:#?}", out.record.migrations);
+    assert_eq!(
+        out.record.migrations.len(),
+        2,
+        "{:#?}",
+        out.record.migrations
+    );
     for m in &out.record.migrations {
         let took = secs(m.ended) - m.issued.as_secs();
         let name = &out.cluster.job(m.job).spec.name;
@@ -265,39 +275,45 @@ fn restart_loses_progress_and_takes_the_setup_as_downtime() {
 }
 
 /// `migsim calibrate predict` and the predictive controller use the closed-form estimate; a
-/// lone migration in a run, with the shipped orchestrator-level calibration, takes exactly as
-/// long and is frozen exactly as long.
+/// lone migration in a run, with the shipped orchestrator-level calibration, streamed or not,
+/// takes exactly as long and is frozen exactly as long.
 #[test]
 fn the_estimate_is_what_a_lone_migration_takes() {
     let calibration = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/calibrations/ums-orchestrator-level.toml"
     );
-    for mechanism in ["stop-and-copy", "post-copy", "restart"] {
-        let out = run_str(&one_move(
-            "60GB",
-            &format!("mechanism = \"{mechanism}\"\ncalibration = \"{calibration}\""),
-        ));
-        let m = only_migration(&out);
-        let spec = migsim::migration::MigrationSpec {
-            mechanism: migsim::migration::Mechanism::parse(mechanism).unwrap(),
-            ..Default::default()
-        };
-        let cost = migsim::migration::calibration::Calibration::read(calibration.as_ref())
-            .unwrap()
-            .cost;
-        let e = spec.estimate(&cost, 60.0 * GB, GB, 0.0);
-        let took = secs(m.ended) - m.issued.as_secs();
-        assert!(
-            (took - e.total).abs() < 1e-6,
-            "{mechanism}: ran {took} s, estimated {} s",
-            e.total
-        );
-        let frozen = m.downtime.as_secs();
-        assert!(
-            (frozen - e.downtime).abs() < 1e-6,
-            "{mechanism}: frozen {frozen} s, estimated {} s",
-            e.downtime
-        );
+    for streaming in [true, false] {
+        for mechanism in ["stop-and-copy", "post-copy", "restart"] {
+            let case = format!("{mechanism}, streaming = {streaming}");
+            let out = run_str(&one_move(
+                "60GB",
+                &format!(
+                    "mechanism = \"{mechanism}\"\ncalibration = \"{calibration}\"\ncost = {{ streaming = {streaming} }}"
+                ),
+            ));
+            let m = only_migration(&out);
+            let spec = migsim::migration::MigrationSpec {
+                mechanism: migsim::migration::Mechanism::parse(mechanism).unwrap(),
+                ..Default::default()
+            };
+            let mut cost = migsim::migration::calibration::Calibration::read(calibration.as_ref())
+                .unwrap()
+                .cost;
+            cost.streaming = streaming;
+            let e = spec.estimate(&cost, 60.0 * GB, GB, 0.0);
+            let took = secs(m.ended) - m.issued.as_secs();
+            assert!(
+                (took - e.total).abs() < 1e-6,
+                "{case}: ran {took} s, estimated {} s",
+                e.total
+            );
+            let frozen = m.downtime.as_secs();
+            assert!(
+                (frozen - e.downtime).abs() < 1e-6,
+                "{case}: frozen {frozen} s, estimated {} s",
+                e.downtime
+            );
+        }
     }
 }

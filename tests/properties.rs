@@ -238,7 +238,8 @@ fn check_terminal_states(out: &RunOutput, max_retries: u32) -> Result<(), TestCa
                     .unwrap()
                     .time;
                 // Downtime and degraded running only delay a job; without migrations, exact.
-                if rec.migrations == 0 && !out.record.migrations.iter().any(|m| m.job.index() == i) {
+                if rec.migrations == 0 && !out.record.migrations.iter().any(|m| m.job.index() == i)
+                {
                     prop_assert_eq!(rec.end, Some(last_start + job.spec.work));
                 } else {
                     prop_assert!(rec.end >= Some(last_start + job.spec.work));

@@ -439,7 +439,10 @@ mod tests {
         ));
         assert_eq!(s.jobs[0].at, Where::Running(NodeId(0)));
         assert_eq!((s.jobs[0].failed_moves, s.jobs[0].migrating), (1, None));
-        assert_eq!(s.record.migrations[0].outcome, Some(MigrationOutcome::Failed));
+        assert_eq!(
+            s.record.migrations[0].outcome,
+            Some(MigrationOutcome::Failed)
+        );
         assert_eq!(s.record.migrations[0].downtime, SimDuration::from_secs(0.9));
         assert_eq!(s.record.jobs[0].nodes, vec![NodeId(0)]);
 
@@ -550,6 +553,10 @@ mod tests {
         assert_eq!((rec.starts, rec.migrations), (2, 1));
         assert_eq!(rec.nodes, vec![NodeId(0), NodeId(1)]);
         assert_eq!(rec.lost_work, SimDuration::from_secs(1.5));
-        assert_eq!(rec.wait, SimDuration::from_secs(0.5), "re-created, not queued again");
+        assert_eq!(
+            rec.wait,
+            SimDuration::from_secs(0.5),
+            "re-created, not queued again"
+        );
     }
 }

@@ -1,11 +1,11 @@
 //! What one migration costs when it moves alone, phase by phase, in closed form. The
-//! predictive controller uses the total; `migsim calibrate predict` prints the phases. The
-//! phases mirror `sim::migrate`, so a lone migration in a run takes exactly this long (pre-copy
-//! aside, whose rounds the estimate sends at one average rate).
+//! predictive controller uses the total; `migsim calibrate predict` prints the phases. It walks
+//! the mechanism's phase table as `sim::migrate` does, so a lone migration in a run takes
+//! exactly this long (pre-copy aside, whose rounds the estimate sends at one average rate).
 
 use serde::Serialize;
 
-use crate::migration::{CostModel, Mechanism, MigrationSpec, NextRound};
+use crate::migration::{CostModel, MigrationSpec, NextRound};
 
 /// Seconds per phase, how long the job is frozen, and the whole migration.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -33,58 +33,32 @@ impl MigrationSpec {
     /// dirties `dirty` bytes per second. `cost` is [`MigrationSpec::cost_model`].
     pub fn estimate(&self, cost: &CostModel, bytes: f64, bandwidth: f64, dirty: f64) -> Estimate {
         let c = cost;
-        let send = |b: f64, streaming: bool| c.transfer_time(b, bandwidth, streaming);
+        let streams = self.mechanism.streams(c.streaming);
+        let wire = c.wire_cap(streams).map_or(bandwidth, |w| w.min(bandwidth));
+        // Pages go at the link's rate, or after pre-copy's rounds at their average rate.
+        let (mut bytes_left, mut rate) = (bytes, c.efficiency * wire);
         let mut diverges = None;
-        let mut phases: Vec<(&'static str, f64, bool)> = match self.mechanism {
-            Mechanism::Restart => vec![("setup", c.setup, true)],
-            Mechanism::StopAndCopy if c.streaming => vec![
-                ("setup", c.setup, false),
-                (
-                    "checkpoint+transfer",
-                    c.checkpoint_overhead + send(bytes, true),
-                    true,
-                ),
-                ("restore", c.restore_time(bytes), true),
-            ],
-            Mechanism::StopAndCopy => vec![
-                ("setup", c.setup, false),
-                ("checkpoint", c.checkpoint_time(bytes), true),
-                ("transfer", send(bytes, false), true),
-                ("restore", c.restore_time(bytes), true),
-            ],
-            Mechanism::PostCopy => {
-                let handoff = c.checkpoint_overhead + c.transfer_overhead + c.restore_overhead;
-                vec![
-                    ("setup", c.setup, false),
-                    ("handoff", handoff, true),
-                    (
-                        "pull",
-                        send(bytes, c.streaming) - c.transfer_overhead,
-                        false,
-                    ),
-                ]
-            }
-            Mechanism::PreCopy => {
-                let (live, last, rate) = self.pre_copy_rounds(bytes, c, bandwidth, dirty);
+        let mut frozen_before = 0.0;
+        let mut phases = Vec::new();
+        for p in self.mechanism.phases(c.streaming) {
+            let mut seconds = (p.timer)(c, bytes);
+            if p.repeats {
+                let (live, last, average) = self.pre_copy_rounds(bytes, c, bandwidth, dirty);
                 if let Err(why) = &live {
                     diverges = Some(why.clone());
                 }
-                vec![
-                    ("setup", c.setup, false),
-                    ("rounds", live.unwrap_or(f64::INFINITY), false),
-                    ("final round", c.checkpoint_overhead + last / rate, true),
-                    ("restore", c.restore_overhead, true),
-                ]
+                seconds = live.unwrap_or(f64::INFINITY);
+                (bytes_left, rate) = (last, average);
+            } else if p.pages.is_some() {
+                seconds += bytes_left / rate;
             }
-        };
-        // The restore is the last frozen phase: it absorbs the rounding of the frozen time.
-        let frozen_before: f64 = phases[..phases.len() - 1]
-            .iter()
-            .filter(|p| p.2)
-            .map(|p| p.1)
-            .sum();
-        if let Some(last) = phases.last_mut().filter(|p| p.0 == "restore") {
-            last.1 = c.rounded_restore(frozen_before, last.1);
+            if p.rounds_up {
+                seconds = c.rounded_restore(frozen_before, seconds);
+            }
+            if p.frozen() {
+                frozen_before += seconds;
+            }
+            phases.push((p.label, seconds, p.frozen()));
         }
         let sum = |frozen_only: bool| -> f64 {
             phases

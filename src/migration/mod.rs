@@ -8,6 +8,7 @@ mod cost;
 mod estimate;
 mod failures;
 mod network;
+mod phases;
 mod precopy;
 mod spec;
 
@@ -15,5 +16,6 @@ pub use cost::{CostModel, CostSpec};
 pub use estimate::{Estimate, PhaseEstimate};
 pub use failures::{FailureSpec, NodeFailureSpec, PhaseFailures, RandomFailureSpec};
 pub use network::{Flow, FlowId, Network, RateChange};
+pub use phases::{JobDuring, Pages, Phase, PhaseSpec, Risk};
 pub use precopy::{NextRound, PreCopySpec};
 pub use spec::{Failover, Mechanism, MigrationSpec, PostCopySpec};

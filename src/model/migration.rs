@@ -1,5 +1,5 @@
 use crate::engine::{Generation, SimDuration, SimTime};
-use crate::migration::{FlowId, Mechanism};
+use crate::migration::{FlowId, Mechanism, Phase, PhaseSpec};
 use crate::model::{JobId, NodeId, Term};
 
 /// Index of a migration, in the order they were issued.
@@ -9,40 +9,6 @@ pub struct MigrationId(pub u32);
 impl MigrationId {
     pub fn index(self) -> usize {
         self.0 as usize
-    }
-}
-
-/// Where a migration is. `Setup` is the `Issued` state (the target's container is being
-/// created, the job still runs); every later phase is `InProgress`; `Done` is the end.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Phase {
-    Setup,
-    /// Frozen, dumping to local disk (stop-and-copy without streaming).
-    Checkpoint,
-    /// Pages on the wire, after a fixed latency.
-    Transfer,
-    /// Pre-copy: live rounds while the job runs on the source.
-    Rounds,
-    /// Post-copy: frozen while the non-memory state moves and the target restores.
-    Handoff,
-    Restore,
-    /// Post-copy: the job runs degraded on the target while its pages are pulled.
-    Pull,
-    Done,
-}
-
-impl Phase {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Phase::Setup => "setup",
-            Phase::Checkpoint => "checkpoint",
-            Phase::Transfer => "transfer",
-            Phase::Rounds => "pre-copy rounds",
-            Phase::Handoff => "handoff",
-            Phase::Restore => "restore",
-            Phase::Pull => "post-copy pull",
-            Phase::Done => "done",
-        }
     }
 }
 
@@ -152,9 +118,16 @@ impl Migration {
         self.phase == Phase::Done
     }
 
+    /// Its current phase in its mechanism's table (None once done).
+    pub fn spec(&self, streaming: bool) -> Option<&'static PhaseSpec> {
+        let phases = self.mechanism.phases(streaming);
+        phases.iter().find(|p| p.phase == self.phase)
+    }
+
     /// There is no going back: the job runs on the target (post-copy pull) or was deleted
     /// from the source (restart).
     pub fn committed(&self) -> bool {
-        self.phase == Phase::Pull || self.mechanism == Mechanism::Restart
+        // Whether a phase commits does not depend on streaming.
+        self.spec(false).is_some_and(PhaseSpec::committed)
     }
 }

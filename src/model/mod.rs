@@ -8,9 +8,10 @@ mod node;
 mod oom;
 mod term;
 
+pub use crate::migration::Phase;
 pub use cluster::{Cluster, NodeGroupSpec};
 pub use job::{Job, JobState};
-pub use migration::{Migration, MigrationId, MigrationOutcome, Phase};
+pub use migration::{Migration, MigrationId, MigrationOutcome};
 pub use node::Node;
 pub use oom::{KillPolicy, OomKill, OomSpec};
 pub use term::Term;

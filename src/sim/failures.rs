@@ -4,7 +4,7 @@
 use rand_distr::{Distribution, Exp};
 
 use crate::engine::{SimDuration, SimTime};
-use crate::model::{JobState, NodeId, Phase};
+use crate::model::{JobState, NodeId};
 use crate::record::RunEvent;
 use crate::sim::migrate::Stop;
 use crate::sim::{Event, Simulator};
@@ -50,7 +50,7 @@ impl Simulator {
         let touching: Vec<_> = self
             .in_flight()
             .filter(|(_, m)| m.source == node || m.target == node)
-            .map(|(_, m)| (m.job, m.phase == Phase::Pull))
+            .map(|(id, m)| (m.job, self.pulling(id)))
             .collect();
         let reason = format!("node {} failed", self.cluster.node(node).name);
         for (job, pulling) in touching {

@@ -5,7 +5,7 @@
 use rand::Rng;
 
 use crate::engine::{Generation, SimDuration, SimTime};
-use crate::migration::{Failover, FlowId, Mechanism, NextRound, RateChange};
+use crate::migration::{Failover, FlowId, JobDuring, NextRound, Pages, PhaseSpec, RateChange};
 use crate::model::{JobId, JobState, Migration, MigrationId, MigrationOutcome, NodeId, Phase};
 use crate::policy::controller::Order;
 use crate::record::RunEvent;
@@ -49,10 +49,11 @@ impl Simulator {
         self.cluster.reserve_cpu(order.target, cpu);
         self.cluster.job_mut(order.job).migration = Some(id);
         self.record.apply(issued);
-        if mechanism == Mechanism::Restart {
+        let setup = &mechanism.phases(self.cost.streaming)[0];
+        if setup.job == JobDuring::Deleted {
             self.delete_for_restart(id);
         }
-        self.begin(id, Phase::Setup);
+        self.begin(id, setup);
     }
 
     /// `restart`: the job is deleted from its source at once and comes up on the target after
@@ -74,55 +75,27 @@ impl Simulator {
         self.request_schedule();
     }
 
-    /// Enters `phase`: draws whether it will fail and schedules its end (a timer, or a
+    /// Enters a phase: draws whether it will fail and schedules its end (a timer, or a
     /// transfer after its fixed latency).
-    fn begin(&mut self, id: MigrationId, phase: Phase) {
+    fn begin(&mut self, id: MigrationId, spec: &'static PhaseSpec) {
         let now = self.sim.now();
-        let p = self.phase_failure(self.migrations[id.index()].mechanism, phase);
+        let p = spec.failure(&self.failures.migration);
         let fails = p > 0.0 && self.failure_rng.random::<f64>() < p;
         let m = &mut self.migrations[id.index()];
-        m.phase = phase;
+        m.phase = spec.phase;
         m.fails_here = fails;
         let c = self.cost;
-        let bytes = m.memory;
-        let secs = match (m.mechanism, phase) {
-            (_, Phase::Setup) => c.setup,
-            (_, Phase::Checkpoint) => c.checkpoint_time(bytes),
-            (Mechanism::StopAndCopy, Phase::Transfer) if c.streaming => {
-                c.checkpoint_overhead + c.transfer_overhead
-            }
-            (Mechanism::PreCopy, Phase::Transfer) => c.checkpoint_overhead,
-            (_, Phase::Transfer) | (_, Phase::Rounds) => c.transfer_overhead,
-            (Mechanism::PreCopy, Phase::Restore) => {
-                c.rounded_restore(frozen_for(m, now), c.restore_overhead)
-            }
-            (_, Phase::Restore) => c.rounded_restore(frozen_for(m, now), c.restore_time(bytes)),
-            (_, Phase::Handoff) => c.checkpoint_overhead + c.transfer_overhead + c.restore_overhead,
-            (_, Phase::Pull) => 0.0,
-            (_, Phase::Done) => unreachable!("nothing begins done"),
+        let timer = (spec.timer)(&c, m.memory);
+        let secs = if spec.rounds_up {
+            c.rounded_restore(frozen_for(m, now), timer)
+        } else {
+            timer
         };
         let gen = m.gen.bump();
         self.sim.schedule_in(
             SimDuration::from_secs(secs),
             Event::Phase { migration: id, gen },
         );
-    }
-
-    /// The chance that `phase` fails. Some phases do two steps at once: a streamed or final
-    /// pre-copy transfer also checkpoints, a post-copy handoff checkpoints and restores.
-    fn phase_failure(&self, mechanism: Mechanism, phase: Phase) -> f64 {
-        let f = &self.failures.migration;
-        let either = |a: f64, b: f64| 1.0 - (1.0 - a) * (1.0 - b);
-        let checkpoints_too = mechanism == Mechanism::PreCopy || self.cost.streaming;
-        match phase {
-            Phase::Setup => f.setup,
-            Phase::Checkpoint => f.checkpoint,
-            Phase::Transfer if checkpoints_too => either(f.checkpoint, f.transfer),
-            Phase::Transfer | Phase::Rounds | Phase::Pull => f.transfer,
-            Phase::Restore => f.restore,
-            Phase::Handoff => either(f.checkpoint, f.restore),
-            Phase::Done => 0.0,
-        }
     }
 
     pub(super) fn on_phase(&mut self, id: MigrationId, gen: Generation) {
@@ -153,76 +126,68 @@ impl Simulator {
         }
     }
 
-    /// The next phase of each mechanism, once the current one has ended well.
+    /// What the mechanism's table says comes after a phase that ended well.
     fn advance(&mut self, id: MigrationId) {
+        let m = &self.migrations[id.index()];
+        let phases = m.mechanism.phases(self.cost.streaming);
+        let Some(at) = phases.iter().position(|p| p.phase == m.phase) else {
+            return;
+        };
+        let spec = &phases[at];
+        if spec.phase == Phase::Setup {
+            self.setup_done(id, spec);
+        }
+        if spec.repeats {
+            return self.next_round(id, &phases[at + 1..]);
+        }
+        if spec.switches_over {
+            let pulls = phases
+                .get(at + 1)
+                .is_some_and(|p| p.job == JobDuring::RunsOnTarget);
+            self.switch_over(id, spec, pulls);
+        }
+        self.enter(id, &phases[at + 1..]);
+    }
+
+    /// The setup is done: the migration is in progress, moving the memory the job has now.
+    fn setup_done(&mut self, id: MigrationId, setup: &PhaseSpec) {
         let now = self.sim.now();
         let m = &self.migrations[id.index()];
-        let streaming = self.cost.streaming;
-        match (m.mechanism, m.phase) {
-            (Mechanism::Restart, Phase::Setup) => {
-                let (job, target, memory) = (m.job, m.target, m.memory);
-                self.migrations[id.index()].started = Some(now);
-                self.record.apply(RunEvent::MigrationStarted {
-                    t: now,
-                    migration: id,
-                    memory,
-                });
-                self.release_cpu(id);
-                self.start(job, target);
-                self.complete(id);
-            }
-            (mechanism, Phase::Setup) => {
-                let job = m.job;
-                let memory = self.cluster.job(job).memory_at(now);
-                let m = &mut self.migrations[id.index()];
-                m.started = Some(now);
-                m.memory = memory;
-                m.flow_bytes = memory;
-                m.round_bytes = memory;
-                self.record.apply(RunEvent::MigrationStarted {
-                    t: now,
-                    migration: id,
-                    memory,
-                });
-                match mechanism {
-                    Mechanism::PreCopy => {
-                        self.migrations[id.index()].rounds = 1;
-                        self.begin(id, Phase::Rounds);
-                    }
-                    Mechanism::PostCopy => {
-                        self.freeze(id);
-                        self.begin(id, Phase::Handoff);
-                    }
-                    _ => {
-                        self.freeze(id);
-                        let next = if streaming {
-                            Phase::Transfer
-                        } else {
-                            Phase::Checkpoint
-                        };
-                        self.begin(id, next);
-                    }
-                }
-            }
-            (_, Phase::Checkpoint) => self.begin(id, Phase::Transfer),
-            (_, Phase::Transfer) => self.begin(id, Phase::Restore),
-            (_, Phase::Rounds) => self.next_round(id),
-            (_, Phase::Restore) => {
-                self.switch_over(id);
-                self.complete(id);
-            }
-            (_, Phase::Handoff) => {
-                self.switch_over(id);
-                self.begin(id, Phase::Pull);
-            }
-            (_, Phase::Pull) => self.complete(id),
-            (_, Phase::Done) => {}
+        let memory = match setup.job {
+            JobDuring::Deleted => m.memory,
+            _ => self.cluster.job(m.job).memory_at(now),
+        };
+        let m = &mut self.migrations[id.index()];
+        m.started = Some(now);
+        m.memory = memory;
+        m.flow_bytes = memory;
+        m.round_bytes = memory;
+        self.record.apply(RunEvent::MigrationStarted {
+            t: now,
+            migration: id,
+            memory,
+        });
+    }
+
+    /// Enters the first of the `rest` of the phases (freezing the job if it is frozen there),
+    /// or completes the migration when none is left.
+    fn enter(&mut self, id: MigrationId, rest: &'static [PhaseSpec]) {
+        let Some(next) = rest.first() else {
+            return self.complete(id);
+        };
+        let m = &mut self.migrations[id.index()];
+        if next.repeats {
+            m.rounds = 1;
         }
+        if next.frozen() && m.frozen_at.is_none() {
+            self.freeze(id);
+        }
+        self.begin(id, next);
     }
 
     /// Pre-copy: after a round, another live round, the final frozen one, or the verdict that
     /// the rounds would never shrink.
-    fn next_round(&mut self, id: MigrationId) {
+    fn next_round(&mut self, id: MigrationId, after: &'static [PhaseSpec]) {
         let now = self.sim.now();
         let m = &self.migrations[id.index()];
         let secs = (now - m.round_started).as_secs();
@@ -249,8 +214,7 @@ impl Simulator {
                 let m = &mut self.migrations[id.index()];
                 m.rounds += 1;
                 m.flow_bytes = bytes;
-                self.freeze(id);
-                self.begin(id, Phase::Transfer);
+                self.enter(id, after);
             }
             NextRound::Diverges {
                 dirty_rate,
@@ -267,12 +231,11 @@ impl Simulator {
 
     /// Whether the pages of the current flow add to the target's memory: the first copy does;
     /// later pre-copy rounds overwrite pages already there.
-    fn accumulates(m: &Migration) -> bool {
-        match m.phase {
-            Phase::Rounds => m.rounds == 1,
-            Phase::Transfer => m.mechanism == Mechanism::StopAndCopy,
-            Phase::Pull => true,
-            _ => false,
+    fn accumulates(m: &Migration, streaming: bool) -> bool {
+        match m.spec(streaming).and_then(|p| p.pages) {
+            Some(Pages::Land | Pages::Fill) => true,
+            Some(Pages::LandFirstRound) => m.rounds == 1,
+            Some(Pages::Overwrite) | None => false,
         }
     }
 
@@ -280,11 +243,11 @@ impl Simulator {
         let now = self.sim.now();
         let c = self.cost;
         let m = &mut self.migrations[id.index()];
-        let streamed = m.mechanism != Mechanism::StopAndCopy || c.streaming;
+        let streamed = m.mechanism.streams(c.streaming);
         m.flow_bytes = bytes;
         m.round_started = now;
         let (source, target) = (m.source, m.target);
-        if Self::accumulates(m) && m.incoming.is_none() {
+        if Self::accumulates(m, c.streaming) && m.incoming.is_none() {
             m.incoming = Some(self.cluster.open_term(target, now, 0.0, 0.0));
         }
         let wire = bytes / c.efficiency;
@@ -346,7 +309,10 @@ impl Simulator {
     fn set_landing_rate(&mut self, id: MigrationId, rate: f64) {
         let now = self.sim.now();
         let m = &self.migrations[id.index()];
-        let Some(mut term) = m.incoming.filter(|_| Self::accumulates(m)) else {
+        let Some(mut term) = m
+            .incoming
+            .filter(|_| Self::accumulates(m, self.cost.streaming))
+        else {
             return;
         };
         self.cluster.set_term_slope(&mut term, now, rate);
@@ -396,19 +362,23 @@ impl Simulator {
         self.refresh_oom(node);
     }
 
-    /// The job moves to the target and runs there. For post-copy, the pages it lacks are a
-    /// negative term that the pull fills, and the source keeps the frozen copy until the end.
-    fn switch_over(&mut self, id: MigrationId) {
+    /// The job moves to the target and runs there (a deleted one starts there afresh). When
+    /// it `pulls` its pages next, the pages it lacks are a negative term that the pull fills,
+    /// and the source keeps the frozen copy until the end.
+    fn switch_over(&mut self, id: MigrationId, spec: &PhaseSpec, pulls: bool) {
         let now = self.sim.now();
         let m = &self.migrations[id.index()];
-        let (job, source, target, mechanism, memory) =
-            (m.job, m.source, m.target, m.mechanism, m.memory);
+        let (job, source, target, memory) = (m.job, m.source, m.target, m.memory);
+        if spec.job == JobDuring::Deleted {
+            self.release_cpu(id);
+            return self.start(job, target);
+        }
         if let Some(term) = self.migrations[id.index()].incoming.take() {
             self.cluster.close_term(term, now);
         }
         self.release_cpu(id);
         self.cluster.relocate(job, target, now);
-        if mechanism == Mechanism::PostCopy {
+        if pulls {
             let held = self.cluster.open_term(source, now, memory, 0.0);
             let missing = self.cluster.open_term(target, now, -memory, 0.0);
             let m = &mut self.migrations[id.index()];
@@ -430,9 +400,7 @@ impl Simulator {
 
     fn complete(&mut self, id: MigrationId) {
         let job = self.migrations[id.index()].job;
-        if self.migrations[id.index()].mechanism == Mechanism::PostCopy
-            && self.cluster.job(job).node().is_some()
-        {
+        if self.pulling(id) && self.cluster.job(job).node().is_some() {
             self.set_job_speed(job, 1.0);
         }
         let j = self.cluster.job_mut(job);
@@ -494,6 +462,13 @@ impl Simulator {
         })
     }
 
+    /// The job runs on the target while its pages are pulled (post-copy).
+    pub(super) fn pulling(&self, id: MigrationId) -> bool {
+        let m = &self.migrations[id.index()];
+        m.spec(self.cost.streaming)
+            .is_some_and(|p| p.job == JobDuring::RunsOnTarget)
+    }
+
     /// The migrations not yet ended, in the order they were issued.
     pub(super) fn in_flight(&self) -> impl Iterator<Item = (MigrationId, &Migration)> + '_ {
         self.active
@@ -518,7 +493,7 @@ impl Simulator {
             return;
         };
         match stop {
-            Stop::Finished if self.migrations[id.index()].phase == Phase::Pull => self.complete(id),
+            Stop::Finished if self.pulling(id) => self.complete(id),
             Stop::Finished => self.end(
                 id,
                 MigrationOutcome::Cancelled,
