@@ -1,22 +1,40 @@
-//! Ctrl-C as a request to stop cleanly: the first sets a flag the command polls, a second
-//! exits at once.
+//! Ctrl-C (and SIGTERM), installed in one place. Most commands take it as a request to stop
+//! cleanly: the first sets a flag the command polls, a second exits at once. A command that
+//! cannot poll cleans up and exits.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-/// Installs the handler; `stopping` is said on the first Ctrl-C, `otherwise` if the handler
-/// cannot be installed.
+/// A flag the first Ctrl-C sets, saying `stopping`; `otherwise` is said if no handler can be
+/// installed.
 pub fn flag(stopping: &'static str, otherwise: &'static str) -> Arc<AtomicBool> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
-    let installed = ctrlc::set_handler(move || {
-        if flag.swap(true, Ordering::SeqCst) {
+    install(
+        move || {
+            if flag.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+            eprintln!("\n{stopping} (Ctrl-C again to stop now)");
+        },
+        otherwise,
+    );
+    stop
+}
+
+/// On Ctrl-C, runs `cleanup` and exits.
+pub fn exit_after(cleanup: impl Fn() + Send + 'static, otherwise: &'static str) {
+    install(
+        move || {
+            cleanup();
             std::process::exit(130);
-        }
-        eprintln!("\n{stopping} (Ctrl-C again to stop now)");
-    });
-    if let Err(e) = installed {
+        },
+        otherwise,
+    );
+}
+
+fn install(handler: impl FnMut() + Send + 'static, otherwise: &'static str) {
+    if let Err(e) = ctrlc::set_handler(handler) {
         eprintln!("warning: cannot catch Ctrl-C ({e}); {otherwise}");
     }
-    stop
 }

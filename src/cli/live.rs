@@ -2,9 +2,9 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use migsim::live::{self, local::session::DEFAULT_STATE, LiveOptions};
-use migsim::units::{human_bytes, human_duration};
+use migsim::units::human_duration;
 
-use crate::cli::{CliError, ScenarioArgs};
+use crate::cli::{summary, CliError, OutArgs, ScenarioArgs};
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum BackendKind {
@@ -19,9 +19,9 @@ pub struct LiveArgs {
     scenario: ScenarioArgs,
     #[arg(long, value_enum, default_value = "local")]
     backend: BackendKind,
-    /// Directory for the results and the run's journal (default: results/<scenario>-live).
-    #[arg(long)]
-    out: Option<PathBuf>,
+    /// Also holds the run's journal.
+    #[command(flatten)]
+    out: OutArgs,
     /// Simulated seconds per real second: jobs do their work this much faster.
     #[arg(long, default_value_t = 1.0)]
     speed: f64,
@@ -56,8 +56,7 @@ pub fn live(args: LiveArgs) -> Result<(), CliError> {
     let scenario = args.scenario.load()?;
     let out = args
         .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("results").join(format!("{}-live", scenario.name())));
+        .or_default(&scenario.name(), scenario.variant.as_deref(), Some("live"));
     let options = LiveOptions {
         out: out.clone(),
         speed: args.speed,
@@ -89,32 +88,19 @@ pub fn live(args: LiveArgs) -> Result<(), CliError> {
         for n in &run.info.notes {
             println!("note       {n}");
         }
-        let m = &run.output.metrics;
-        let c = &m.migrations;
-        println!(
-            "scenario   {} live on {} (criu {}, kernel {}, cgroup {:?}), speed {}x, memory x{}",
+        let i = &run.info;
+        let header = format!(
+            "{} live on {} (criu {}, kernel {}, cgroup {:?}), speed {}x, memory x{}",
             scenario.name(),
-            run.info.backend,
-            run.info.criu,
-            run.info.kernel,
-            run.info.cgroup,
-            run.info.speed,
-            run.info.memory_scale
+            i.backend,
+            i.criu,
+            i.kernel,
+            i.cgroup,
+            i.speed,
+            i.memory_scale
         );
-        println!(
-            "jobs       {} finished, {} failed, {} running, {} pending (of {})",
-            m.jobs_finished, m.jobs_failed, m.jobs_running, m.jobs_pending, m.jobs
-        );
-        println!("OOM kills  {}", m.oom_kills);
-        println!(
-            "migrations {} complete, {} failed, {} cancelled; downtime {} per move; {} sent",
-            c.complete,
-            c.failed,
-            c.cancelled,
-            m.downtime_mean_s.map_or("-".into(), human_duration),
-            human_bytes(m.migration_bytes)
-        );
-        println!("results    {}", out.display());
+        let controller = scenario.spec.controller.is_some();
+        summary::print(&header, &run.output, controller, &out);
     }
     if run.info.interrupted {
         return Err(CliError::Interrupted(format!(

@@ -1,3 +1,4 @@
+mod args;
 mod calibrate;
 mod compare;
 mod error;
@@ -8,17 +9,16 @@ mod plot;
 mod profiles;
 mod progress;
 mod run;
+mod summary;
 mod sweep;
 mod sweep_table;
 mod trace;
 mod validate;
 mod variants;
 
-use std::path::PathBuf;
-
+use args::{OutArgs, ScenarioArgs, SetArgs};
 use clap::{Parser, Subcommand};
 pub use error::CliError;
-use migsim::scenario::Override;
 
 #[derive(Parser)]
 #[command(
@@ -56,38 +56,6 @@ enum Command {
     /// Draw the figures of a run folder or a sweep folder (PNG or SVG).
     #[cfg(feature = "plot")]
     Plot(plot::PlotArgs),
-}
-
-/// Options every command that reads a scenario takes.
-#[derive(clap::Args)]
-struct ScenarioArgs {
-    /// The scenario file (TOML).
-    file: PathBuf,
-    /// Override the scenario's seed (TOML integers stop at 2^63 - 1, and so do seeds).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
-    seed: Option<u64>,
-    /// Apply the scenario's `[variants.NAME]` table.
-    #[arg(long)]
-    variant: Option<String>,
-    /// Override any scenario value, e.g. `--set scheduler.placement=best-fit` (repeatable).
-    #[arg(long = "set", value_name = "PATH=VALUE", value_parser = Override::parse)]
-    sets: Vec<Override>,
-}
-
-impl ScenarioArgs {
-    fn load(&self) -> Result<migsim::Scenario, CliError> {
-        let mut sets = self.sets.clone();
-        if let Some(seed) = self.seed {
-            sets.push(
-                Override::parse(&format!("simulation.seed={seed}")).expect("a valid override"),
-            );
-        }
-        Ok(migsim::scenario::load_variant(
-            &self.file,
-            self.variant.as_deref(),
-            &sets,
-        )?)
-    }
 }
 
 pub fn dispatch(args: Args) -> Result<(), CliError> {

@@ -1,19 +1,17 @@
-use std::path::PathBuf;
 use std::time::Instant;
 
-use migsim::units::{human_bytes, human_duration};
+use migsim::units::human_bytes;
 use migsim::RecordOptions;
 
 use crate::cli::progress::Bar;
-use crate::cli::{CliError, ScenarioArgs};
+use crate::cli::{summary, CliError, OutArgs, ScenarioArgs};
 
 #[derive(clap::Args)]
 pub struct RunArgs {
     #[command(flatten)]
     scenario: ScenarioArgs,
-    /// Directory for the results (default: results/<scenario name>).
-    #[arg(long)]
-    out: Option<PathBuf>,
+    #[command(flatten)]
+    out: OutArgs,
     /// Also write events.jsonl with every event.
     #[arg(long)]
     events: bool,
@@ -27,13 +25,9 @@ pub struct RunArgs {
 
 pub fn run(args: RunArgs) -> Result<(), CliError> {
     let scenario = args.scenario.load()?;
-    let out = args.out.clone().unwrap_or_else(|| {
-        let name = match &scenario.variant {
-            Some(v) => format!("{}-{v}", scenario.name()),
-            None => scenario.name(),
-        };
-        PathBuf::from("results").join(name)
-    });
+    let out = args
+        .out
+        .or_default(&scenario.name(), scenario.variant.as_deref(), None);
     let bar = Bar::new(!args.quiet);
     let started = Instant::now();
     let options = RecordOptions {
@@ -54,54 +48,14 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     let wall = started.elapsed().as_secs_f64();
     let m = &output.metrics;
     let total_memory: f64 = output.cluster.nodes.iter().map(|n| n.memory).sum();
-    println!(
-        "scenario   {} (seed {}): {} nodes, {} memory",
+    let header = format!(
+        "{} (seed {}): {} nodes, {} memory",
         scenario.name(),
         scenario.spec.simulation.seed,
         output.cluster.nodes.len(),
         human_bytes(total_memory)
     );
-    println!(
-        "jobs       {} finished, {} failed, {} running, {} pending (of {})",
-        m.jobs_finished, m.jobs_failed, m.jobs_running, m.jobs_pending, m.jobs
-    );
-    println!(
-        "OOM kills  {} (lost work {})",
-        m.oom_kills,
-        human_duration(m.lost_work_s)
-    );
-    if scenario.spec.controller.is_some() || !output.record.migrations.is_empty() {
-        let c = &m.migrations;
-        println!(
-            "migrations {} complete, {} failed, {} cancelled, {} in flight; downtime {} ({} per move); {} sent; {} provision requests",
-            c.complete,
-            c.failed,
-            c.cancelled,
-            c.in_flight,
-            human_duration(m.downtime_total_s),
-            m.downtime_mean_s.map_or("-".into(), human_duration),
-            human_bytes(m.migration_bytes),
-            m.provisions
-        );
-    }
-    if m.node_failures > 0 {
-        println!("failures   {} node failures", m.node_failures);
-    }
-    println!(
-        "memory     mean {:.1}% / p95 {:.1}% node utilisation",
-        100.0 * m.mean_memory_utilization,
-        100.0 * m.p95_memory_utilization
-    );
-    println!(
-        "makespan   {}",
-        m.makespan_s.map_or("-".into(), human_duration)
-    );
-    if m.stalled {
-        println!(
-            "warning    stopped early: queued jobs fit on no node and nothing else can happen"
-        );
-    }
-    println!("results    {}", out.display());
+    summary::print(&header, &output, scenario.spec.controller.is_some(), &out);
     println!(
         "ran        {} events in {:.2}s ({:.1} M events/s)",
         m.events,

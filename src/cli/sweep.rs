@@ -3,22 +3,21 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use migsim::scenario::{Axis, Override};
+use migsim::scenario::Axis;
 use migsim::sweep::{
     execute, metric_names, write_runs, Outcome, RunResult, Store, StoreError, Sweep,
 };
 
 use crate::cli::progress::RunsBar;
 use crate::cli::sweep_table::markdown;
-use crate::cli::CliError;
+use crate::cli::{CliError, OutArgs, SetArgs};
 
 #[derive(clap::Args)]
 pub struct SweepArgs {
     /// A scenario with a `[sweep]` table (or give the grid with --vary and --seeds).
     file: PathBuf,
-    /// The results folder (default: results/<scenario name>-sweep).
-    #[arg(long)]
-    out: Option<PathBuf>,
+    #[command(flatten)]
+    out: OutArgs,
     /// Runs at a time (default: one per core). Results do not depend on it.
     #[arg(long, short, value_parser = clap::value_parser!(u16).range(1..))]
     jobs: Option<u16>,
@@ -32,9 +31,9 @@ pub struct SweepArgs {
     /// Run every grid point with seeds 1..=N instead of the sweep's seeds.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     seeds: Option<u64>,
-    /// Override any scenario value in every run (repeatable).
-    #[arg(long = "set", value_name = "PATH=VALUE", value_parser = Override::parse)]
-    sets: Vec<Override>,
+    /// Applied to every run.
+    #[command(flatten)]
+    set: SetArgs,
     /// No progress bar and no table.
     #[arg(long, short)]
     quiet: bool,
@@ -42,10 +41,8 @@ pub struct SweepArgs {
 
 pub fn sweep(args: SweepArgs) -> Result<(), CliError> {
     let seeds = args.seeds.map(|n| (1..=n).collect());
-    let sweep = Sweep::load(&args.file, args.sets, args.vary, seeds)?;
-    let out = args
-        .out
-        .unwrap_or_else(|| PathBuf::from("results").join(format!("{}-sweep", sweep.name)));
+    let sweep = Sweep::load(&args.file, args.set.sets, args.vary, seeds)?;
+    let out = args.out.or_default(&sweep.name, None, Some("sweep"));
     let store = Store::open(&out, &sweep, args.resume).map_err(store_error)?;
     let total = sweep.points.len() * sweep.spec.seeds.len();
     let jobs = args

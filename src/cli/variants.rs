@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
-use migsim::scenario::{read_text, variant_names, Axis, Override, SweepSpec, VARIANT_AXIS};
+use migsim::scenario::{read_text, variant_names, Axis, SweepSpec, VARIANT_AXIS};
 use migsim::sweep::{execute, write_runs, RunResult, Sweep};
 
 use crate::cli::sweep_table::markdown;
-use crate::cli::CliError;
+use crate::cli::{CliError, SetArgs};
 
 #[derive(clap::Args)]
 pub struct VariantsArgs {
@@ -20,9 +20,9 @@ pub struct VariantsArgs {
     /// Only these variants (comma-separated); default: all, in file order.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
-    /// Override any scenario value in every run (repeatable).
-    #[arg(long = "set", value_name = "PATH=VALUE", value_parser = Override::parse)]
-    sets: Vec<Override>,
+    /// Applied to every run.
+    #[command(flatten)]
+    set: SetArgs,
     /// Also write one row per variant and seed to this CSV file (the columns of a sweep's
     /// runs.csv).
     #[arg(long)]
@@ -54,7 +54,7 @@ pub fn variants(args: VariantsArgs) -> Result<(), CliError> {
         seeds: (1..=args.seeds).collect(),
     };
     let text = read_text(&args.file)?;
-    let sweep = Sweep::new(&args.file, text, args.sets, spec)?;
+    let sweep = Sweep::new(&args.file, text, args.set.sets, spec)?;
     let never = AtomicBool::new(false);
     let results: Vec<RunResult> =
         execute(&sweep, None, rayon::current_num_threads(), &never, &|_| {})

@@ -127,6 +127,9 @@ pub enum Step {
 pub struct Journal {
     path: PathBuf,
     file: File,
+    /// What went wrong on the way that the run carried on from (an entry it could not write,
+    /// a job it could not start): `live.json`'s notes, since the library prints nothing.
+    notes: Vec<String>,
 }
 
 impl Journal {
@@ -140,7 +143,11 @@ impl Journal {
             .map_err(|e| {
                 io::Error::new(e.kind(), format!("cannot create {}: {e}", path.display()))
             })?;
-        Ok(Journal { path, file })
+        Ok(Journal {
+            path,
+            file,
+            notes: Vec::new(),
+        })
     }
 
     /// Opens `dir`'s journal to append to it, with every entry it holds.
@@ -148,7 +155,8 @@ impl Journal {
         let path = dir.join(FILE);
         let entries = read(&path)?;
         let file = OpenOptions::new().append(true).open(&path)?;
-        Ok((Journal { path, file }, entries))
+        let notes = Vec::new();
+        Ok((Journal { path, file, notes }, entries))
     }
 
     /// Appends and flushes to disk: once this returns, a crash cannot lose the entry.
@@ -157,6 +165,21 @@ impl Journal {
         line.push(b'\n');
         self.file.write_all(&line)?;
         self.file.sync_data()
+    }
+
+    /// Appends, or notes that it could not: the run goes on either way.
+    pub fn append_or_note(&mut self, entry: &Entry) {
+        if let Err(e) = self.append(entry) {
+            self.note(format!("cannot write the journal: {e}"));
+        }
+    }
+
+    pub fn note(&mut self, note: String) {
+        self.notes.push(note);
+    }
+
+    pub fn take_notes(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notes)
     }
 
     pub fn path(&self) -> &Path {

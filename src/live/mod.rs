@@ -214,11 +214,10 @@ pub fn run_local(
     let stalled = driver.stalled;
     let mut state = driver.state;
     let finish = Entry::Finish { t: end };
-    journal
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .append(&finish)
-        .map_err(|e| e.to_string())?;
+    let mut journal = journal.lock().unwrap_or_else(|e| e.into_inner());
+    journal.append(&finish).map_err(|e| e.to_string())?;
+    notes.extend(journal.take_notes());
+    drop(journal);
     state.apply(&finish);
     shutdown?;
     let output = state.finish(end, stalled);

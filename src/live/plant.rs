@@ -55,13 +55,10 @@ impl Growth {
 
 /// Journals an entry, then applies it to the run's state.
 pub fn commit(journal: &Mutex<Journal>, state: &mut LiveState, entry: Entry) {
-    if let Err(e) = journal
+    journal
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .append(&entry)
-    {
-        eprintln!("warning: cannot write the journal: {e}");
-    }
+        .append_or_note(&entry);
     state.apply(&entry);
 }
 
@@ -229,7 +226,11 @@ impl Plant for LivePlant<'_> {
                 node: node.0,
             });
             if let Err(e) = self.backend.start(job, node) {
-                eprintln!("warning: cannot start {}: {e}", self.state.spec(job).name);
+                let note = format!("cannot start {}: {e}", self.state.spec(job).name);
+                self.journal
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .note(note);
                 self.commit(Entry::Ended {
                     t,
                     job: job.0,

@@ -184,16 +184,15 @@ fn print_table(rows: &[Row]) {
 fn install_interrupt(cleanup: &Cleanup, out: &std::path::Path) {
     let cleanup = cleanup.clone();
     let out = out.display().to_string();
-    let installed = ctrlc::set_handler(move || {
-        cleanup.run();
-        eprintln!(
-            "\ninterrupted: removed the workload processes and images; finished runs are in {out}"
-        );
-        std::process::exit(130);
-    });
-    if let Err(e) = installed {
-        eprintln!("warning: cannot catch Ctrl-C ({e}); an interrupted measurement may leave processes behind");
-    }
+    crate::cli::interrupt::exit_after(
+        move || {
+            cleanup.run();
+            eprintln!(
+                "\ninterrupted: removed the workload processes and images; finished runs are in {out}"
+            );
+        },
+        "an interrupted measurement may leave processes behind",
+    );
 }
 
 fn read_proc(key: &str) -> String {

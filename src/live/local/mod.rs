@@ -93,9 +93,7 @@ impl Ctx {
             id,
             step: taken.step.clone(),
         };
-        if let Err(e) = lock(&self.journal).append(&entry) {
-            eprintln!("warning: cannot write the journal: {e}");
-        }
+        lock(&self.journal).append_or_note(&entry);
         let _ = lock(&self.steps).send(taken);
     }
 
