@@ -18,11 +18,11 @@ fi
 MIGSIM_PYTHON=$(./scripts/install-notebook.sh)
 export MIGSIM_PYTHON MIGSIM_REQUIRE_NOTEBOOK=1
 
-cargo fmt --check
-cargo clippy --locked --all-targets -- -D warnings
+cargo fmt --all --check
+cargo clippy --locked --workspace --all-targets -- -D warnings
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-cargo test --locked 2>&1 | tee "$log"
+cargo test --locked --workspace 2>&1 | tee "$log"
 # cargo prints one result line per test binary, the last being the (empty) doc tests; close
 # with the total so the outcome is one line. A test that cannot run here (no root, no criu, a
 # kernel feature missing) is ignored, with its reason above, and counted as skipped.

@@ -16,7 +16,7 @@ use crate::cli::CliError;
 pub struct FitArgs {
     /// The trace (migsim's format unless --format says otherwise).
     trace: PathBuf,
-    #[arg(long, value_enum, default_value = "migsim")]
+    #[arg(long, value_parser = super::format_parser(), default_value = "migsim")]
     format: Format,
     /// Each container's limit, for a format that gives fractions of it.
     #[arg(long, value_parser = positive::<migsim::units::Memory>)]

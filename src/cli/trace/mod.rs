@@ -21,9 +21,19 @@ pub enum TraceCommand {
     Fit(fit::FitArgs),
 }
 
+/// `--format`: one of the importers' names, each with what it reads in `--help`.
+pub fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    let names = Format::ALL.map(|f| PossibleValue::new(f.name()).help(f.about()));
+    PossibleValuesParser::new(names).map(|name| {
+        let known = Format::ALL.into_iter().find(|f| f.name() == name);
+        known.expect("the parser accepts only the formats' names")
+    })
+}
+
 #[derive(clap::Args)]
 pub struct ImportArgs {
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = format_parser())]
     format: Format,
     /// The trace to read; gzip is read directly.
     input: PathBuf,

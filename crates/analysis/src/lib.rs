@@ -1,0 +1,13 @@
+//! Many runs and their figures: parameter sweeps over seeds in parallel with their summary
+//! tables (`sweep`), the gap between a simulated and a live run (`compare`), and plots
+//! (`plot`, with the `plot` feature).
+
+pub(crate) use migsim_core::{input, migration, record, units};
+pub(crate) use migsim_live::live;
+pub(crate) use migsim_scenario::{output, scenario};
+pub(crate) use migsim_sim::sim;
+
+pub mod compare;
+#[cfg(feature = "plot")]
+pub mod plot;
+pub mod sweep;

@@ -1,0 +1,176 @@
+//! The control loop every driver runs: the simulator, and each live backend. It owns what lies
+//! between a cluster's facts and the policies' decisions (monitoring snapshots and when each
+//! becomes visible, assembling the views, calling the scheduler, unscheduler and controller,
+//! checking orders against the present, shortage spells, the stall verdict), so that the same
+//! policy in every driver is true by construction. A driver only says when a turn is due and
+//! implements [`Plant`]: the facts, and the orders carried out.
+
+mod facts;
+mod monitoring;
+mod orders;
+mod spells;
+#[cfg(any(test, feature = "tape"))]
+pub mod tape;
+mod view;
+
+pub use facts::{Facts, Footprint, JobFacts, NodeFacts, Plant};
+pub use monitoring::{MonitorSpec, Snapshots};
+pub use orders::is_current;
+pub use view::Detail;
+
+use crate::engine::{SimDuration, StreamRng};
+use crate::migration::MigrationSpec;
+use crate::model::JobId;
+use crate::policy::{
+    ClusterView, Controller, ControllerSpec, PendingJob, Scheduler, SchedulerSpec, UnschedulerSpec,
+};
+use spells::ShortageSpells;
+
+/// The policies of a run and how they are monitored.
+#[derive(Clone, Copy)]
+pub struct ControlSpec<'a> {
+    pub scheduler: &'a SchedulerSpec,
+    pub unscheduler: Option<&'a UnschedulerSpec>,
+    pub controller: Option<&'a ControllerSpec>,
+    pub migration: &'a MigrationSpec,
+    pub monitor: &'a MonitorSpec,
+}
+
+/// The loop's turns; a driver says when each is due.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Turn {
+    /// Whenever a job arrives or stops, a node is uncordoned or repaired.
+    Schedule,
+    /// Every monitoring interval from time zero.
+    Monitor,
+    /// Every controller interval from one interval in.
+    Control,
+}
+
+pub struct ControlLoop {
+    scheduler: Scheduler,
+    /// The scheduler's tie-breaks (`random` placement).
+    rng: StreamRng,
+    unscheduler: Option<UnschedulerSpec>,
+    controller: Option<Controller>,
+    snapshots: Snapshots,
+    spells: ShortageSpells,
+    /// Reused by every scheduling pass.
+    view: ClusterView,
+    pending: Vec<PendingJob>,
+    jobs: Vec<JobId>,
+}
+
+impl ControlLoop {
+    pub fn new(spec: ControlSpec, rng: StreamRng) -> Self {
+        ControlLoop {
+            scheduler: Scheduler::new(spec.scheduler),
+            rng,
+            unscheduler: spec.unscheduler.cloned(),
+            controller: spec.controller.map(|c| Controller::new(c, spec.migration)),
+            snapshots: Snapshots::new(spec.monitor),
+            spells: ShortageSpells::default(),
+            view: ClusterView::default(),
+            pending: Vec::new(),
+            jobs: Vec::new(),
+        }
+    }
+
+    /// How often a snapshot is due (from time zero), if a policy reads them.
+    pub fn monitor_interval(&self) -> Option<SimDuration> {
+        (self.unscheduler.is_some() || self.controller.is_some()).then_some(self.snapshots.interval)
+    }
+
+    /// How often the controller decides (from one interval in), if there is one.
+    pub fn control_interval(&self) -> Option<SimDuration> {
+        self.controller.as_ref().map(Controller::interval)
+    }
+
+    pub fn turn(&mut self, turn: Turn, plant: &mut impl Plant) {
+        match turn {
+            Turn::Schedule => self.schedule(plant),
+            Turn::Monitor => self.monitor(plant),
+            Turn::Control => self.control(plant),
+        }
+    }
+
+    /// A scheduling pass: the queue, first come first served, goes to the scheduler on the
+    /// cluster as it is now.
+    pub fn schedule(&mut self, plant: &mut impl Plant) {
+        plant.queue(&mut self.pending);
+        if self.pending.is_empty() {
+            return;
+        }
+        let mut view = std::mem::take(&mut self.view);
+        view::fill(&mut view, plant, Detail::Placement, &mut self.jobs);
+        let placements = self.scheduler.plan(&view, &self.pending, &mut self.rng);
+        if !placements.is_empty() {
+            plant.place(&placements);
+        } else if !plant.busy() && self.never_fits(&mut view) {
+            plant.stalled();
+        }
+        self.view = view;
+    }
+
+    /// Whether no queued job would fit even with every node uncordoned and up; the
+    /// draw is on a copy of the stream, so the verdict changes no later tie-break.
+    fn never_fits(&self, view: &mut ClusterView) -> bool {
+        view.nodes.iter_mut().for_each(|n| {
+            n.cordoned = false;
+            n.down = false;
+        });
+        self.scheduler
+            .plan(view, &self.pending, &mut self.rng.clone())
+            .is_empty()
+    }
+
+    /// A monitoring snapshot is taken; the unscheduler acts on the newest visible one, with the
+    /// cordons it set itself as they are now.
+    pub fn monitor(&mut self, plant: &mut impl Plant) {
+        let now = plant.now();
+        let mut snapshot = ClusterView::default();
+        let detail = Detail::Monitoring {
+            window: self.snapshots.window,
+        };
+        view::fill(&mut snapshot, plant, detail, &mut self.jobs);
+        self.snapshots.take(snapshot);
+        let Some(unscheduler) = &self.unscheduler else {
+            return;
+        };
+        let Some(view) = self.snapshots.front_visible_mut(now) else {
+            return;
+        };
+        for v in view.nodes.iter_mut() {
+            v.cordoned = plant.node(v.id).cordoned;
+        }
+        for change in unscheduler.decide(view) {
+            plant.cordon(change.node, change.cordon);
+        }
+    }
+
+    /// The controller's turn: it decides on the newest visible snapshot brought up to date
+    /// with what it knows now; its orders are checked against the present and carried out.
+    pub fn control(&mut self, plant: &mut impl Plant) {
+        let Some(controller) = &self.controller else {
+            return;
+        };
+        let Some(mut view) = self.snapshots.visible(plant.now()).cloned() else {
+            return;
+        };
+        view::patch_current(&mut view, plant);
+        let decisions = controller.decide(&view, plant.last_migration_end());
+        for c in decisions.cancels {
+            plant.call_off(c.job, c.reason);
+        }
+        for order in &decisions.orders {
+            if is_current(plant, order) {
+                plant.migrate(order);
+            } else {
+                plant.stale(order);
+            }
+        }
+        for s in self.spells.opened(view.nodes.len(), &decisions.shortages) {
+            plant.provision(s);
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! The `migsim` command, run as a user runs it: its error messages, the shipped examples,
+//! sweeps, plots, trace imports and the thesis scenario.
+
+mod cli_errors;
+mod examples;
+mod plot;
+mod sweep;
+mod thesis;
+mod traces;

@@ -1,0 +1,16 @@
+//! The tests that need something of this machine (root, criu and its kernel features,
+//! Python): each is run where it can be and reported as ignored, with the reason, where it
+//! cannot; under its REQUIRE variable it fails instead.
+
+mod calibrate;
+#[path = "../common/mod.rs"]
+mod common;
+mod live;
+mod notebook;
+
+fn main() -> std::process::ExitCode {
+    let mut trials = live::trials();
+    trials.extend(calibrate::trials());
+    trials.extend(notebook::trials());
+    common::needs::run(trials)
+}
