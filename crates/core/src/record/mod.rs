@@ -351,3 +351,91 @@ impl Recorder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::SimDuration;
+
+    fn t(s: f64) -> SimTime {
+        SimTime::from_secs(s)
+    }
+
+    #[test]
+    fn one_reduction_of_a_jobs_life_whoever_reports_it() {
+        let (job, a, b) = (JobId(0), NodeId(0), NodeId(1));
+        let mut r = Recorder::new(vec![t(1.0), t(2.0)], false, true);
+        let lost = SimDuration::from_secs(3.0);
+        for e in [
+            RunEvent::Arrived { t: t(1.0), job },
+            RunEvent::Started {
+                t: t(4.0),
+                job,
+                node: a,
+                memory: 5.0,
+            },
+            RunEvent::OomKilled {
+                t: t(7.0),
+                job,
+                node: a,
+                memory: 9.0,
+                lost_work: lost,
+                gave_up: false,
+            },
+            RunEvent::Started {
+                t: t(8.0),
+                job,
+                node: b,
+                memory: 1.0,
+            },
+            RunEvent::MigrationIssued {
+                t: t(9.0),
+                job,
+                source: b,
+                target: a,
+                mechanism: Mechanism::Restart,
+                memory: 2.0,
+                cause: "test".into(),
+            },
+            RunEvent::MigrationDeleted {
+                migration: MigrationId(0),
+                lost_work: lost,
+            },
+            // Re-created by the restart: not a wait in the queue.
+            RunEvent::Started {
+                t: t(20.0),
+                job,
+                node: a,
+                memory: 1.0,
+            },
+            RunEvent::MigrationEnded {
+                t: t(20.0),
+                migration: MigrationId(0),
+                outcome: MigrationOutcome::Complete,
+                reason: String::new(),
+            },
+        ] {
+            r.apply(e);
+        }
+        let rec = &r.jobs[0];
+        assert_eq!(rec.wait, SimDuration::from_secs(3.0 + 1.0));
+        assert_eq!((rec.starts, rec.oom_kills, rec.migrations), (3, 1, 1));
+        assert_eq!(rec.lost_work, SimDuration::from_secs(6.0));
+        assert_eq!(rec.nodes, vec![a, b]);
+        assert_eq!(rec.peak_memory, 9.0);
+        assert_eq!(r.migrations[0].lost_work, lost);
+        assert_eq!(
+            r.events.as_ref().unwrap().len(),
+            8,
+            "arrive, start, kill, requeue, start, issue, start, complete"
+        );
+        let out = r.finish(
+            crate::model::Cluster::new(&[], Vec::new()),
+            t(30.0),
+            0,
+            false,
+        );
+        assert_eq!(out.record.jobs[0].outcome, JobOutcome::Running);
+        assert_eq!(out.record.jobs[1].outcome, JobOutcome::Pending);
+    }
+}
