@@ -13,4 +13,5 @@ pub use migsim_core::{
 };
 pub use migsim_live::{criu, live};
 pub use migsim_scenario::{load, output, scenario, Scenario, ScenarioError};
-pub use migsim_sim::{run, run_to_dir, sim, Progress, RecordOptions, RunOutput, Simulator};
+pub use migsim_sim as sim;
+pub use migsim_sim::{run, run_to_dir, Progress, RecordOptions, RunOutput, Simulator};

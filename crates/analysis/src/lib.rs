@@ -5,7 +5,6 @@
 pub(crate) use migsim_core::{input, migration, record, units};
 pub(crate) use migsim_live::live;
 pub(crate) use migsim_scenario::{output, scenario};
-pub(crate) use migsim_sim::sim;
 
 pub mod compare;
 #[cfg(feature = "plot")]

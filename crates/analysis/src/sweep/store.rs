@@ -21,8 +21,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::output::{write_atomic, write_run};
+use crate::record::RunOutput;
 use crate::scenario::{value_text, Scenario};
-use crate::sim::RunOutput;
 use crate::sweep::metrics::{cells_of_summary, MetricCells};
 use crate::sweep::{RunKey, Sweep};
 

@@ -1,10 +1,10 @@
 //! Nodes that run out of memory, and the OOM killer.
 
 use crate::engine::Generation;
+use crate::migrate::Stop;
 use crate::model::{JobState, KillPolicy, NodeId};
 use crate::record::RunEvent;
-use crate::sim::migrate::Stop;
-use crate::sim::{Event, Simulator};
+use crate::{Event, Simulator};
 
 impl Simulator {
     /// Re-predicts when `node` runs out of memory. A pending prediction is replaced only when

@@ -1,10 +1,10 @@
 //! A job's life: arrival, start, profile breakpoints, finish.
 
 use crate::engine::Generation;
+use crate::migrate::Stop;
 use crate::model::{JobId, JobState, NodeId};
 use crate::record::RunEvent;
-use crate::sim::migrate::Stop;
-use crate::sim::{Event, Simulator};
+use crate::{Event, Simulator};
 
 impl Simulator {
     pub(super) fn on_arrive(&mut self, job: JobId) {

@@ -5,7 +5,7 @@ use crate::engine::SimTime;
 use crate::model::NodeId;
 use crate::policy::Turn;
 use crate::record::{JobSample, NodeSample, RunEvent};
-use crate::sim::{Event, Simulator};
+use crate::{Event, Simulator};
 
 impl Simulator {
     pub(super) fn on_monitor(&mut self) {

@@ -8,7 +8,7 @@ use crate::policy::control::{Facts, Footprint, JobFacts, NodeFacts, Plant, Turn}
 use crate::policy::controller::{Order, Shortage};
 use crate::policy::{MigrationView, PendingJob};
 use crate::record::RunEvent;
-use crate::sim::Simulator;
+use crate::Simulator;
 
 impl Simulator {
     /// Runs one turn of the control loop on the simulator.
@@ -185,7 +185,7 @@ impl Plant for Simulator {
 mod tests {
     use super::*;
     use crate::policy::control::is_current;
-    use crate::sim::RecordOptions;
+    use crate::RecordOptions;
 
     /// Job 0 (1 CPU) runs on node 0, job 1 (2 CPUs) fills node 1's two.
     fn simulator() -> Simulator {

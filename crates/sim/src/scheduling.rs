@@ -3,7 +3,7 @@
 
 use crate::engine::SimDuration;
 use crate::policy::Turn;
-use crate::sim::{Event, Simulator};
+use crate::{Event, Simulator};
 
 impl Simulator {
     /// Asks for a pass now; several requests at one instant make one pass.

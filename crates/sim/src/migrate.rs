@@ -9,7 +9,7 @@ use crate::migration::{Failover, FlowId, JobDuring, NextRound, Pages, PhaseSpec,
 use crate::model::{JobId, JobState, Migration, MigrationId, MigrationOutcome, NodeId, Phase};
 use crate::policy::controller::Order;
 use crate::record::RunEvent;
-use crate::sim::{Event, Simulator};
+use crate::{Event, Simulator};
 
 /// Why a job with a migration in flight stops.
 pub(super) enum Stop {

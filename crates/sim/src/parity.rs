@@ -9,7 +9,7 @@ use crate::engine::RngStreams;
 use crate::policy::control::tape::{Action, Playback, Tape};
 use crate::policy::ControlLoop;
 use crate::scenario::{load_str, Scenario};
-use crate::sim::{RecordOptions, Simulator};
+use crate::{RecordOptions, Simulator};
 
 /// Every policy at work at once: cordons, concurrent pre-copy moves with failures and
 /// cancellations, node failures, shortages, stale orders, random placement.

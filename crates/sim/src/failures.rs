@@ -4,10 +4,10 @@
 use rand_distr::{Distribution, Exp};
 
 use crate::engine::{SimDuration, SimTime};
+use crate::migrate::Stop;
 use crate::model::{JobState, NodeId};
 use crate::record::RunEvent;
-use crate::sim::migrate::Stop;
-use crate::sim::{Event, Simulator};
+use crate::{Event, Simulator};
 
 impl Simulator {
     /// Schedules the scenario's node failures: each listed one, and for random failures each
