@@ -9,9 +9,9 @@
 pub use migsim_analysis::plot;
 pub use migsim_analysis::{compare, sweep};
 pub use migsim_core::{
-    engine, input, keypath, migration, model, policy, record, tagged, trace, units, workload,
+    engine, input, keypath, migration, model, policy, record, tagged, units, workload,
 };
 pub use migsim_live::{criu, live};
-pub use migsim_scenario::{load, output, scenario, Scenario, ScenarioError};
+pub use migsim_scenario::{load, output, scenario, trace, Scenario, ScenarioError};
 pub use migsim_sim as sim;
 pub use migsim_sim::{run, run_to_dir, Progress, RecordOptions, RunOutput, Simulator};

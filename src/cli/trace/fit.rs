@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use migsim::engine::RngStreams;
 use migsim::trace::fit::{fit as fit_trace, ClassFit};
-use migsim::trace::import::{import, Format};
+use migsim::trace::import::import;
+use migsim::trace::Format;
 use migsim::trace::Spread;
 use migsim::units::{human_bytes, human_duration, positive, Plain};
 use migsim::workload::{generate, WorkloadSpec};

@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use migsim::trace::import::{self, Format, Imported};
+use migsim::trace::import::{self, Imported};
+use migsim::trace::Format;
 use migsim::trace::{Stats, Trace};
 use migsim::units::{positive, Memory};
 

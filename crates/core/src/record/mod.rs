@@ -14,7 +14,7 @@ pub use jobs::{JobOutcome, JobRecord};
 pub use migrations::MigrationRecord;
 pub use run_event::RunEvent;
 pub use samples::{JobSample, NodeSample};
-pub(crate) use summary::percentile;
+pub use summary::percentile;
 pub use summary::{Metrics, MigrationCounts, Summary};
 
 use crate::engine::SimTime;

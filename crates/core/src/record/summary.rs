@@ -158,7 +158,7 @@ fn total(values: impl Iterator<Item = f64>) -> f64 {
 }
 
 /// Nearest-rank percentile of sorted values.
-pub(crate) fn percentile(sorted: &[f64], q: f64) -> f64 {
+pub fn percentile(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }

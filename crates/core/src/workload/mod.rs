@@ -12,4 +12,4 @@ pub use generate::{generate, JobSpec};
 pub use profile::{MemoryProfile, ProfileSpec, Shape};
 pub use request::RequestSpec;
 pub use spec::{ArrivalSpec, ExplicitJobSpec, JobClassSpec, WorkloadSpec};
-pub use trace::{Interpolation, TraceWorkloadSpec};
+pub use trace::{Interpolation, ReadTrace, TraceWorkloadSpec};

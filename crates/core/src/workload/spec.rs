@@ -8,7 +8,7 @@ use crate::keypath::{unique_names, FieldIssue, KeyPath};
 use crate::tagged::{only_keys, required};
 use crate::units::{Plain, Seconds, Time};
 use crate::workload::dist::Dist;
-use crate::workload::{ProfileSpec, RequestSpec, TraceWorkloadSpec};
+use crate::workload::{ProfileSpec, ReadTrace, RequestSpec, TraceWorkloadSpec};
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -165,9 +165,14 @@ impl WorkloadSpec {
     }
 
     /// Reads every trace, named relative to `dir`.
-    pub fn read_traces(&mut self, dir: &Path, at: &KeyPath) -> Result<(), FieldIssue> {
+    pub fn read_traces(
+        &mut self,
+        dir: &Path,
+        at: &KeyPath,
+        read: &ReadTrace,
+    ) -> Result<(), FieldIssue> {
         for (i, t) in self.trace.iter_mut().enumerate() {
-            t.read(dir, &at.key("trace").index(i))?;
+            t.read(dir, &at.key("trace").index(i), read)?;
         }
         Ok(())
     }

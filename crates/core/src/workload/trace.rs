@@ -14,9 +14,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{SimDuration, SimTime};
+use crate::input::InputError;
 use crate::keypath::{FieldIssue, KeyPath};
-use crate::trace::import::{import, Format};
-use crate::trace::Trace;
+use crate::trace::{Format, Trace};
 use crate::units::{Bytes, Plain, Seconds};
 use crate::workload::dist::Dist;
 use crate::workload::{JobSpec, MemoryProfile};
@@ -49,6 +49,9 @@ pub struct TraceWorkloadSpec {
     pub loaded: Option<Arc<Trace>>,
 }
 
+/// Reads a trace file in a format, given each container's limit for the formats that need it.
+pub type ReadTrace = dyn Fn(Format, &Path, Option<f64>) -> Result<Trace, InputError>;
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Interpolation {
@@ -76,13 +79,13 @@ impl TraceWorkloadSpec {
         Ok(())
     }
 
-    /// Reads the trace named relative to `dir`; a read error is blamed on `file`, with the
-    /// trace's own file, line and field in the message.
-    pub fn read(&mut self, dir: &Path, at: &KeyPath) -> Result<(), FieldIssue> {
+    /// Reads the trace named relative to `dir` with `read` (the importers live with the
+    /// scenario loader); a read error is blamed on `file`, with the trace's own file, line and
+    /// field in the message.
+    pub fn read(&mut self, dir: &Path, at: &KeyPath, read: &ReadTrace) -> Result<(), FieldIssue> {
         let path = dir.join(&self.file);
-        let imported = import(self.format, &path, self.limit.map(|l| l.value))
+        let trace = read(self.format, &path, self.limit.map(|l| l.value))
             .map_err(|e| FieldIssue::new(at.key("file"), e.to_string()))?;
-        let trace = imported.trace;
         let kept = trace.jobs.iter().filter(|j| self.keeps(j)).count();
         if kept == 0 {
             let what = match self.classes.is_empty() {

@@ -142,7 +142,13 @@ pub fn load_variant_str(
         .map_err(|issue| ctx.at(issue.path, issue.message))?;
     spec.migration.resolve();
     spec.workload
-        .read_traces(dir, &KeyPath::root().key("workload"))
+        .read_traces(
+            dir,
+            &KeyPath::root().key("workload"),
+            &|format, path, limit| {
+                crate::trace::import::import(format, path, limit).map(|i| i.trace)
+            },
+        )
         .map_err(|issue| ctx.at(issue.path, issue.message))?;
     let jobs = generate(&spec.workload, &RngStreams::new(spec.simulation.seed))
         .map_err(|issue| ctx.at(issue.path, issue.message))?;

@@ -260,3 +260,75 @@ mod tests {
         assert!(e.contains("job `b` has no samples"), "{e}");
     }
 }
+
+/// The trace formats migsim reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// migsim's own format (NAME.csv with NAME.jobs.csv beside it).
+    Migsim,
+    /// The thesis's pod export: `elchead-pods.json.gz`.
+    ThesisJson,
+    /// A Dynatrace wide CSV: `elchead-pods11-05-8to12.csv`.
+    DynatraceCsv,
+    /// Alibaba GenAI `pod_memory_util` (fractions of a limit: give the limit).
+    AlibabaGenai,
+    /// Alibaba cluster-trace-gpu-v2023 pod list: arrivals, lifetimes, requests.
+    OpenbPods,
+    /// Bitbrains GWA-T-12: a .tar.gz (or folder, or file) of per-VM `;`-separated CSVs.
+    Bitbrains,
+}
+
+impl Format {
+    pub const ALL: [Format; 6] = [
+        Format::Migsim,
+        Format::ThesisJson,
+        Format::DynatraceCsv,
+        Format::AlibabaGenai,
+        Format::OpenbPods,
+        Format::Bitbrains,
+    ];
+
+    /// Its name in scenario files and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Migsim => "migsim",
+            Format::ThesisJson => "thesis-json",
+            Format::DynatraceCsv => "dynatrace-csv",
+            Format::AlibabaGenai => "alibaba-genai",
+            Format::OpenbPods => "openb-pods",
+            Format::Bitbrains => "bitbrains",
+        }
+    }
+
+    /// What it reads.
+    pub fn about(self) -> &'static str {
+        match self {
+            Format::Migsim => "migsim's own format (NAME.csv with NAME.jobs.csv beside it)",
+            Format::ThesisJson => "the thesis's pod export: elchead-pods.json.gz",
+            Format::DynatraceCsv => "a Dynatrace wide CSV: elchead-pods11-05-8to12.csv",
+            Format::AlibabaGenai => {
+                "Alibaba GenAI pod_memory_util (fractions of a limit: give the limit)"
+            }
+            Format::OpenbPods => {
+                "Alibaba cluster-trace-gpu-v2023 pod list: arrivals, lifetimes, requests"
+            }
+            Format::Bitbrains => {
+                "Bitbrains GWA-T-12: a .tar.gz (or folder, or file) of per-VM ;-separated CSVs"
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod format_tests {
+    use super::Format;
+
+    #[test]
+    fn every_format_is_named_as_scenario_files_spell_it() {
+        for f in Format::ALL {
+            let spelled = serde_json::to_string(&f).unwrap();
+            assert_eq!(spelled, format!("\"{}\"", f.name()));
+        }
+    }
+}
