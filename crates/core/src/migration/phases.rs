@@ -1,8 +1,9 @@
 //! The migration mechanisms as one table: for each, its phases in order, and for each phase
 //! how long it takes, whether the job is frozen, what its pages do to the target's memory,
-//! which steps of it can fail and what its good end does. The simulator (`sim::migrate`) and
-//! the closed-form [`estimate`](super::Estimate) both walk this table, so a new mechanism is
-//! one entry here plus one live transfer (`live::local::migrate`).
+//! which steps of it can fail and what its good end does. The simulator (`migsim-sim`'s
+//! `migrate.rs`) and the closed-form [`estimate`](super::Estimate) walk this table, and the live
+//! state reads from it what a move in flight is (frozen, past return) after each live step, so
+//! a new mechanism is one entry here plus one live transfer (`live::local::migrate`).
 
 use crate::migration::{CostModel, Mechanism, PhaseFailures};
 

@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 
 use crate::engine::{SimDuration, SimTime};
 use crate::live::journal::{Ending, Entry, Step};
-use crate::migration::Mechanism;
+use crate::migration::{JobDuring, Mechanism, PhaseSpec};
 use crate::model::{Cluster, JobId, MigrationId, MigrationOutcome, NodeId, OomSpec};
 use crate::record::{MigrationRecord, NodeSample, Recorder, RunEvent, RunOutput};
 use crate::scenario::ScenarioSpec;
@@ -273,8 +273,17 @@ impl LiveState {
         match *step {
             Step::Issued { .. } => unreachable!("handled above"),
             Step::Freezing { memory, work_s } => {
-                self.flights[i].frozen = true;
-                self.flights[i].work_s = work_s;
+                // The local backend's first step is the mechanism's first phase in which the
+                // job stops running on its source (restart: it is deleted there).
+                let mechanism = self.record.migrations[i].mechanism;
+                let stop = mechanism
+                    .phases(false)
+                    .iter()
+                    .find(|p| p.job != JobDuring::Runs);
+                let f = &mut self.flights[i];
+                f.frozen = stop.is_some_and(PhaseSpec::frozen);
+                f.committed = stop.is_some_and(PhaseSpec::committed);
+                f.work_s = work_s;
                 self.record.apply(RunEvent::MigrationStarted {
                     t: time(t),
                     migration,
@@ -289,7 +298,11 @@ impl LiveState {
                 self.flights[i].bytes_sent = bytes_sent
             }
             Step::Restoring => {}
-            Step::Restored => self.flights[i].committed = true,
+            // Switched over: the job runs on the target, past the point of no return.
+            Step::Restored => {
+                let f = &mut self.flights[i];
+                (f.frozen, f.committed) = (false, true);
+            }
             Step::Complete { downtime_s } => self.complete(t, migration, downtime_s),
             Step::Failed {
                 ref reason,
@@ -558,5 +571,19 @@ mod tests {
             SimDuration::from_secs(0.5),
             "re-created, not queued again"
         );
+    }
+
+    /// What the controller sees of a move in flight follows the mechanism's phase table, as in
+    /// the simulator: a restart is past return once the job is deleted, a post-copy once the
+    /// job runs on its target, where it is no longer frozen.
+    #[test]
+    fn a_move_in_flight_is_frozen_and_committed_as_its_mechanism_says() {
+        let flight = |s: &LiveState| (s.flights[0].frozen, s.flights[0].committed);
+        assert_eq!(flight(&frozen_move(Mechanism::Restart)), (true, true));
+        assert_eq!(flight(&frozen_move(Mechanism::StopAndCopy)), (true, false));
+        let mut s = frozen_move(Mechanism::PostCopy);
+        assert_eq!(flight(&s), (true, false));
+        s.apply(&step(2.2, Step::Restored));
+        assert_eq!(flight(&s), (false, true));
     }
 }
