@@ -50,28 +50,11 @@ impl MemhogSpec {
     pub fn start(&self, size: u64, progress: PathBuf, cleanup: &Cleanup) -> io::Result<Memhog> {
         // The workload runs in another folder (below), so a relative path would move.
         let progress = std::path::absolute(&progress)?;
-        let mut cmd = Command::new("unshare");
-        cmd.args(["--pid", "--fork", "setsid"])
-            .arg(&self.exe)
-            .arg("--size")
+        let mut cmd = launch(&self.exe, &progress, self.hold_socket.as_deref());
+        cmd.arg("--size")
             .arg(size.to_string())
             .arg("--dirty-rate")
-            .arg(self.dirty_rate.to_string())
-            .arg("--progress")
-            .arg(&progress);
-        if let Some(kind) = &self.hold_socket {
-            cmd.args(["--hold-socket", kind]);
-        }
-        // CRIU's parasite mounts a private /proc at `proc.crtools` relative to the dumped
-        // process's working folder; two workloads sharing one folder would race on it, so
-        // each works in the folder of its own progress file.
-        if let Some(dir) = progress.parent().filter(|d| !d.as_os_str().is_empty()) {
-            cmd.current_dir(dir);
-        }
-        // CRIU restores open files by path: the workload keeps none but /dev/null.
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .arg(self.dirty_rate.to_string());
         let mut parent = cleanup.spawn(&mut cmd).map_err(|e| {
             io::Error::new(
                 e.kind(),
@@ -96,6 +79,31 @@ impl MemhogSpec {
         hog.wait_ready(limit)?;
         Ok(hog)
     }
+}
+
+/// `unshare --pid --fork setsid EXE --progress PROGRESS`: the workload as the first process of
+/// its own PID namespace and session, working in the folder of its progress file, holding a
+/// `hold_socket` (`tcp` or `udp`) if asked; the caller adds what it is to do.
+pub fn launch(exe: &Path, progress: &Path, hold_socket: Option<&str>) -> Command {
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--pid", "--fork", "setsid"])
+        .arg(exe)
+        .arg("--progress")
+        .arg(progress);
+    if let Some(kind) = hold_socket {
+        cmd.args(["--hold-socket", kind]);
+    }
+    // CRIU's parasite mounts a private /proc at `proc.crtools` relative to the dumped process's
+    // working folder; two workloads sharing one folder would race on it, so each works in the
+    // folder of its own progress file.
+    if let Some(dir) = progress.parent().filter(|d| !d.as_os_str().is_empty()) {
+        cmd.current_dir(dir);
+    }
+    // CRIU restores open files by path: the workload keeps none but /dev/null.
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    cmd
 }
 
 impl Memhog {

@@ -4,10 +4,10 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 
 use crate::criu::cleanup::stat_fields;
-use crate::criu::memhog::{read_progress_file, Progress};
+use crate::criu::memhog::{launch, read_progress_file, Progress};
 use crate::live::local::cgroup::Cgroup;
 use crate::live::local::netns::Netns;
 use crate::live::local::place::Placement;
@@ -54,21 +54,8 @@ pub fn start(
     )?;
     cgroup.remove()?;
     cgroup.create()?;
-    let mut cmd = Command::new("unshare");
-    cmd.args(["--pid", "--fork", "setsid"])
-        .arg(memhog)
-        .arg("--job")
-        .arg(&spec)
-        .arg("--progress")
-        .arg(files.progress())
-        .current_dir(&files.dir)
-        // CRIU restores open files by path: the workload keeps none but /dev/null.
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    if hold_socket {
-        cmd.args(["--hold-socket", "tcp"]);
-    }
+    let mut cmd = launch(memhog, &files.progress(), hold_socket.then_some("tcp"));
+    cmd.arg("--job").arg(&spec);
     Placement {
         netns: netns.open()?,
         cgroup_procs: Some(cgroup.procs_file()?),
