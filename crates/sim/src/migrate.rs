@@ -425,7 +425,7 @@ impl Simulator {
             let lost = self.kill_and_requeue(job);
             let m = &mut self.migrations[id.index()];
             m.lost_work = m.lost_work + lost;
-            self.record.apply(RunEvent::MigrationRestarted {
+            self.record.apply(RunEvent::MigrationLostWork {
                 migration: id,
                 lost_work: lost,
             });

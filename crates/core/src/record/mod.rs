@@ -278,7 +278,7 @@ impl Recorder {
                 };
                 self.log_migration(t, migration, kind, false);
             }
-            RunEvent::MigrationRestarted {
+            RunEvent::MigrationLostWork {
                 migration,
                 lost_work,
             } => {

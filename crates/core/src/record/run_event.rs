@@ -114,8 +114,9 @@ pub enum RunEvent {
         outcome: MigrationOutcome,
         reason: String,
     },
-    /// A failed migration restarted the job, which lost its work.
-    MigrationRestarted {
+    /// Work the migration cost its job, counted on the migration only (the job's record counts
+    /// it where the job lost it): a failed move that restarted the job, a restart that deleted it.
+    MigrationLostWork {
         migration: MigrationId,
         lost_work: SimDuration,
     },

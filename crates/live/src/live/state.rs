@@ -289,6 +289,14 @@ impl LiveState {
                     migration,
                     memory,
                 });
+                // A restart deletes the job now: its work is lost whatever the outcome (the
+                // job's own record counts it when it starts again, or when it is seen gone).
+                if mechanism == Mechanism::Restart {
+                    self.record.apply(RunEvent::MigrationLostWork {
+                        migration,
+                        lost_work: SimDuration::from_secs(work_s),
+                    });
+                }
                 self.record.apply(RunEvent::MigrationFrozen {
                     t: time(t),
                     migration,
@@ -585,5 +593,20 @@ mod tests {
         assert_eq!(flight(&s), (true, false));
         s.apply(&step(2.2, Step::Restored));
         assert_eq!(flight(&s), (false, true));
+    }
+
+    #[test]
+    fn a_failed_restart_still_cost_the_work_it_deleted() {
+        let mut s = frozen_move(Mechanism::Restart);
+        s.apply(&step(
+            2.2,
+            Step::Failed {
+                reason: "no room".into(),
+                downtime_s: 0.1,
+            },
+        ));
+        let m = &s.record.migrations[0];
+        assert_eq!(m.outcome, Some(MigrationOutcome::Failed));
+        assert_eq!(m.lost_work, SimDuration::from_secs(1.5));
     }
 }
