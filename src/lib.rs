@@ -7,7 +7,7 @@
 
 #[cfg(feature = "plot")]
 pub use migsim_analysis::plot;
-pub use migsim_analysis::{compare, sweep};
+pub use migsim_analysis::{bench, compare, sweep};
 pub use migsim_core::{
     engine, input, keypath, migration, model, policy, record, tagged, units, workload,
 };

@@ -1,4 +1,5 @@
 mod args;
+mod bench;
 mod calibrate;
 mod compare;
 mod error;
@@ -53,6 +54,9 @@ enum Command {
     Live(live::LiveArgs),
     /// The gap between a simulated run and a live run of one scenario (Markdown tables).
     Compare(compare::CompareArgs),
+    /// The scale benchmark: production-shaped scenarios at several sizes beside the bare
+    /// engine's hold model, in one run.
+    Bench(bench::BenchArgs),
     /// Draw the figures of a run folder or a sweep folder (PNG or SVG).
     #[cfg(feature = "plot")]
     Plot(plot::PlotArgs),
@@ -69,6 +73,7 @@ pub fn dispatch(args: Args) -> Result<(), CliError> {
         Command::Sweep(a) => sweep::sweep(a),
         Command::Live(a) => live::live(a),
         Command::Compare(a) => compare::compare(a),
+        Command::Bench(a) => bench::bench(a),
         #[cfg(feature = "plot")]
         Command::Plot(a) => plot::plot(a),
     }

@@ -1,11 +1,12 @@
 //! Many runs and their figures: parameter sweeps over seeds in parallel with their summary
-//! tables (`sweep`), the gap between a simulated and a live run (`compare`), and plots
-//! (`plot`, with the `plot` feature).
+//! tables (`sweep`), the gap between a simulated and a live run (`compare`), plots (`plot`,
+//! with the `plot` feature), and the scale benchmark (`bench`).
 
 pub(crate) use migsim_core::{input, migration, record, units};
 pub(crate) use migsim_live::live;
 pub(crate) use migsim_scenario::{output, scenario};
 
+pub mod bench;
 pub mod compare;
 #[cfg(feature = "plot")]
 pub mod plot;

@@ -2,7 +2,7 @@
 //! with a fixed number of events pending. Run side by side with simcore (the DSLab framework's
 //! engine) on the same workload and the same random delays.
 //!
-//!   cargo bench --bench engine_hold
+//!   cargo bench -p migsim-bench --bench engine_hold
 //!
 //! Criterion reports events per second (elements/s) for each engine and queue size.
 
@@ -11,7 +11,7 @@ use std::hint::black_box;
 use std::rc::Rc;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use migsim_core::engine::{RngStreams, SimDuration, Simulation, StreamRng};
+use migsim_core::engine::{HoldModel, RngStreams, StreamRng};
 use rand::Rng;
 use serde::Serialize;
 
@@ -24,34 +24,12 @@ fn delay_secs(rng: &mut StreamRng) -> f64 {
     rng.random::<f64>() * 2.0
 }
 
-#[derive(Clone, Copy)]
-enum Hold {
-    Tick(u32),
-}
-
 fn migsim_hold(c: &mut Criterion, pending: usize) {
-    let mut rng = RngStreams::new(1).stream("bench");
-    let mut sim = Simulation::<Hold>::default();
-    for i in 0..pending {
-        sim.schedule_in(
-            SimDuration::from_secs(delay_secs(&mut rng)),
-            Hold::Tick(i as u32),
-        );
-    }
+    let mut hold = HoldModel::new(pending, 1);
     let mut group = c.benchmark_group("hold");
     group.throughput(Throughput::Elements(STEPS));
     group.bench_with_input(BenchmarkId::new("migsim", pending), &pending, |b, _| {
-        b.iter(|| {
-            for _ in 0..STEPS {
-                let (_, event) = sim.next().expect("the hold model never drains");
-                match event {
-                    Hold::Tick(id) => sim.schedule_in(
-                        SimDuration::from_secs(delay_secs(&mut rng)),
-                        Hold::Tick(black_box(id)),
-                    ),
-                }
-            }
-        })
+        b.iter(|| hold.run(STEPS))
     });
     group.finish();
 }
@@ -82,7 +60,7 @@ fn simcore_hold(c: &mut Criterion, pending: usize) {
     let ctx = sim.create_context("holder");
     let holder = Rc::new(RefCell::new(SimcoreHolder {
         ctx,
-        rng: RngStreams::new(1).stream("bench"),
+        rng: RngStreams::new(1).stream("hold"),
     }));
     sim.add_handler("holder", holder.clone());
     {

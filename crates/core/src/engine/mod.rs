@@ -6,12 +6,14 @@
 //! skipped when popped instead of being searched for in the heap.
 
 mod generation;
+mod hold;
 mod queue;
 mod rng;
 mod simulation;
 mod time;
 
 pub use generation::Generation;
+pub use hold::HoldModel;
 pub use queue::EventQueue;
 pub use rng::{RngStreams, StreamRng};
 pub use simulation::Simulation;
