@@ -14,7 +14,7 @@ mod target;
 pub use knapsack::knapsack;
 use ledger::Ledger;
 pub use pacing::Pacing;
-pub use request::{Request, RequestPolicy};
+pub use request::{Request, RequestPolicy, Why};
 pub use selection::SelectionPolicy;
 pub use target::{Candidate, TargetPolicy, TargetSpec};
 
@@ -279,7 +279,7 @@ impl Controller {
                             job: job.id,
                             source: r.node,
                             target,
-                            cause: r.why.clone(),
+                            cause: r.why.to_string(),
                         });
                     }
                     // A node that could take it is busy: wait for the pacing, not for capacity.

@@ -45,8 +45,36 @@ impl Default for RequestPolicy {
 pub struct Request {
     pub node: NodeId,
     pub amount: f64,
-    /// Why, for `migrations.csv`.
-    pub why: String,
+    pub why: Why,
+}
+
+/// Why a node asked: the figures, spelled out (for `migrations.csv`) only for the requests
+/// that become orders; most never do, and formatting floats for each node at each decision
+/// showed in profiles.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Why {
+    Threshold { free_pct: f64 },
+    Slope { free_pct: f64, lookahead_s: f64 },
+    Predictive { to_oom_s: f64, horizon_s: f64 },
+}
+
+impl std::fmt::Display for Why {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Why::Threshold { free_pct } => write!(f, "threshold: {free_pct:.1}% free"),
+            Why::Slope {
+                free_pct,
+                lookahead_s,
+            } => write!(f, "slope: {free_pct:.1}% free in {lookahead_s}s"),
+            Why::Predictive {
+                to_oom_s,
+                horizon_s,
+            } => write!(
+                f,
+                "predictive: OOM in {to_oom_s:.0}s, a move takes {horizon_s:.0}s"
+            ),
+        }
+    }
 }
 
 impl RequestPolicy {
@@ -71,13 +99,18 @@ impl RequestPolicy {
         let (amount, why) = match self {
             RequestPolicy::Threshold {} => {
                 let free = n.free();
-                (keep - free, format!("threshold: {:.1}% free", pct(free)))
+                let free_pct = pct(free);
+                (keep - free, Why::Threshold { free_pct })
             }
             RequestPolicy::Slope { lookahead } => {
                 let free = n.free() - n.growth().max(0.0) * lookahead.value;
+                let (free_pct, lookahead_s) = (pct(free), lookahead.value);
                 (
                     keep - free,
-                    format!("slope: {:.1}% free in {}s", pct(free), lookahead.value),
+                    Why::Slope {
+                        free_pct,
+                        lookahead_s,
+                    },
                 )
             }
             RequestPolicy::Predictive { margin } => {
@@ -92,7 +125,10 @@ impl RequestPolicy {
                 }
                 (
                     growth * horizon - n.free(),
-                    format!("predictive: OOM in {to_oom:.0}s, a move takes {horizon:.0}s"),
+                    Why::Predictive {
+                        to_oom_s: to_oom,
+                        horizon_s: horizon,
+                    },
                 )
             }
         };
