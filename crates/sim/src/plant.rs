@@ -4,7 +4,7 @@
 
 use crate::engine::{SimDuration, SimTime};
 use crate::model::{JobId, JobState, NodeId};
-use crate::policy::control::{Facts, Footprint, JobFacts, NodeFacts, Plant, Turn};
+use crate::policy::control::{Facts, Footprint, JobFacts, Moves, NodeFacts, Plant, Turn};
 use crate::policy::controller::{Order, Shortage};
 use crate::policy::{MigrationView, PendingJob};
 use crate::record::RunEvent;
@@ -76,6 +76,16 @@ impl Facts for Simulator {
             memory: j.memory_at(self.sim.now()),
             request: j.spec.request,
             cpu: j.spec.cpu,
+        }
+    }
+
+    fn moves(&self, job: JobId) -> Moves {
+        let j = self.cluster.job(job);
+        Moves {
+            migrations: j.migrations,
+            migrating: j.migration.is_some(),
+            failed_moves: j.failed_moves,
+            last_failed_move: j.last_failed_move,
         }
     }
 

@@ -47,6 +47,16 @@ pub struct Footprint {
     pub cpu: f64,
 }
 
+/// A job's moves as the cluster knows them now, not through monitoring: what a snapshot is
+/// brought up to date with at every decision.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Moves {
+    pub migrations: u32,
+    pub migrating: bool,
+    pub failed_moves: u32,
+    pub last_failed_move: Option<SimTime>,
+}
+
 /// The facts of a cluster. Lists are written into `out` (cleared first) so that a pass over
 /// the cluster reuses its buffers.
 pub trait Facts {
@@ -58,6 +68,17 @@ pub trait Facts {
     fn job(&self, job: JobId) -> JobFacts;
     /// As much of [`Facts::job`] as placement reads: every scheduling pass asks for every job.
     fn footprint(&self, job: JobId) -> Footprint;
+    /// As much of [`Facts::job`] as a decision patches its snapshot with: every decision asks
+    /// for every job, so a driver whose usage figures cost something answers this alone.
+    fn moves(&self, job: JobId) -> Moves {
+        let j = self.job(job);
+        Moves {
+            migrations: j.migrations,
+            migrating: j.migrating,
+            failed_moves: j.failed_moves,
+            last_failed_move: j.last_failed_move,
+        }
+    }
     /// A running job's mean growth over its last `window` of work, bytes per second, as a
     /// monitoring query would compute it.
     fn growth(&self, job: JobId, window: SimDuration) -> f64;

@@ -13,7 +13,7 @@ mod spells;
 pub mod tape;
 mod view;
 
-pub use facts::{Facts, Footprint, JobFacts, NodeFacts, Plant};
+pub use facts::{Facts, Footprint, JobFacts, Moves, NodeFacts, Plant};
 pub use monitoring::{MonitorSpec, Snapshots};
 pub use orders::is_current;
 pub use view::Detail;

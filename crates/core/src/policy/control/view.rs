@@ -3,7 +3,7 @@
 
 use crate::engine::SimDuration;
 use crate::model::{JobId, NodeId};
-use crate::policy::control::facts::{Facts, JobFacts};
+use crate::policy::control::facts::{Facts, Moves};
 use crate::policy::{ClusterView, JobView, NodeView};
 
 /// How much a view says about each job.
@@ -86,13 +86,13 @@ pub fn patch_current(view: &mut ClusterView, facts: &impl Facts) {
         v.down = n.down;
         v.cpu_requested = n.cpu_requested;
         for j in v.jobs.iter_mut() {
-            patch_moves(j, &facts.job(j.id));
+            patch_moves(j, &facts.moves(j.id));
         }
     }
     facts.migrations(&mut view.migrations);
 }
 
-fn patch_moves(j: &mut JobView, now: &JobFacts) {
+fn patch_moves(j: &mut JobView, now: &Moves) {
     j.migrating = now.migrating;
     j.migrations = now.migrations;
     j.failed_moves = now.failed_moves;
