@@ -126,9 +126,17 @@ impl Job {
         if now == then {
             return self.growth();
         }
-        let profile = &self.spec.profile;
-        let per_work =
-            (profile.bytes_at(now) - profile.bytes_at(then)) / SimDuration(now - then).as_secs();
+        // Within the segment it runs on, the profile's own lookup would find that segment:
+        // reading it directly gives the same bytes without the search.
+        let seg = &self.segment;
+        let within = |p: u64| seg.start <= p && seg.end.is_none_or(|e| p < e);
+        let (bytes_now, bytes_then) = if within(then) && within(now) {
+            (seg.bytes_at(now), seg.bytes_at(then))
+        } else {
+            let profile = &self.spec.profile;
+            (profile.bytes_at(now), profile.bytes_at(then))
+        };
+        let per_work = (bytes_now - bytes_then) / SimDuration(now - then).as_secs();
         per_work * self.speed
     }
 
@@ -215,5 +223,41 @@ impl Job {
     pub fn is_done(&self, t: SimTime) -> bool {
         self.progress_at(t) >= self.spec.work.0
             || (self.next_step().is_some_and(|s| t >= s) && self.step_target() == self.spec.work.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::MemoryProfile;
+
+    /// The growth over a window read off the job's own segment is the profile's, bit for bit,
+    /// inside a segment and across a breakpoint.
+    #[test]
+    fn recent_growth_is_the_profiles_wherever_the_window_falls() {
+        let s = |x: f64| SimDuration::from_secs(x).0;
+        let profile = MemoryProfile::from_points(&[(0, 1e9), (s(100.0), 3e9), (s(250.0), 3.5e9)]);
+        let mut job = Job::new(JobSpec {
+            name: "j".into(),
+            class: "c".into(),
+            arrival: SimTime::ZERO,
+            work: SimDuration::from_secs(1000.0),
+            cpu: 1.0,
+            request: 0.0,
+            profile: profile.clone(),
+        });
+        job.start(NodeId(0), SimTime::ZERO);
+        let window = SimDuration::from_secs(30.0);
+        for t in [10.0, 40.0, 99.0, 100.0, 115.0, 160.0, 260.0] {
+            let at = SimTime::from_secs(t);
+            if job.next_step().is_some_and(|n| n <= at) {
+                job.enter_segment(job.next_step().unwrap());
+            }
+            let now = job.progress_at(at);
+            let then = now.saturating_sub(window.0);
+            let expected = (profile.bytes_at(now) - profile.bytes_at(then))
+                / SimDuration(now - then).as_secs();
+            assert_eq!(job.recent_growth(at, window), expected, "at {t} s");
+        }
     }
 }
