@@ -30,8 +30,8 @@ pub fn bench(args: BenchArgs) -> Result<(), CliError> {
     } else {
         &[false]
     };
-    println!("| nodes | jobs | controller | wall s | events | events/s | engine events/s | model/engine | peak RSS | OOM kills | migrations |");
-    println!("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| nodes | jobs | controller | memory load | wall s | events | events/s | engine events/s | model/engine | peak RSS | OOM kills | migrations |");
+    println!("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for &controller in controllers {
         for &nodes in &args.nodes {
             let shape = Shape {
@@ -47,10 +47,11 @@ pub fn bench(args: BenchArgs) -> Result<(), CliError> {
 
 fn row(m: &Measured) -> String {
     format!(
-        "| {} | {} | {} | {:.2} | {} | {:.0} | {:.0} | 1/{:.1} | {} | {} | {} |",
+        "| {} | {} | {} | {:.1}% | {:.2} | {} | {:.0} | {:.0} | 1/{:.1} | {} | {} | {} |",
         m.shape.nodes,
         m.shape.jobs,
         if m.shape.controller { "yes" } else { "no" },
+        100.0 * m.memory_load,
         m.wall_s,
         m.events,
         m.events_per_s(),

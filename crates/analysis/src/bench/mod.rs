@@ -25,6 +25,8 @@ pub struct Measured {
     pub engine_events_per_s: f64,
     pub oom_kills: usize,
     pub migrations: usize,
+    /// Mean memory utilisation over the node samples: the load the shape puts on the cluster.
+    pub memory_load: f64,
 }
 
 impl Measured {
@@ -50,6 +52,7 @@ pub fn measure(shape: Shape) -> Result<Measured, String> {
         engine_events_per_s: hold_rate(),
         oom_kills: out.metrics.oom_kills,
         migrations: out.record.migrations.len(),
+        memory_load: out.metrics.mean_memory_utilization,
     })
 }
 

@@ -57,7 +57,7 @@ count = {jobs}
 arrival = {{ process = "poisson", mean_gap = "{gap_s}s" }}
 work = {{ dist = "lognormal", mean = "48h", std = "48h" }}
 cpu = {{ dist = "uniform", min = 1, max = 8 }}
-profile = {{ shape = "linear", start = "1GiB", growth = {{ dist = "uniform", min = "0.1MiB/s", max = "0.6MiB/s" }}, cap = {{ dist = "uniform", min = "8GiB", max = "48GiB" }} }}
+profile = {{ shape = "linear", start = "1GiB", growth = {{ dist = "uniform", min = "0.05MiB/s", max = "0.35MiB/s" }}, cap = {{ dist = "uniform", min = "8GiB", max = "48GiB" }} }}
 
 [scheduler]
 placement = "worst-fit"
