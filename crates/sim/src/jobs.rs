@@ -15,10 +15,8 @@ impl Simulator {
     }
 
     pub(super) fn enqueue(&mut self, job: JobId) {
-        let now = self.sim.now();
         let j = self.cluster.job_mut(job);
         j.state = JobState::Queued;
-        j.queued_at = now;
         self.queue.push_back(job);
         self.request_schedule();
     }

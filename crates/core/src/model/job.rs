@@ -33,8 +33,6 @@ pub struct Job {
     pub started: SimTime,
     /// Times it was killed by the OOM killer and restarted from scratch.
     pub restarts: u32,
-    /// When it last entered the queue.
-    pub queued_at: SimTime,
     /// Completed migrations.
     pub migrations: u32,
     /// The migration in flight, if any.
@@ -56,7 +54,6 @@ impl Job {
             gen: Generation::default(),
             started: SimTime::ZERO,
             restarts: 0,
-            queued_at: SimTime::ZERO,
             migrations: 0,
             migration: None,
             failed_moves: 0,
