@@ -18,6 +18,9 @@ pub struct RunArgs {
     /// Also write job_samples.csv with every running job's memory at each sample.
     #[arg(long)]
     job_samples: bool,
+    /// Write the tables gzipped (NAME.csv.gz); `plot` and `compare` read them as they are.
+    #[arg(long)]
+    compress: bool,
     /// No progress bar and no summary on stdout.
     #[arg(long, short)]
     quiet: bool,
@@ -33,6 +36,7 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     let options = RecordOptions {
         events: args.events,
         job_samples: args.job_samples,
+        compress: args.compress,
     };
     let output =
         migsim::run_to_dir(&scenario, &out, options, &mut |p| bar.update(p)).map_err(|source| {

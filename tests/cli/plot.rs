@@ -160,3 +160,44 @@ fn a_folder_that_is_neither_says_so() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("neither a run"));
 }
+
+/// `--compress` writes each table gzipped, the same bytes inside as without it and the same
+/// file on a second run; `plot` reads the compressed folder as it is.
+#[test]
+fn a_compressed_run_holds_the_same_tables_and_still_plots() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let (plain, gz, again) = (folder("plain"), folder("gz"), folder("again"));
+    let run = |out: &str, compress: bool| {
+        let mut args = vec!["run", "scenarios/quickstart.toml", "-q", "--out", out];
+        if compress {
+            args.push("--compress");
+        }
+        ok(root(), &args);
+    };
+    run(&plain, false);
+    run(&gz, true);
+    run(&again, true);
+    for table in ["jobs.csv", "nodes.csv", "migrations.csv", "oom_kills.csv"] {
+        let packed = std::fs::read(format!("{gz}/{table}.gz")).unwrap();
+        assert!(packed.starts_with(&[0x1f, 0x8b]), "{table} is gzip");
+        assert!(!Path::new(&format!("{gz}/{table}")).exists());
+        let mut inside = Vec::new();
+        std::io::Read::read_to_end(
+            &mut flate2::read::GzDecoder::new(packed.as_slice()),
+            &mut inside,
+        )
+        .unwrap();
+        assert_eq!(
+            inside,
+            std::fs::read(format!("{plain}/{table}")).unwrap(),
+            "{table}"
+        );
+        assert_eq!(
+            packed,
+            std::fs::read(format!("{again}/{table}.gz")).unwrap()
+        );
+    }
+    let written = ok(root(), &["plot", &gz, "--format", "svg"]);
+    assert_eq!(written.lines().count(), 2, "{written}");
+}

@@ -30,6 +30,7 @@ pub fn run_str(toml: &str) -> RunOutput {
         RecordOptions {
             events: true,
             job_samples: true,
+            ..Default::default()
         },
     )
 }

@@ -76,6 +76,18 @@ pub fn csv_rows<T: serde::de::DeserializeOwned>(
     Ok(rows)
 }
 
+/// A run folder's table `name`: as written, or gzipped beside it (`NAME.gz`); the plain name
+/// when neither is there, so that the error names the table asked for.
+pub fn table(dir: &Path, name: &str) -> PathBuf {
+    let plain = dir.join(name);
+    let gz = dir.join(format!("{name}.gz"));
+    if !plain.exists() && gz.exists() {
+        gz
+    } else {
+        plain
+    }
+}
+
 /// Every row of the headed CSV file at `path` (gzipped or not).
 pub fn read_csv<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>, InputError> {
     Ok(csv_rows(path, &read_input(path)?)?

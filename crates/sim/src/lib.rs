@@ -38,6 +38,8 @@ pub struct RecordOptions {
     pub events: bool,
     /// Every running job's memory at each sample.
     pub job_samples: bool,
+    /// Write the tables gzipped (`NAME.csv.gz`).
+    pub compress: bool,
 }
 
 /// How far a run has come, for progress bars.
@@ -242,6 +244,6 @@ pub fn run_to_dir(
     progress: &mut dyn FnMut(Progress),
 ) -> std::io::Result<RunOutput> {
     let output = run(scenario, options, progress);
-    output::write_run(out, scenario, &output)?;
+    output::write_run(out, scenario, &output, options.compress)?;
     Ok(output)
 }

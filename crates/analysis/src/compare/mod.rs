@@ -10,7 +10,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::input::{read_csv, read_json, InputError};
+use crate::input::{read_csv, read_json, table, InputError};
 use crate::live::{LiveInfo, INFO_FILE};
 use crate::migration::MigrationSpec;
 
@@ -54,9 +54,9 @@ impl Side {
     fn read(dir: &Path) -> Result<Side, InputError> {
         Ok(Side {
             summary: read_json(&dir.join("summary.json"))?,
-            migrations: read_csv(&dir.join("migrations.csv"))?,
-            kills: read_csv(&dir.join("oom_kills.csv"))?,
-            nodes: read_csv(&dir.join("nodes.csv"))?,
+            migrations: read_csv(&table(dir, "migrations.csv"))?,
+            kills: read_csv(&table(dir, "oom_kills.csv"))?,
+            nodes: read_csv(&table(dir, "nodes.csv"))?,
         })
     }
 

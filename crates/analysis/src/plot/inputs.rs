@@ -6,7 +6,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::input::{csv_records, read_csv, read_input, read_json as json, InputError};
+use crate::input::{csv_records, read_csv, read_input, read_json as json, table, InputError};
 
 #[derive(Debug, Deserialize)]
 pub struct NodeRow {
@@ -94,10 +94,10 @@ impl RunFiles {
         };
         Ok(RunFiles {
             title,
-            nodes: read_csv(&dir.join("nodes.csv"))?,
-            migrations: read_csv(&dir.join("migrations.csv"))?,
-            kills: read_csv(&dir.join("oom_kills.csv"))?,
-            jobs: read_csv(&dir.join("jobs.csv"))?,
+            nodes: read_csv(&table(dir, "nodes.csv"))?,
+            migrations: read_csv(&table(dir, "migrations.csv"))?,
+            kills: read_csv(&table(dir, "oom_kills.csv"))?,
+            jobs: read_csv(&table(dir, "jobs.csv"))?,
             keep_free: param(&["controller", "threshold"]),
             cordon_above: param(&["unscheduler", "threshold"]),
         })

@@ -238,7 +238,7 @@ impl Store {
             fs::remove_dir_all(&tmp).map_err(io_at(&tmp))?;
         }
         match run {
-            Ok((scenario, output)) => write_run(&tmp, scenario, output).map(drop),
+            Ok((scenario, output)) => write_run(&tmp, scenario, output, false).map(drop),
             Err(message) => fs::create_dir_all(&tmp)
                 .and_then(|()| write_atomic(&tmp.join("error.txt"), &|w| writeln!(w, "{message}"))),
         }

@@ -286,7 +286,7 @@ fn write_outputs(
     output: &RunOutput,
     info: &LiveInfo,
 ) -> std::io::Result<()> {
-    crate::output::write_run(out, scenario, output)?;
+    crate::output::write_run(out, scenario, output, false)?;
     crate::output::write_atomic(&out.join(INFO_FILE), &|w| {
         serde_json::to_writer_pretty(&mut *w, info).map_err(std::io::Error::other)?;
         writeln!(w)

@@ -1,6 +1,7 @@
 //! Writes a run's results: `summary.json`, tidy CSV tables (one row per observation) and, when
 //! asked, `events.jsonl`. Every file is written atomically, so an interrupted run never leaves
-//! a half-written table that looks complete.
+//! a half-written table that looks complete. Compressed, each table is `NAME.csv.gz` (gzip
+//! with no timestamp, so equal runs still give equal bytes); every reader takes either.
 
 mod tables;
 
@@ -12,14 +13,27 @@ pub use crate::atomic::write_atomic;
 use crate::record::{RunOutput, Summary};
 use crate::scenario::Scenario;
 
-/// Writes every output file of a run into `dir` (created if needed); returns their paths.
-pub fn write_run(dir: &Path, scenario: &Scenario, run: &RunOutput) -> io::Result<Vec<PathBuf>> {
+/// Writes every output file of a run into `dir` (created if needed), the tables gzipped when
+/// `compress`; returns their paths.
+pub fn write_run(
+    dir: &Path,
+    scenario: &Scenario,
+    run: &RunOutput,
+    compress: bool,
+) -> io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let mut written = Vec::new();
     let mut file =
         |name: &str, body: &dyn Fn(&mut dyn Write) -> io::Result<()>| -> io::Result<()> {
-            let path = dir.join(name);
-            write_atomic(&path, body)?;
+            let table = name != "summary.json";
+            let path = match compress && table {
+                true => dir.join(format!("{name}.gz")),
+                false => dir.join(name),
+            };
+            match compress && table {
+                true => write_atomic(&path, &|w| gzipped(w, body)),
+                false => write_atomic(&path, body),
+            }?;
             written.push(path);
             Ok(())
         };
@@ -35,6 +49,15 @@ pub fn write_run(dir: &Path, scenario: &Scenario, run: &RunOutput) -> io::Result
         file("events.jsonl", &|w| tables::events(w, run))?;
     }
     Ok(written)
+}
+
+fn gzipped(w: &mut dyn Write, body: &dyn Fn(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+    let mut gz = flate2::GzBuilder::new()
+        .mtime(0)
+        .write(w, flate2::Compression::fast());
+    body(&mut gz)?;
+    gz.finish()?;
+    Ok(())
 }
 
 fn write_summary(w: &mut dyn Write, scenario: &Scenario, run: &RunOutput) -> io::Result<()> {

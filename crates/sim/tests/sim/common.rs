@@ -29,6 +29,7 @@ pub fn run_str(toml: &str) -> RunOutput {
         RecordOptions {
             events: true,
             job_samples: true,
+            ..Default::default()
         },
     )
 }

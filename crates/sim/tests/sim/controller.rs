@@ -44,6 +44,7 @@ fn options() -> RecordOptions {
     RecordOptions {
         events: true,
         job_samples: false,
+        ..Default::default()
     }
 }
 

@@ -59,6 +59,7 @@ fn runs(sets: &[&str]) -> migsim_sim::RunOutput {
         RecordOptions {
             events: true,
             job_samples: false,
+            ..Default::default()
         },
     )
 }

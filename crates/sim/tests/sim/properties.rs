@@ -153,6 +153,7 @@ fn check_run(toml: &str, seen: &Coverage) -> Result<(), TestCaseError> {
         RecordOptions {
             events: true,
             job_samples: true,
+            ..Default::default()
         },
     );
     check_terminal_states(&out, scenario.spec.oom.max_retries)?;

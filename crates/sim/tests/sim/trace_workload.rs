@@ -50,6 +50,7 @@ fn kill_after_start(interpolation: &str) -> f64 {
         RecordOptions {
             events: true,
             job_samples: false,
+            ..Default::default()
         },
     );
     let kill = out
