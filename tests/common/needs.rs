@@ -36,10 +36,6 @@ impl Needs {
         }
     }
 
-    pub fn is_met(&self) -> bool {
-        self.missing.is_none()
-    }
-
     /// Each named test, as [`Needs::test`].
     pub fn tests(&self, tests: &[(&str, fn())]) -> Vec<Trial> {
         tests.iter().map(|&(name, f)| self.test(name, f)).collect()

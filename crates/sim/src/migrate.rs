@@ -25,14 +25,7 @@ impl Simulator {
         let cpu = j.spec.cpu;
         let id = MigrationId(self.migrations.len() as u32);
         let mechanism = self.migration.mechanism;
-        let mut m = Migration::new(
-            order.job,
-            order.source,
-            order.target,
-            mechanism,
-            now,
-            order.cause.clone(),
-        );
+        let mut m = Migration::new(order.job, order.source, order.target, mechanism, now);
         m.memory = j.memory_at(now);
         m.cpu_reserved = true;
         let issued = RunEvent::MigrationIssued {
@@ -68,9 +61,7 @@ impl Simulator {
             migration: id,
             lost_work: lost,
         });
-        let m = &mut self.migrations[id.index()];
-        m.lost_work = lost;
-        m.frozen_at = Some(now);
+        self.migrations[id.index()].frozen_at = Some(now);
         self.refresh_oom(source);
         self.request_schedule();
     }
@@ -158,7 +149,6 @@ impl Simulator {
             _ => self.cluster.job(m.job).memory_at(now),
         };
         let m = &mut self.migrations[id.index()];
-        m.started = Some(now);
         m.memory = memory;
         m.flow_bytes = memory;
         m.round_bytes = memory;
@@ -423,8 +413,6 @@ impl Simulator {
         self.end(id, MigrationOutcome::Failed, reason);
         if restart {
             let lost = self.kill_and_requeue(job);
-            let m = &mut self.migrations[id.index()];
-            m.lost_work = m.lost_work + lost;
             self.record.apply(RunEvent::MigrationLostWork {
                 migration: id,
                 lost_work: lost,
@@ -513,9 +501,6 @@ impl Simulator {
         let (job, source, target) = (m.job, m.source, m.target);
         m.phase = Phase::Done;
         m.gen.bump();
-        m.ended = Some(now);
-        m.outcome = Some(outcome);
-        m.reason = reason.clone();
         let terms = [m.incoming.take(), m.held.take()];
         for term in terms.into_iter().flatten() {
             self.cluster.close_term(term, now);

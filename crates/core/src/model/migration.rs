@@ -31,7 +31,8 @@ impl MigrationOutcome {
     }
 }
 
-/// One migration, from the controller's order to its outcome.
+/// One migration in motion, as the simulator moves it; what it did is its run record
+/// (`record::MigrationRecord`).
 #[derive(Clone, Debug)]
 pub struct Migration {
     pub job: JobId,
@@ -39,9 +40,6 @@ pub struct Migration {
     pub target: NodeId,
     pub mechanism: Mechanism,
     pub issued: SimTime,
-    /// When it went `InProgress` (the setup ended).
-    pub started: Option<SimTime>,
-    pub ended: Option<SimTime>,
     /// The job's memory when it went `InProgress`.
     pub memory: f64,
     pub phase: Phase,
@@ -67,12 +65,6 @@ pub struct Migration {
     pub cpu_reserved: bool,
     /// Drawn when the phase began: the phase ends in failure.
     pub fails_here: bool,
-    pub outcome: Option<MigrationOutcome>,
-    /// Why the controller ordered it.
-    pub cause: String,
-    /// Why it failed or was cancelled.
-    pub reason: String,
-    pub lost_work: SimDuration,
 }
 
 impl Migration {
@@ -82,7 +74,6 @@ impl Migration {
         target: NodeId,
         mechanism: Mechanism,
         t: SimTime,
-        cause: String,
     ) -> Self {
         Migration {
             job,
@@ -90,8 +81,6 @@ impl Migration {
             target,
             mechanism,
             issued: t,
-            started: None,
-            ended: None,
             memory: 0.0,
             phase: Phase::Setup,
             gen: Generation::default(),
@@ -107,10 +96,6 @@ impl Migration {
             held: None,
             cpu_reserved: false,
             fails_here: false,
-            outcome: None,
-            cause,
-            reason: String::new(),
-            lost_work: SimDuration::ZERO,
         }
     }
 
