@@ -51,12 +51,12 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     }
     let wall = started.elapsed().as_secs_f64();
     let m = &output.metrics;
-    let total_memory: f64 = output.cluster.nodes.iter().map(|n| n.memory).sum();
+    let total_memory: f64 = output.cluster.nodes().iter().map(|n| n.memory).sum();
     let header = format!(
         "{} (seed {}): {} nodes, {} memory",
         scenario.name(),
         scenario.spec.simulation.seed,
-        output.cluster.nodes.len(),
+        output.cluster.nodes().len(),
         human_bytes(total_memory)
     );
     summary::print(&header, &output, scenario.spec.controller.is_some(), &out);

@@ -13,7 +13,12 @@ impl Simulator {
     /// Schedules the scenario's node failures: each listed one, and for random failures each
     /// node's first.
     pub(super) fn prime_failures(&mut self) {
-        let names: Vec<String> = self.cluster.nodes.iter().map(|n| n.name.clone()).collect();
+        let names: Vec<String> = self
+            .cluster
+            .nodes()
+            .iter()
+            .map(|n| n.name.clone())
+            .collect();
         for f in &self.failures.nodes {
             let i = names
                 .iter()

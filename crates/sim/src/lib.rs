@@ -14,6 +14,8 @@ mod oom;
 #[cfg(test)]
 mod parity;
 mod plant;
+#[cfg(test)]
+mod scan_parity;
 mod scheduling;
 
 use std::collections::VecDeque;
@@ -97,7 +99,7 @@ impl Simulator {
         let n = jobs.len();
         let arrivals = jobs.iter().map(|j| j.arrival).collect();
         let cluster = Cluster::new(&spec.nodes, jobs);
-        let nics = cluster.nodes.iter().map(|n| n.network).collect();
+        let nics = cluster.nodes().iter().map(|n| n.network).collect();
         Simulator {
             sim: Simulation::default(),
             cluster,

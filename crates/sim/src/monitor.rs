@@ -38,7 +38,7 @@ impl Simulator {
 
     pub(super) fn sample(&mut self, now: SimTime) {
         self.last_sample = Some(now);
-        for (i, n) in self.cluster.nodes.iter().enumerate() {
+        for (i, n) in self.cluster.nodes().iter().enumerate() {
             let migration_memory = self
                 .held_on(NodeId(i as u32), now)
                 .map(|(_, b)| b)

@@ -4,7 +4,7 @@
 
 use crate::engine::{SimDuration, SimTime};
 use crate::model::{JobId, JobState, NodeId};
-use crate::policy::control::{Facts, Footprint, JobFacts, Moves, NodeFacts, Plant, Turn};
+use crate::policy::control::{Facts, Footprint, JobFacts, Moves, NodeFacts, Plant, Trend, Turn};
 use crate::policy::controller::{Order, Shortage};
 use crate::policy::{MigrationView, PendingJob};
 use crate::record::RunEvent;
@@ -32,7 +32,7 @@ impl Facts for Simulator {
     }
 
     fn node_count(&self) -> usize {
-        self.cluster.nodes.len()
+        self.cluster.nodes().len()
     }
 
     fn node(&self, node: NodeId) -> NodeFacts {
@@ -89,6 +89,15 @@ impl Facts for Simulator {
         }
     }
 
+    fn trend(&self, node: NodeId) -> Trend {
+        let n = self.cluster.node(node);
+        match (n.still(), n.rising()) {
+            (true, _) => Trend::Still,
+            (false, true) => Trend::Rising(n.slope()),
+            (false, false) => Trend::Unknown,
+        }
+    }
+
     fn growth(&self, job: JobId, window: SimDuration) -> f64 {
         self.cluster.job(job).recent_growth(self.sim.now(), window)
     }
@@ -141,6 +150,10 @@ impl Facts for Simulator {
 }
 
 impl Plant for Simulator {
+    fn take_changes(&mut self, out: &mut Vec<NodeId>) {
+        self.cluster.take_changes(out);
+    }
+
     fn place(&mut self, placements: &[(JobId, NodeId)]) {
         for &(job, node) in placements {
             self.start(job, node);

@@ -23,6 +23,11 @@ pub struct Node {
     pub down: bool,
     /// Migration terms open here (see [`crate::model::Term`]).
     terms: u32,
+    /// Jobs and terms here whose memory shrinks, and those whose memory grows: while none
+    /// shrinks, what the node holds only grows until its next change; while none changes at
+    /// all, it stays as it is.
+    falling: u32,
+    growing: u32,
     used: f64,
     slope: f64,
     anchor: SimTime,
@@ -56,6 +61,8 @@ impl Node {
             cordoned: false,
             down: false,
             terms: 0,
+            falling: 0,
+            growing: 0,
             used: 0.0,
             slope: 0.0,
             anchor: SimTime::ZERO,
@@ -106,6 +113,23 @@ impl Node {
         self.advance(t);
         self.used += bytes;
         self.slope += slope;
+    }
+
+    /// Nothing here shrinks: until the node next changes, its usage (and every job's) can
+    /// only grow.
+    pub fn rising(&self) -> bool {
+        self.falling == 0
+    }
+
+    /// Nothing here grows or shrinks: until the node next changes, its memory stays as it is.
+    pub fn still(&self) -> bool {
+        self.falling == 0 && self.growing == 0
+    }
+
+    /// A job's or term's growth went from `before` to `after` (0 for one that is not here).
+    pub fn regrow(&mut self, before: f64, after: f64) {
+        self.falling = self.falling + u32::from(after < 0.0) - u32::from(before < 0.0);
+        self.growing = self.growing + u32::from(after > 0.0) - u32::from(before > 0.0);
     }
 
     pub fn open_term(&mut self) {

@@ -4,7 +4,7 @@
 
 pub mod control;
 pub mod controller;
-mod scheduler;
+pub mod scheduler;
 mod unscheduler;
 mod view;
 

@@ -152,7 +152,7 @@ pub fn run_local(
         memhog: ready.memhog,
         clock,
         scale,
-        capacities: state.cluster.nodes.iter().map(|n| n.memory).collect(),
+        capacities: state.cluster.nodes().iter().map(|n| n.memory).collect(),
         workloads: scenario
             .jobs
             .iter()

@@ -106,7 +106,7 @@ impl Facts for LivePlant<'_> {
     }
 
     fn node_count(&self) -> usize {
-        self.state.cluster.nodes.len()
+        self.state.cluster.nodes().len()
     }
 
     fn node(&self, node: NodeId) -> NodeFacts {

@@ -66,7 +66,7 @@ fn time(t: f64) -> SimTime {
 impl LiveState {
     pub fn new(spec: &ScenarioSpec, jobs: &[JobSpec]) -> Self {
         let cluster = Cluster::new(&spec.nodes, jobs.to_vec());
-        let nodes = cluster.nodes.len();
+        let nodes = cluster.nodes().len();
         LiveState {
             record: Recorder::new(jobs.iter().map(|j| j.arrival).collect(), false, false),
             flights: Vec::new(),

@@ -21,6 +21,17 @@ pub struct NodeFacts {
     pub down: bool,
 }
 
+/// How a node's memory moves between its changes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Trend {
+    /// Nothing on it grows or shrinks: its usage and every job's stay as they are.
+    Still,
+    /// Nothing on it shrinks, and its usage grows at this rate (bytes per second).
+    Rising(f64),
+    /// Something on it shrinks, or the driver cannot tell.
+    Unknown,
+}
+
 /// A job as it is now.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct JobFacts {
@@ -79,6 +90,12 @@ pub trait Facts {
             last_failed_move: j.last_failed_move,
         }
     }
+    /// How `node`'s memory moves until it next changes (see [`Plant::take_changes`]). A
+    /// driver that cannot tell says [`Trend::Unknown`], and the node is read anew in every
+    /// scheduling pass.
+    fn trend(&self, _node: NodeId) -> Trend {
+        Trend::Unknown
+    }
     /// A running job's mean growth over its last `window` of work, bytes per second, as a
     /// monitoring query would compute it.
     fn growth(&self, job: JobId, window: SimDuration) -> f64;
@@ -95,6 +112,13 @@ pub trait Facts {
 /// What the control loop orders. Each call takes effect before the loop reads the facts again,
 /// so an order is checked against the cluster as the orders before it left it.
 pub trait Plant: Facts {
+    /// The nodes that changed since the last call, other than by the passage of time: a job
+    /// started, stopped or changed its growth there, migration memory came or went, it was
+    /// cordoned, failed or repaired. A driver that cannot tell lists every node.
+    fn take_changes(&mut self, out: &mut Vec<NodeId>) {
+        out.clear();
+        out.extend((0..self.node_count() as u32).map(NodeId));
+    }
     /// Starts each job on its node, in order.
     fn place(&mut self, placements: &[(JobId, NodeId)]);
     fn cordon(&mut self, node: NodeId, cordoned: bool);

@@ -13,18 +13,47 @@ mod spells;
 pub mod tape;
 mod view;
 
-pub use facts::{Facts, Footprint, JobFacts, Moves, NodeFacts, Plant};
+pub use facts::{Facts, Footprint, JobFacts, Moves, NodeFacts, Plant, Trend};
 pub use monitoring::{MonitorSpec, Snapshots};
 pub use orders::is_current;
 pub use view::Detail;
 
 use crate::engine::{SimDuration, StreamRng};
 use crate::migration::MigrationSpec;
-use crate::model::JobId;
+use crate::model::{JobId, NodeId};
+use crate::policy::scheduler::{Drift, Room, Rooms};
 use crate::policy::{
     ClusterView, Controller, ControllerSpec, PendingJob, Scheduler, SchedulerSpec, UnschedulerSpec,
 };
 use spells::ShortageSpells;
+
+/// A node's room as placement reads it now, and how it moves until the node next changes.
+fn room(
+    scheduler: &Scheduler,
+    facts: &impl Facts,
+    id: NodeId,
+    jobs: &mut Vec<JobId>,
+) -> (Room, Drift) {
+    let n = facts.node(id);
+    facts.jobs_on(id, jobs);
+    let footprints = jobs.iter().map(|&j| {
+        let f = facts.footprint(j);
+        (f.memory, f.request)
+    });
+    let room = Room {
+        memory_capacity: n.memory_capacity,
+        committed: scheduler.committed(n.memory_used, footprints),
+        cpu_capacity: n.cpu_capacity,
+        cpu_requested: n.cpu_requested,
+        open: !n.cordoned && !n.down,
+    };
+    let drift = match facts.trend(id) {
+        Trend::Still => Drift::Still,
+        Trend::Rising(g) => Drift::Narrowing(scheduler.commitment_floor(g)),
+        Trend::Unknown => Drift::Unknown,
+    };
+    (room, drift)
+}
 
 /// The policies of a run and how they are monitored.
 #[derive(Clone, Copy)]
@@ -55,9 +84,12 @@ pub struct ControlLoop {
     controller: Option<Controller>,
     snapshots: Snapshots,
     spells: ShortageSpells,
+    /// Every node's room, kept from pass to pass.
+    rooms: Rooms,
     /// Reused by every scheduling pass.
-    view: ClusterView,
     pending: Vec<PendingJob>,
+    changed: Vec<NodeId>,
+    changed_at: Vec<usize>,
     jobs: Vec<JobId>,
 }
 
@@ -70,8 +102,10 @@ impl ControlLoop {
             controller: spec.controller.map(|c| Controller::new(c, spec.migration)),
             snapshots: Snapshots::new(spec.monitor),
             spells: ShortageSpells::default(),
-            view: ClusterView::default(),
+            rooms: Rooms::default(),
             pending: Vec::new(),
+            changed: Vec::new(),
+            changed_at: Vec::new(),
             jobs: Vec::new(),
         }
     }
@@ -101,26 +135,39 @@ impl ControlLoop {
         if self.pending.is_empty() {
             return;
         }
-        let mut view = std::mem::take(&mut self.view);
-        view::fill(&mut view, plant, Detail::Placement, &mut self.jobs);
-        let placements = self.scheduler.plan(&view, &self.pending, &mut self.rng);
+        plant.take_changes(&mut self.changed);
+        self.changed_at.clear();
+        self.changed_at
+            .extend(self.changed.iter().map(|n| n.index()));
+        let (scheduler, jobs) = (&self.scheduler, &mut self.jobs);
+        let facts = &*plant;
+        let mut source = |i: usize| room(scheduler, facts, NodeId(i as u32), jobs);
+        let now = facts.now().as_secs();
+        self.rooms
+            .begin(now, facts.node_count(), &self.changed_at, &mut source);
+        let placements: Vec<(JobId, NodeId)> = scheduler
+            .plan(&mut self.rooms, &mut source, &self.pending, &mut self.rng)
+            .into_iter()
+            .map(|(job, i)| (job, NodeId(i as u32)))
+            .collect();
         if !placements.is_empty() {
             plant.place(&placements);
-        } else if !plant.busy() && self.never_fits(&mut view) {
+        } else if !plant.busy() && self.never_fits(plant) {
             plant.stalled();
         }
-        self.view = view;
     }
 
     /// Whether no queued job would fit even with every node uncordoned and up; the
     /// draw is on a copy of the stream, so the verdict changes no later tie-break.
-    fn never_fits(&self, view: &mut ClusterView) -> bool {
+    fn never_fits(&mut self, facts: &impl Facts) -> bool {
+        let mut view = ClusterView::default();
+        view::fill(&mut view, facts, Detail::Placement, &mut self.jobs);
         view.nodes.iter_mut().for_each(|n| {
             n.cordoned = false;
             n.down = false;
         });
         self.scheduler
-            .plan(view, &self.pending, &mut self.rng.clone())
+            .plan_view(&view, &self.pending, &mut self.rng.clone())
             .is_empty()
     }
 

@@ -8,9 +8,16 @@ use serde::{Deserialize, Serialize};
 use crate::engine::StreamRng;
 use crate::keypath::{FieldIssue, KeyPath};
 use crate::model::{JobId, NodeId};
-use crate::policy::ClusterView;
 #[cfg(any(doc, test))]
 use crate::policy::JobView;
+use crate::policy::{ClusterView, NodeView};
+
+mod bounds;
+mod room;
+mod rooms;
+
+pub use room::Room;
+pub use rooms::{Drift, Rooms, Source};
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -86,9 +93,6 @@ pub struct Scheduler {
     placement: Placement,
 }
 
-/// CPU requests are fractional; sums of them must not fail a fit by rounding.
-const CPU_SLACK: f64 = 1e-9;
-
 impl Scheduler {
     pub fn new(spec: &SchedulerSpec) -> Self {
         let reserve_fraction = match spec.kind {
@@ -106,65 +110,96 @@ impl Scheduler {
         self.reserve_fraction * request
     }
 
+    /// What a node has committed, from its usage and its jobs' (usage, request): a running job
+    /// holds the larger of its usage and its reservation, so a reservation is never counted
+    /// twice once the job has grown past it; memory no job accounts for (a migration's pages)
+    /// is committed as it is.
+    pub fn committed(&self, used: f64, jobs: impl IntoIterator<Item = (f64, f64)>) -> f64 {
+        let (jobs, held) = jobs
+            .into_iter()
+            .fold((0.0, 0.0), |(sum, held), (memory, request)| {
+                (
+                    sum + memory,
+                    held + f64::max(memory, self.reservation(request)),
+                )
+            });
+        held + (used - jobs).max(0.0)
+    }
+
+    /// How fast a node's commitments grow at least while its usage grows at `growth` and
+    /// nothing on it shrinks: as fast, when nothing is reserved; otherwise a job still below its
+    /// reservation commits no more as it grows, and no more can be said.
+    pub fn commitment_floor(&self, growth: f64) -> f64 {
+        match self.reserve_fraction == 0.0 {
+            true => growth,
+            false => 0.0,
+        }
+    }
+
     /// Places queued jobs in queue order; a job that fits nowhere stays queued and later jobs
-    /// may still be placed. Returns (job, node) pairs in the order they were decided. Reads
-    /// only what [`JobView::placement`] fills, so a placement view is enough.
+    /// may still be placed. Returns (job, node index) pairs in the order they were decided.
+    /// `rooms` has begun this pass; `source` states any node's room now.
     pub fn plan(
+        &self,
+        rooms: &mut Rooms,
+        source: &mut Source,
+        queue: &[PendingJob],
+        rng: &mut StreamRng,
+    ) -> Vec<(JobId, usize)> {
+        let mut decisions = Vec::new();
+        let mut fitting = Vec::new();
+        for job in queue {
+            let need = self.reservation(job.request);
+            let chosen = match self.placement {
+                Placement::FirstFit => rooms.first(need, job.cpu, source),
+                Placement::WorstFit => rooms.widest(need, job.cpu, source),
+                Placement::BestFit => {
+                    rooms.fitting(need, job.cpu, source, &mut fitting);
+                    let free_after = |i: &usize| rooms.room(*i).free_after(need);
+                    // `min_by` keeps the first of equals.
+                    fitting
+                        .iter()
+                        .copied()
+                        .min_by(|a, b| free_after(a).total_cmp(&free_after(b)))
+                }
+                Placement::Random => {
+                    rooms.fitting(need, job.cpu, source, &mut fitting);
+                    (!fitting.is_empty()).then(|| fitting[rng.random_range(0..fitting.len())])
+                }
+            };
+            if let Some(i) = chosen {
+                rooms.take(i, need, job.cpu);
+                decisions.push((job.id, i));
+            }
+        }
+        decisions
+    }
+
+    /// [`Scheduler::plan`] on a view of the cluster; reads only what [`JobView::placement`]
+    /// fills, so a placement view is enough.
+    pub fn plan_view(
         &self,
         view: &ClusterView,
         queue: &[PendingJob],
         rng: &mut StreamRng,
     ) -> Vec<(JobId, NodeId)> {
-        // What each node has committed: a running job holds the larger of its usage and its
-        // reservation, so a reservation is never counted twice once the job has grown past it;
-        // memory no job accounts for (a migration's pages) is committed as it is.
-        let mut committed: Vec<f64> = view
-            .nodes
-            .iter()
-            .map(|n| {
-                let (jobs, held) = n.jobs.iter().fold((0.0, 0.0), |(used, held), j| {
-                    (
-                        used + j.memory,
-                        held + j.memory.max(self.reservation(j.request)),
-                    )
-                });
-                held + (n.memory_used - jobs).max(0.0)
-            })
-            .collect();
-        let mut cpu: Vec<f64> = view.nodes.iter().map(|n| n.cpu_requested).collect();
-        let mut decisions = Vec::new();
-        let mut fitting = Vec::with_capacity(view.nodes.len());
-        for job in queue {
-            let need = self.reservation(job.request);
-            fitting.clear();
-            fitting.extend(view.nodes.iter().enumerate().filter(|(i, n)| {
-                !n.cordoned
-                    && !n.down
-                    && cpu[*i] + job.cpu <= n.cpu_capacity + CPU_SLACK
-                    && committed[*i] + need <= n.memory_capacity
-            }));
-            let free_after = |i: usize| view.nodes[i].memory_capacity - committed[i] - need;
-            let chosen = match self.placement {
-                Placement::FirstFit => fitting.first().map(|(i, _)| *i),
-                Placement::BestFit => fitting
-                    .iter()
-                    .map(|(i, _)| *i)
-                    .min_by(|&a, &b| free_after(a).total_cmp(&free_after(b))),
-                // `min_by` on the reversed order keeps the first of equals, as best-fit does.
-                Placement::WorstFit => fitting
-                    .iter()
-                    .map(|(i, _)| *i)
-                    .min_by(|&a, &b| free_after(b).total_cmp(&free_after(a))),
-                Placement::Random if fitting.is_empty() => None,
-                Placement::Random => Some(fitting[rng.random_range(0..fitting.len())].0),
-            };
-            if let Some(i) = chosen {
-                committed[i] += need;
-                cpu[i] += job.cpu;
-                decisions.push((job.id, view.nodes[i].id));
-            }
+        let mut source = |i: usize| (self.room_of_view(&view.nodes[i]), Drift::Unknown);
+        let mut rooms = Rooms::default();
+        rooms.begin(view.time.as_secs(), view.nodes.len(), &[], &mut source);
+        self.plan(&mut rooms, &mut source, queue, rng)
+            .into_iter()
+            .map(|(job, i)| (job, view.nodes[i].id))
+            .collect()
+    }
+
+    fn room_of_view(&self, n: &NodeView) -> Room {
+        Room {
+            memory_capacity: n.memory_capacity,
+            committed: self.committed(n.memory_used, n.jobs.iter().map(|j| (j.memory, j.request))),
+            cpu_capacity: n.cpu_capacity,
+            cpu_requested: n.cpu_requested,
+            open: !n.cordoned && !n.down,
         }
-        decisions
     }
 }
 
@@ -172,7 +207,6 @@ impl Scheduler {
 mod tests {
     use super::*;
     use crate::engine::{RngStreams, SimTime};
-    use crate::policy::NodeView;
 
     fn node(id: u32, capacity: f64, used: f64) -> NodeView {
         let jobs = if used > 0.0 {
@@ -220,7 +254,7 @@ mod tests {
             })
             .collect();
         let mut rng = RngStreams::new(1).stream("scheduler");
-        s.plan(&view, &queue, &mut rng)
+        s.plan_view(&view, &queue, &mut rng)
             .into_iter()
             .map(|(_, n)| n.0)
             .collect()
@@ -263,6 +297,34 @@ mod tests {
         assert_eq!(
             plan(Placement::BestFit, spec, Some(1.0), nodes(), &[(25.0, 1.0)]),
             vec![0]
+        );
+    }
+
+    #[test]
+    fn equal_nodes_go_to_the_first_of_them() {
+        let nodes = || {
+            vec![
+                node(0, 100.0, 50.0),
+                node(1, 100.0, 10.0),
+                node(2, 100.0, 10.0),
+                node(3, 100.0, 0.0),
+                node(4, 100.0, 0.0),
+            ]
+        };
+        let spec = Reservation::Speculative;
+        let two = [(5.0, 1.0), (5.0, 1.0)];
+        assert_eq!(
+            plan(Placement::WorstFit, spec, Some(1.0), nodes(), &two),
+            vec![3, 4]
+        );
+        assert_eq!(
+            plan(Placement::BestFit, spec, Some(1.0), nodes(), &two),
+            vec![0, 0]
+        );
+        let one = [(95.0, 1.0)];
+        assert_eq!(
+            plan(Placement::FirstFit, spec, Some(1.0), nodes(), &one),
+            vec![3]
         );
     }
 

@@ -1,0 +1,168 @@
+//! Upper bounds on every node's free memory and CPUs, as a tree whose inner nodes hold the
+//! highest bound below them. A node's memory bound falls with time at the rate its jobs are
+//! known to grow, so the tree is kinetic (a tournament over falling lines): each inner node
+//! keeps the child that wins now and the moment the other may overtake it, and moving the
+//! present replays only the comparisons that expired. CPU bounds do not change with time.
+
+/// A line `at - fall * t`; `at` is negative infinity for a node that takes nothing.
+#[derive(Clone, Copy, Debug)]
+struct Line {
+    at: f64,
+    fall: f64,
+}
+
+impl Line {
+    const NONE: Line = Line {
+        at: f64::NEG_INFINITY,
+        fall: 0.0,
+    };
+
+    fn value(&self, t: f64) -> f64 {
+        match self.at == f64::NEG_INFINITY {
+            true => f64::NEG_INFINITY,
+            false => self.at - self.fall * t,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Bounds {
+    /// Leaves: leaf `i` is tree node `width + i`.
+    width: usize,
+    lines: Vec<Line>,
+    /// Per tree node: the leaf that wins below it now, when that may change (the earliest
+    /// below it), and the highest CPU bound below it.
+    winner: Vec<u32>,
+    until: Vec<f64>,
+    cpu: Vec<f64>,
+    now: f64,
+}
+
+impl Bounds {
+    pub fn new(leaves: usize) -> Self {
+        let width = leaves.next_power_of_two();
+        let mut b = Bounds {
+            width,
+            lines: vec![Line::NONE; width],
+            winner: vec![0; 2 * width],
+            until: vec![f64::INFINITY; 2 * width],
+            cpu: vec![f64::NEG_INFINITY; 2 * width],
+            now: 0.0,
+        };
+        (0..width).for_each(|i| b.winner[width + i] = i as u32);
+        (1..width).rev().for_each(|v| b.play(v));
+        b
+    }
+
+    /// The first tree node that is a leaf; tree node 1 is the root.
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// Moves the present to `t` (never back).
+    pub fn advance(&mut self, t: f64) {
+        self.now = t;
+        self.replay(1);
+    }
+
+    fn replay(&mut self, v: usize) {
+        if self.until[v] > self.now || v >= self.width {
+            return;
+        }
+        self.replay(2 * v);
+        self.replay(2 * v + 1);
+        self.play(v);
+    }
+
+    /// Leaf `i`'s bounds from now on: free memory `free` now, falling at `fall` bytes per
+    /// second, and `cpu`.
+    pub fn set(&mut self, i: usize, free: f64, fall: f64, cpu: f64) {
+        self.lines[i] = Line {
+            at: match free == f64::NEG_INFINITY {
+                true => f64::NEG_INFINITY,
+                false => free + fall * self.now,
+            },
+            fall,
+        };
+        let mut v = self.width + i;
+        self.cpu[v] = cpu;
+        while v > 1 {
+            v /= 2;
+            self.play(v);
+        }
+    }
+
+    /// The highest memory bound below tree node `v`, now.
+    pub fn free(&self, v: usize) -> f64 {
+        self.lines[self.winner[v] as usize].value(self.now)
+    }
+
+    /// The highest CPU bound below tree node `v`.
+    pub fn cpu(&self, v: usize) -> f64 {
+        self.cpu[v]
+    }
+
+    /// Decides inner node `v` from its children as they stand now.
+    fn play(&mut self, v: usize) {
+        let (a, b) = (self.winner[2 * v], self.winner[2 * v + 1]);
+        let (la, lb) = (self.lines[a as usize], self.lines[b as usize]);
+        let (won, lost) = match la.value(self.now) >= lb.value(self.now) {
+            true => ((a, la), (b, lb)),
+            false => ((b, lb), (a, la)),
+        };
+        self.winner[v] = won.0;
+        self.until[v] = overtaken(won.1, lost.1, self.now)
+            .min(self.until[2 * v])
+            .min(self.until[2 * v + 1]);
+        self.cpu[v] = self.cpu[2 * v].max(self.cpu[2 * v + 1]);
+    }
+}
+
+/// When `lost` overtakes `won` (ahead at `now`): never unless it falls more slowly. Rounding
+/// may put the crossing a little before `now`; then it is replayed at the next move.
+fn overtaken(won: Line, lost: Line, now: f64) -> f64 {
+    if lost.at == f64::NEG_INFINITY || lost.fall >= won.fall {
+        return f64::INFINITY;
+    }
+    ((won.at - lost.at) / (won.fall - lost.fall)).max(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// The root and every subtree hold the highest of their lines at every moment, as a scan
+    /// finds it, through changes of lines and moves of the present.
+    #[test]
+    fn the_tree_holds_the_highest_line_as_time_moves() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let n = 37;
+        let mut tree = Bounds::new(n);
+        let mut lines = vec![(f64::NEG_INFINITY, 0.0); n];
+        let mut t = 0.0;
+        for step in 0..2000 {
+            t += rng.random_range(0.0..5.0);
+            tree.advance(t);
+            if step % 3 == 0 {
+                let i = rng.random_range(0..n);
+                let free = rng.random_range(0.0..1e6);
+                let fall = rng.random_range(0.0..1e3);
+                tree.set(i, free, fall, 1.0);
+                lines[i] = (free + fall * t, fall);
+            }
+            let highest = lines
+                .iter()
+                .map(|&(at, fall)| match at == f64::NEG_INFINITY {
+                    true => at,
+                    false => at - fall * t,
+                })
+                .fold(f64::NEG_INFINITY, f64::max);
+            let got = tree.free(1);
+            assert!(
+                got == highest || (got - highest).abs() <= 1e-9 * highest.abs(),
+                "step {step}: tree {got}, scan {highest}"
+            );
+        }
+    }
+}

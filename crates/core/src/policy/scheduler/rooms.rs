@@ -1,0 +1,281 @@
+//! Every node's room, kept across scheduling passes so that a pass reads only the nodes that
+//! changed, the nodes on which something shrinks, and the few its search reaches.
+//!
+//! A room computed in an earlier pass stays exact while nothing on its node moves, and gives an
+//! upper bound on the room now while nothing on it shrinks: what its jobs commit grows at least
+//! at the rate the cluster states until the node next changes, and a slack far above rounding
+//! covers the rest. The [`Bounds`] tree leads each search to the nodes that may fit, and the
+//! room of a node it reaches that is not known exactly is computed anew, as a full pass would:
+//! every decision is the one a scan of all nodes makes.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use super::bounds::Bounds;
+use super::room::Room;
+
+/// A node's room as its cluster states it now, and how it moves until the node next changes.
+pub type Source<'a> = dyn FnMut(usize) -> (Room, Drift) + 'a;
+
+/// How a node's room moves until the node next changes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Drift {
+    /// It stays as it is.
+    Still,
+    /// Its free memory falls at least this fast (bytes per second).
+    Narrowing(f64),
+    /// Nobody can tell: the room is computed in every pass.
+    Unknown,
+}
+
+/// Free memory a narrowing room's bound may overstate, as a fraction of the node: a million
+/// times the rounding of the running sums.
+const FREE_SLACK: f64 = 1e-6;
+
+/// How far below a need a node's exact free memory may fall and the node still fit, as a
+/// fraction of the largest node: [`Room::fits`] adds where the bound subtracts.
+const FIT_SLACK: f64 = 4.0 * f64::EPSILON;
+
+#[derive(Debug, Default)]
+pub struct Rooms {
+    rooms: Vec<Room>,
+    /// The pass each room was computed in, and how it moved since: a room is exact in the pass
+    /// it was computed in, and afterwards while still.
+    computed: Vec<u64>,
+    drift: Vec<Drift>,
+    pass: u64,
+    /// Nodes whose rooms move unknowably: computed in every pass.
+    unknown: Vec<usize>,
+    /// The largest node's memory, and how far a fitting node's bound may fall short of a need.
+    largest: f64,
+    fit_slack: f64,
+    bounds: Bounds,
+    stack: Vec<usize>,
+    heap: BinaryHeap<Entry>,
+}
+
+impl Rooms {
+    /// Starts a pass at `now` (seconds, never earlier than the last) over `nodes` nodes:
+    /// computes the rooms of the `changed` nodes and of those on which something shrinks (all
+    /// of them when the cluster has a new size).
+    pub fn begin(&mut self, now: f64, nodes: usize, changed: &[usize], source: &mut Source) {
+        self.pass += 1;
+        if nodes != self.rooms.len() {
+            self.resize(nodes);
+            self.bounds.advance(now);
+            (0..nodes).for_each(|i| self.compute(i, source));
+            return;
+        }
+        self.bounds.advance(now);
+        changed.iter().for_each(|&i| self.compute(i, source));
+        let unknown = std::mem::take(&mut self.unknown);
+        for &i in &unknown {
+            if self.computed[i] != self.pass {
+                self.compute(i, source);
+            }
+        }
+        self.unknown = unknown;
+        let drift = &self.drift;
+        self.unknown.retain(|&i| drift[i] == Drift::Unknown);
+    }
+
+    fn resize(&mut self, nodes: usize) {
+        self.rooms = vec![Room::CLOSED; nodes];
+        self.computed = vec![0; nodes];
+        self.drift = vec![Drift::Still; nodes];
+        self.unknown.clear();
+        self.largest = 0.0;
+        self.bounds = Bounds::new(nodes);
+    }
+
+    fn compute(&mut self, i: usize, source: &mut Source) {
+        let (room, drift) = source(i);
+        if drift == Drift::Unknown && self.drift[i] != Drift::Unknown {
+            self.unknown.push(i);
+        }
+        self.rooms[i] = room;
+        self.computed[i] = self.pass;
+        self.drift[i] = drift;
+        self.largest = self.largest.max(room.memory_capacity);
+        self.fit_slack = FIT_SLACK * self.largest;
+        self.set_bounds(i);
+    }
+
+    /// Leaf `i`'s bounds from its room: exact while still (or computed in every pass), with
+    /// the slack of rounding while it narrows.
+    fn set_bounds(&mut self, i: usize) {
+        let r = &self.rooms[i];
+        let (slack, fall) = match self.drift[i] {
+            Drift::Narrowing(rate) => (FREE_SLACK * r.memory_capacity, rate.max(0.0)),
+            Drift::Still | Drift::Unknown => (0.0, 0.0),
+        };
+        self.bounds.set(i, r.free() + slack, fall, r.cpu_bound());
+    }
+
+    /// Whether node `i`'s room is exact now.
+    fn exact(&self, i: usize) -> bool {
+        self.computed[i] == self.pass || self.drift[i] == Drift::Still
+    }
+
+    /// Node `i`'s room as last computed.
+    pub fn room(&self, i: usize) -> &Room {
+        &self.rooms[i]
+    }
+
+    /// Node `i` takes a job placed in this pass.
+    pub fn take(&mut self, i: usize, need: f64, cpu: f64) {
+        self.rooms[i].take(need, cpu);
+        self.set_bounds(i);
+    }
+
+    /// Whether some node under tree node `v` may fit the job.
+    fn may_fit(&self, v: usize, need: f64, cpu: f64) -> bool {
+        self.bounds.free(v) + self.fit_slack >= need && self.bounds.cpu(v) >= cpu
+    }
+
+    /// Whether node `i`, reached by a search, fits the job now.
+    fn fits(&mut self, i: usize, need: f64, cpu: f64, source: &mut Source) -> bool {
+        if !self.exact(i) {
+            self.compute(i, source);
+        }
+        self.rooms[i].fits(need, cpu)
+    }
+
+    /// The first node, in order, where the job fits.
+    pub fn first(&mut self, need: f64, cpu: f64, source: &mut Source) -> Option<usize> {
+        let mut found = None;
+        self.search(need, cpu, source, &mut |i| {
+            found = Some(i);
+            false
+        });
+        found
+    }
+
+    /// Every node where the job fits, in order, into `out`.
+    pub fn fitting(&mut self, need: f64, cpu: f64, source: &mut Source, out: &mut Vec<usize>) {
+        out.clear();
+        self.search(need, cpu, source, &mut |i| {
+            out.push(i);
+            true
+        });
+    }
+
+    /// Visits the nodes where the job fits, in order, while `visit` says to go on.
+    fn search(
+        &mut self,
+        need: f64,
+        cpu: f64,
+        source: &mut Source,
+        visit: &mut dyn FnMut(usize) -> bool,
+    ) {
+        let width = self.bounds.width();
+        let mut stack = std::mem::take(&mut self.stack);
+        stack.clear();
+        stack.push(1);
+        while let Some(v) = stack.pop() {
+            if !self.may_fit(v, need, cpu) {
+                continue;
+            }
+            if v < width {
+                stack.extend([2 * v + 1, 2 * v]);
+            } else if self.fits(v - width, need, cpu, source) && !visit(v - width) {
+                break;
+            }
+        }
+        self.stack = stack;
+    }
+
+    /// The node where the job fits with the most memory left after it, the first of equals.
+    /// Subtrees are searched by their bound, the highest first, until no bound can reach the
+    /// best found.
+    pub fn widest(&mut self, need: f64, cpu: f64, source: &mut Source) -> Option<usize> {
+        let width = self.bounds.width();
+        let mut heap = std::mem::take(&mut self.heap);
+        heap.clear();
+        heap.push(self.entry(1, 0, width));
+        let mut best: Option<(usize, f64)> = None;
+        while let Some(e) = heap.pop() {
+            if let Some((b, score)) = best {
+                match (e.bound - need).total_cmp(&score) {
+                    // The heap holds nothing higher: no node left can reach the best.
+                    Ordering::Less => break,
+                    // At best a tie, which the first of equals wins.
+                    Ordering::Equal if e.start > b => continue,
+                    _ => {}
+                }
+            }
+            if !self.may_fit(e.v, need, cpu) {
+                continue;
+            }
+            if e.v < width {
+                let half = e.span / 2;
+                heap.push(self.entry(2 * e.v, e.start, half));
+                heap.push(self.entry(2 * e.v + 1, e.start + half, half));
+                continue;
+            }
+            let i = e.start;
+            if !self.exact(i) {
+                // Its bound came from a past room: compute it and let it compete on its own.
+                self.compute(i, source);
+                heap.push(self.entry(e.v, i, 1));
+                continue;
+            }
+            let room = &self.rooms[i];
+            if !room.fits(need, cpu) {
+                continue;
+            }
+            let score = room.free_after(need);
+            let better = best.is_none_or(|(b, s)| match score.total_cmp(&s) {
+                Ordering::Greater => true,
+                Ordering::Equal => i < b,
+                Ordering::Less => false,
+            });
+            if better {
+                best = Some((i, score));
+            }
+        }
+        self.heap = heap;
+        best.map(|(i, _)| i)
+    }
+
+    fn entry(&self, v: usize, start: usize, span: usize) -> Entry {
+        Entry {
+            bound: self.bounds.free(v),
+            start,
+            span,
+            v,
+        }
+    }
+}
+
+/// A subtree waiting in the search of [`Rooms::widest`]: the highest bound first, then the
+/// lowest first node.
+#[derive(Debug)]
+struct Entry {
+    bound: f64,
+    start: usize,
+    span: usize,
+    v: usize,
+}
+
+impl Ord for Entry {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.bound
+            .total_cmp(&other.bound)
+            .then(other.start.cmp(&self.start))
+    }
+}
+
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Entry {}
