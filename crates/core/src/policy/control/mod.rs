@@ -14,7 +14,7 @@ pub mod tape;
 mod view;
 
 pub use facts::{Facts, Footprint, JobFacts, Moves, NodeFacts, Plant, Trend};
-pub use monitoring::{MonitorSpec, Snapshots};
+pub use monitoring::{MonitorSpec, Snapshot, Snapshots};
 pub use orders::is_current;
 pub use view::Detail;
 
@@ -23,7 +23,8 @@ use crate::migration::MigrationSpec;
 use crate::model::{JobId, NodeId};
 use crate::policy::scheduler::{Drift, Room, Rooms};
 use crate::policy::{
-    ClusterView, Controller, ControllerSpec, PendingJob, Scheduler, SchedulerSpec, UnschedulerSpec,
+    ClusterView, Controller, ControllerSpec, MigrationView, NodeView, PendingJob, Scheduler,
+    SchedulerSpec, UnschedulerSpec,
 };
 use spells::ShortageSpells;
 
@@ -91,6 +92,10 @@ pub struct ControlLoop {
     changed: Vec<NodeId>,
     changed_at: Vec<usize>,
     jobs: Vec<JobId>,
+    moves: Vec<MigrationView>,
+    /// A dropped snapshot's view, for the next to fill; the view the last decision was on.
+    spare: Option<ClusterView>,
+    decided: ClusterView,
 }
 
 impl ControlLoop {
@@ -107,6 +112,9 @@ impl ControlLoop {
             changed: Vec::new(),
             changed_at: Vec::new(),
             jobs: Vec::new(),
+            moves: Vec::new(),
+            spare: None,
+            decided: ClusterView::default(),
         }
     }
 
@@ -161,7 +169,9 @@ impl ControlLoop {
     /// draw is on a copy of the stream, so the verdict changes no later tie-break.
     fn never_fits(&mut self, facts: &impl Facts) -> bool {
         let mut view = ClusterView::default();
-        view::fill(&mut view, facts, Detail::Placement, &mut self.jobs);
+        view::fill(&mut view, facts, Detail::Placement, &mut self.jobs, &|_| {
+            true
+        });
         view.nodes.iter_mut().for_each(|n| {
             n.cordoned = false;
             n.down = false;
@@ -175,12 +185,23 @@ impl ControlLoop {
     /// cordons it set itself as they are now.
     pub fn monitor(&mut self, plant: &mut impl Plant) {
         let now = plant.now();
-        let mut snapshot = ClusterView::default();
+        let mut snapshot = self.spare.take().unwrap_or_default();
         let detail = Detail::Monitoring {
             window: self.snapshots.window,
         };
-        view::fill(&mut snapshot, plant, detail, &mut self.jobs);
-        self.snapshots.take(snapshot);
+        let controller = self.controller.as_ref();
+        let asks = std::cell::Cell::new(false);
+        // The unscheduler reads no jobs; the controller only those of nodes it may act on.
+        let wants_jobs = |n: &NodeView| {
+            let wants = controller.is_some_and(|c| c.reads_jobs_of(n));
+            asks.set(asks.get() || wants);
+            wants
+        };
+        view::fill(&mut snapshot, plant, detail, &mut self.jobs, &wants_jobs);
+        self.spare = self.snapshots.take(Snapshot {
+            view: snapshot,
+            asks: asks.get(),
+        });
         let Some(unscheduler) = &self.unscheduler else {
             return;
         };
@@ -201,9 +222,19 @@ impl ControlLoop {
         let Some(controller) = &self.controller else {
             return;
         };
-        let Some(mut view) = self.snapshots.visible(plant.now()).cloned() else {
+        let Some(snapshot) = self.snapshots.visible(plant.now()) else {
             return;
         };
+        if !snapshot.asks {
+            plant.migrations(&mut self.moves);
+            if self.moves.is_empty() {
+                // Nothing asks and nothing moves: the decision would decide nothing.
+                self.spells.opened(&[]);
+                return;
+            }
+        }
+        let mut view = std::mem::take(&mut self.decided);
+        view.clone_from(&snapshot.view);
         view::patch_current(&mut view, plant);
         let decisions = controller.decide(&view, plant.last_migration_end());
         for c in decisions.cancels {
@@ -216,8 +247,9 @@ impl ControlLoop {
                 plant.stale(order);
             }
         }
-        for s in self.spells.opened(view.nodes.len(), &decisions.shortages) {
+        for s in self.spells.opened(&decisions.shortages) {
             plant.provision(s);
         }
+        self.decided = view;
     }
 }

@@ -40,13 +40,23 @@ fn ten_seconds() -> Seconds {
     Seconds::new(10.0)
 }
 
+/// What monitoring showed at one moment. A snapshot holds the jobs only of the nodes a
+/// decision may read them of (see [`crate::policy::Controller::reads_jobs_of`]).
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    pub view: ClusterView,
+    /// Some node in it asks the controller for memory: without one, and without migrations
+    /// in flight, a decision on it decides nothing.
+    pub asks: bool,
+}
+
 /// Snapshots taken and not yet superseded: the front is the newest visible one, the rest are
 /// not visible yet.
 pub struct Snapshots {
     pub interval: SimDuration,
     pub delay: SimDuration,
     pub window: SimDuration,
-    queue: VecDeque<ClusterView>,
+    queue: VecDeque<Snapshot>,
 }
 
 impl Snapshots {
@@ -60,21 +70,23 @@ impl Snapshots {
     }
 
     /// Adds the snapshot taken now and drops the ones it makes obsolete: every visible one but
-    /// the newest.
-    pub fn take(&mut self, snapshot: ClusterView) {
-        let now = snapshot.time;
+    /// the newest. Returns the view of one dropped, for the next snapshot to fill.
+    pub fn take(&mut self, snapshot: Snapshot) -> Option<ClusterView> {
+        let now = snapshot.view.time;
         self.queue.push_back(snapshot);
-        while self.queue.len() > 1 && is_visible(self.queue[1].time, self.delay, now) {
-            self.queue.pop_front();
+        let mut spare = None;
+        while self.queue.len() > 1 && is_visible(self.queue[1].view.time, self.delay, now) {
+            spare = self.queue.pop_front().map(|s| s.view);
         }
+        spare
     }
 
     /// The newest snapshot the policies can see at `now`, if any is old enough.
-    pub fn visible(&self, now: SimTime) -> Option<&ClusterView> {
+    pub fn visible(&self, now: SimTime) -> Option<&Snapshot> {
         self.queue
             .iter()
             .rev()
-            .find(|s| is_visible(s.time, self.delay, now))
+            .find(|s| is_visible(s.view.time, self.delay, now))
     }
 
     /// As [`Snapshots::visible`], right after [`Snapshots::take`] at `now`, when the newest
@@ -83,6 +95,7 @@ impl Snapshots {
         let delay = self.delay;
         self.queue
             .front_mut()
+            .map(|s| &mut s.view)
             .filter(|s| is_visible(s.time, delay, now))
     }
 }

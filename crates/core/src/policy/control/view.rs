@@ -16,9 +16,16 @@ pub enum Detail {
     Monitoring { window: SimDuration },
 }
 
-/// Fills `view` with the cluster now, reusing its allocations. Migrations are left out: the
+/// Fills `view` with the cluster now, reusing its allocations, with the jobs of the nodes that
+/// `wants_jobs` asks for, judged on the node's own figures. Migrations are left out: the
 /// controller's own are current, not part of a snapshot (see [`patch_current`]).
-pub fn fill(view: &mut ClusterView, facts: &impl Facts, detail: Detail, jobs: &mut Vec<JobId>) {
+pub fn fill(
+    view: &mut ClusterView,
+    facts: &impl Facts,
+    detail: Detail,
+    jobs: &mut Vec<JobId>,
+    wants_jobs: &dyn Fn(&NodeView) -> bool,
+) {
     let now = facts.now();
     view.time = now;
     view.nodes.resize_with(facts.node_count(), empty_node);
@@ -33,10 +40,12 @@ pub fn fill(view: &mut ClusterView, facts: &impl Facts, detail: Detail, jobs: &m
         v.network = n.network;
         v.cordoned = n.cordoned;
         v.down = n.down;
-        facts.jobs_on(id, jobs);
         v.jobs.clear();
-        v.jobs
-            .extend(jobs.iter().map(|&j| job_view(facts, j, detail)));
+        if wants_jobs(v) {
+            facts.jobs_on(id, jobs);
+            v.jobs
+                .extend(jobs.iter().map(|&j| job_view(facts, j, detail)));
+        }
     }
     view.migrations.clear();
 }

@@ -203,6 +203,13 @@ impl Controller {
         now < failed + SimDuration::from_secs(wait)
     }
 
+    /// Whether a decision may read the jobs of `n`, told by its own figures alone (`n.jobs`
+    /// may be empty): those of a node that asks, or of every node when the request policy
+    /// reads jobs. Orders, selections and cancels read no other node's jobs.
+    pub fn reads_jobs_of(&self, n: &NodeView) -> bool {
+        self.spec.request.reads_jobs() || self.request(n).is_some()
+    }
+
     fn request(&self, n: &NodeView) -> Option<Request> {
         let expected = |n: &NodeView| {
             n.jobs
@@ -294,3 +301,6 @@ impl Controller {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -86,6 +86,11 @@ impl RequestPolicy {
         }
     }
 
+    /// Whether a request reads the node's jobs, not only its own figures.
+    pub fn reads_jobs(&self) -> bool {
+        !matches!(self, RequestPolicy::Threshold {})
+    }
+
     /// The request of one node, if it makes one. `threshold` is the free fraction to keep;
     /// `expected` estimates seconds to migrate a job of the given view.
     pub fn request(

@@ -1,0 +1,112 @@
+//! A decision reads the jobs of no node but those [`Controller::reads_jobs_of`] names: on a
+//! view that holds only those, every policy decides exactly as on the whole view.
+
+use rand::{Rng, SeedableRng};
+use rand_pcg::Pcg64;
+
+use super::*;
+use crate::policy::MigrationView;
+
+const GIB: f64 = 1073741824.0;
+
+/// A cluster of `nodes` random nodes, some full, with migrations in flight between them.
+fn random_view(rng: &mut Pcg64, nodes: u32) -> ClusterView {
+    let mut next_job = 0;
+    let mut view = ClusterView {
+        time: SimTime::from_secs(rng.random_range(0.0..3600.0)),
+        nodes: Vec::new(),
+        migrations: Vec::new(),
+    };
+    for id in 0..nodes {
+        let capacity = [32.0, 64.0][rng.random_range(0..2)] * GIB;
+        let mut jobs = Vec::new();
+        let mut used = 0.0;
+        while used < capacity * rng.random_range(0.3..1.05) {
+            let memory = rng.random_range(0.5..12.0) * GIB;
+            used += memory;
+            jobs.push(JobView {
+                id: JobId(next_job),
+                memory,
+                growth: rng.random_range(0.0..4e6),
+                request: 0.0,
+                cpu: f64::from(rng.random_range(1..4)),
+                age: rng.random_range(0.0..3600.0),
+                migrations: rng.random_range(0..3),
+                migrating: false,
+                failed_moves: rng.random_range(0..2),
+                last_failed_move: None,
+                remaining: rng.random_range(0.0..7200.0),
+            });
+            next_job += 1;
+        }
+        view.nodes.push(NodeView {
+            id: NodeId(id),
+            memory_capacity: capacity,
+            memory_used: used,
+            cpu_capacity: 32.0,
+            cpu_requested: jobs.iter().map(|j| j.cpu).sum(),
+            network: 1.25e9,
+            cordoned: rng.random_bool(0.1),
+            down: rng.random_bool(0.05),
+            jobs,
+        });
+    }
+    for _ in 0..rng.random_range(0..4) {
+        let source = rng.random_range(0..nodes) as usize;
+        let target = rng.random_range(0..nodes);
+        let Some(job) = view.nodes[source].jobs.first_mut() else {
+            continue;
+        };
+        job.migrating = true;
+        view.migrations.push(MigrationView {
+            job: job.id,
+            source: NodeId(source as u32),
+            target: NodeId(target),
+            issued: view.time,
+            incoming: job.memory * rng.random_range(0.0..1.0),
+            cpu: job.cpu,
+            committed: false,
+            frozen: rng.random_bool(0.3),
+        });
+    }
+    view
+}
+
+fn controller(toml_text: &str) -> Controller {
+    let spec: ControllerSpec = toml::from_str(toml_text).expect("a controller spec");
+    Controller::new(&spec, &MigrationSpec::default())
+}
+
+#[test]
+fn a_decision_on_only_the_jobs_it_reads_is_the_decision_on_every_job() {
+    let specs = [
+        "threshold = 0.2\nselection = { policy = \"big-enough\" }\npacing = { policy = \"concurrent\", per_node = 1, cluster = 8 }",
+        "threshold = 0.3\nselection = { policy = \"max\" }",
+        "threshold = 0.15\nselection = { policy = \"optimal\", min_job = \"1GiB\" }\npacing = { policy = \"concurrent\", per_node = 2, cluster = 4 }",
+        "threshold = 0.25\nselection = { policy = \"slope\" }\noracle = true",
+        "threshold = 0.2\nrequest = { policy = \"slope\" }",
+        "threshold = 0.2\nrequest = { policy = \"predictive\" }",
+    ];
+    let mut rng = Pcg64::seed_from_u64(16);
+    let mut decided = 0;
+    for text in specs {
+        let c = controller(text);
+        for _ in 0..200 {
+            let full = random_view(&mut rng, 12);
+            let mut sparse = full.clone();
+            for n in sparse.nodes.iter_mut() {
+                let bare = NodeView {
+                    jobs: Vec::new(),
+                    ..n.clone()
+                };
+                if !c.reads_jobs_of(&bare) {
+                    n.jobs.clear();
+                }
+            }
+            let d = c.decide(&full, None);
+            assert_eq!(c.decide(&sparse, None), d, "{text}");
+            decided += usize::from(!d.orders.is_empty());
+        }
+    }
+    assert!(decided > 100, "only {decided} views led to orders");
+}
