@@ -93,9 +93,8 @@ pub struct ControlLoop {
     changed_at: Vec<usize>,
     jobs: Vec<JobId>,
     moves: Vec<MigrationView>,
-    /// A dropped snapshot's view, for the next to fill; the view the last decision was on.
+    /// A dropped snapshot's view, for the next to fill.
     spare: Option<ClusterView>,
-    decided: ClusterView,
 }
 
 impl ControlLoop {
@@ -114,7 +113,6 @@ impl ControlLoop {
             jobs: Vec::new(),
             moves: Vec::new(),
             spare: None,
-            decided: ClusterView::default(),
         }
     }
 
@@ -222,7 +220,7 @@ impl ControlLoop {
         let Some(controller) = &self.controller else {
             return;
         };
-        let Some(snapshot) = self.snapshots.visible(plant.now()) else {
+        let Some(snapshot) = self.snapshots.visible_mut(plant.now()) else {
             return;
         };
         if !snapshot.asks {
@@ -233,10 +231,11 @@ impl ControlLoop {
                 return;
             }
         }
-        let mut view = std::mem::take(&mut self.decided);
-        view.clone_from(&snapshot.view);
-        view::patch_current(&mut view, plant);
-        let decisions = controller.decide(&view, plant.last_migration_end());
+        // In place: the patch overwrites all it changes at every decision, and monitoring's
+        // figures it leaves alone.
+        let view = &mut snapshot.view;
+        view::patch_current(view, plant);
+        let decisions = controller.decide(view, plant.last_migration_end());
         for c in decisions.cancels {
             plant.call_off(c.job, c.reason);
         }
@@ -250,6 +249,5 @@ impl ControlLoop {
         for s in self.spells.opened(&decisions.shortages) {
             plant.provision(s);
         }
-        self.decided = view;
     }
 }

@@ -89,6 +89,15 @@ impl Snapshots {
             .find(|s| is_visible(s.view.time, self.delay, now))
     }
 
+    /// As [`Snapshots::visible`], to bring up to date in place.
+    pub fn visible_mut(&mut self, now: SimTime) -> Option<&mut Snapshot> {
+        let delay = self.delay;
+        self.queue
+            .iter_mut()
+            .rev()
+            .find(|s| is_visible(s.view.time, delay, now))
+    }
+
     /// As [`Snapshots::visible`], right after [`Snapshots::take`] at `now`, when the newest
     /// visible one is the front.
     pub fn front_visible_mut(&mut self, now: SimTime) -> Option<&mut ClusterView> {
