@@ -16,6 +16,11 @@ pub struct BenchArgs {
     /// Run with the threshold controller (10 s, 10 s monitoring delay) as well as without.
     #[arg(long)]
     controller: bool,
+    /// Also draw wall time against nodes (log-log, with linear scaling for reference) into
+    /// this figure (.svg or .png).
+    #[cfg(feature = "plot")]
+    #[arg(long, value_name = "FILE")]
+    plot: Option<std::path::PathBuf>,
 }
 
 pub fn bench(args: BenchArgs) -> Result<(), CliError> {
@@ -32,6 +37,7 @@ pub fn bench(args: BenchArgs) -> Result<(), CliError> {
     };
     println!("| nodes | jobs | controller | memory load | wall s | events | events/s | engine events/s | model/engine | peak RSS | OOM kills | migrations |");
     println!("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let mut rows = Vec::new();
     for &controller in controllers {
         for &nodes in &args.nodes {
             let shape = Shape {
@@ -40,7 +46,13 @@ pub fn bench(args: BenchArgs) -> Result<(), CliError> {
             };
             let m = measure(shape).map_err(CliError::Failed)?;
             println!("{}", row(&m));
+            rows.push(m);
         }
+    }
+    #[cfg(feature = "plot")]
+    if let Some(path) = &args.plot {
+        migsim::plot::draw_scaling(&rows, path).map_err(CliError::Failed)?;
+        println!("figure     {}", path.display());
     }
     Ok(())
 }

@@ -4,12 +4,14 @@
 mod calibration;
 mod inputs;
 mod run;
+mod scaling;
 mod style;
 mod sweep;
 
 pub use calibration::draw_calibration;
 pub use inputs::{RunFiles, SweepFiles};
 pub use run::{draw_memory, draw_slowdown};
+pub use scaling::draw_scaling;
 pub use sweep::{draw_metric, pick_x_axis};
 
 use std::path::Path;
