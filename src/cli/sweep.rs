@@ -24,6 +24,10 @@ pub struct SweepArgs {
     /// Finish a sweep that was stopped: runs already in the folder are kept, not rerun.
     #[arg(long)]
     resume: bool,
+    /// Write each run's tables gzipped (NAME.csv.gz); the sweep's own tables, `plot` and
+    /// `compare` are unaffected.
+    #[arg(long)]
+    compress: bool,
     /// Add or replace an axis: `PATH=[v1, v2]`, `PATH={ from = 1, to = 4, step = 1 }`, or
     /// `variant=all` (repeatable).
     #[arg(long, value_name = "PATH=VALUES", value_parser = Axis::parse)]
@@ -43,7 +47,9 @@ pub fn sweep(args: SweepArgs) -> Result<(), CliError> {
     let seeds = args.seeds.map(|n| (1..=n).collect());
     let sweep = Sweep::load(&args.file, args.set.sets, args.vary, seeds)?;
     let out = args.out.or_default(&sweep.name, None, Some("sweep"));
-    let store = Store::open(&out, &sweep, args.resume).map_err(store_error)?;
+    let store = Store::open(&out, &sweep, args.resume)
+        .map_err(store_error)?
+        .compressing(args.compress);
     let total = sweep.points.len() * sweep.spec.seeds.len();
     let jobs = args
         .jobs

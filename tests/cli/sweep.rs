@@ -142,6 +142,37 @@ fn results_do_not_depend_on_the_thread_count() {
     assert!(kills.windows(2).any(|w| w[0] != w[1]), "{kills:?}");
 }
 
+#[test]
+fn a_compressed_sweep_has_the_same_tables_and_gzipped_runs() {
+    let f = Fixture::new();
+    f.ok("plain", &["--jobs", "2", "--quiet"]);
+    f.ok("gz", &["--jobs", "2", "--quiet", "--compress"]);
+    for table in ["runs.csv", "summary.csv"] {
+        assert_eq!(
+            f.read(&format!("plain/{table}")),
+            f.read(&format!("gz/{table}")),
+            "{table}"
+        );
+    }
+    let (plain, gz) = (tree(&f.path("plain")), tree(&f.path("gz")));
+    assert_eq!(plain.len(), gz.len());
+    for (file, bytes) in &plain {
+        let name = file.to_string_lossy();
+        if !name.starts_with("runs/") || !name.ends_with(".csv") {
+            assert!(gz.get(file) == Some(bytes), "{name} differs");
+            continue;
+        }
+        let packed = &gz[&PathBuf::from(format!("{name}.gz"))];
+        let mut inside = Vec::new();
+        std::io::Read::read_to_end(
+            &mut flate2::read::GzDecoder::new(packed.as_slice()),
+            &mut inside,
+        )
+        .unwrap();
+        assert!(&inside == bytes, "{name}.gz holds another table");
+    }
+}
+
 /// The summary, recomputed here from runs.csv by hand.
 #[test]
 fn summary_agrees_with_the_runs() {

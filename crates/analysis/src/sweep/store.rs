@@ -106,6 +106,8 @@ impl<'a> Manifest<'a> {
 /// The folder of one sweep.
 pub struct Store {
     dir: PathBuf,
+    /// Runs' tables as NAME.csv.gz.
+    compress: bool,
 }
 
 impl Store {
@@ -114,6 +116,7 @@ impl Store {
     pub fn open(dir: &Path, sweep: &Sweep, resume: bool) -> Result<Store, StoreError> {
         let store = Store {
             dir: dir.to_path_buf(),
+            compress: false,
         };
         let manifest = serde_json::to_string_pretty(&Manifest::of(sweep)).expect("plain data");
         let manifest_path = dir.join("sweep.json");
@@ -224,6 +227,12 @@ impl Store {
         }
     }
 
+    /// Writes the runs' tables gzipped from now on (a resumed sweep keeps the form of the runs
+    /// it already holds; readers take either).
+    pub fn compressing(self, compress: bool) -> Store {
+        Store { compress, ..self }
+    }
+
     /// Writes a finished run: its outputs, or the error that stopped it.
     pub fn save(
         &self,
@@ -238,7 +247,7 @@ impl Store {
             fs::remove_dir_all(&tmp).map_err(io_at(&tmp))?;
         }
         match run {
-            Ok((scenario, output)) => write_run(&tmp, scenario, output, false).map(drop),
+            Ok((scenario, output)) => write_run(&tmp, scenario, output, self.compress).map(drop),
             Err(message) => fs::create_dir_all(&tmp)
                 .and_then(|()| write_atomic(&tmp.join("error.txt"), &|w| writeln!(w, "{message}"))),
         }
