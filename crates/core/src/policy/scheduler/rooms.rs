@@ -28,8 +28,8 @@ pub enum Drift {
     Unknown,
 }
 
-/// Free memory a narrowing room's bound may overstate, as a fraction of the node: a million
-/// times the rounding of the running sums.
+/// Free memory a narrowing room's bound may overstate, as a fraction of the node: billions of
+/// times the rounding of one step of the running sums, and about a kilobyte per GiB of node.
 const FREE_SLACK: f64 = 1e-6;
 
 /// How far below a need a node's exact free memory may fall and the node still fit, as a
