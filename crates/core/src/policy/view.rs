@@ -66,7 +66,8 @@ pub struct JobView {
 }
 
 impl JobView {
-    /// A view with only what placement reads (usage, request, CPU); everything else is zero.
+    /// A view with usage, request and CPU; everything else is zero.
+    #[cfg(test)]
     pub fn placement(id: JobId, memory: f64, request: f64, cpu: f64) -> Self {
         JobView {
             id,

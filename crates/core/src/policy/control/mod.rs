@@ -16,7 +16,6 @@ mod view;
 pub use facts::{Facts, Footprint, JobFacts, Moves, NodeFacts, Plant, Trend};
 pub use monitoring::{MonitorSpec, Snapshot, Snapshots};
 pub use orders::is_current;
-pub use view::Detail;
 
 use crate::engine::{SimDuration, StreamRng};
 use crate::migration::MigrationSpec;
@@ -90,7 +89,6 @@ pub struct ControlLoop {
     /// Reused by every scheduling pass.
     pending: Vec<PendingJob>,
     changed: Vec<NodeId>,
-    changed_at: Vec<usize>,
     jobs: Vec<JobId>,
     moves: Vec<MigrationView>,
     /// A dropped snapshot's view, for the next to fill.
@@ -109,7 +107,6 @@ impl ControlLoop {
             rooms: Rooms::default(),
             pending: Vec::new(),
             changed: Vec::new(),
-            changed_at: Vec::new(),
             jobs: Vec::new(),
             moves: Vec::new(),
             spare: None,
@@ -142,15 +139,12 @@ impl ControlLoop {
             return;
         }
         plant.take_changes(&mut self.changed);
-        self.changed_at.clear();
-        self.changed_at
-            .extend(self.changed.iter().map(|n| n.index()));
         let (scheduler, jobs) = (&self.scheduler, &mut self.jobs);
         let facts = &*plant;
         let mut source = |i: usize| room(scheduler, facts, NodeId(i as u32), jobs);
-        let now = facts.now().as_secs();
-        self.rooms
-            .begin(now, facts.node_count(), &self.changed_at, &mut source);
+        let (now, nodes) = (facts.now().as_secs(), facts.node_count());
+        let changed = self.changed.iter().map(|n| n.index());
+        self.rooms.begin(now, nodes, changed, &mut source);
         let placements: Vec<(JobId, NodeId)> = scheduler
             .plan(&mut self.rooms, &mut source, &self.pending, &mut self.rng)
             .into_iter()
@@ -166,16 +160,20 @@ impl ControlLoop {
     /// Whether no queued job would fit even with every node uncordoned and up; the
     /// draw is on a copy of the stream, so the verdict changes no later tie-break.
     fn never_fits(&mut self, facts: &impl Facts) -> bool {
-        let mut view = ClusterView::default();
-        view::fill(&mut view, facts, Detail::Placement, &mut self.jobs, &|_| {
-            true
-        });
-        view.nodes.iter_mut().for_each(|n| {
-            n.cordoned = false;
-            n.down = false;
-        });
-        self.scheduler
-            .plan_view(&view, &self.pending, &mut self.rng.clone())
+        let (scheduler, jobs) = (&self.scheduler, &mut self.jobs);
+        let mut source = |i: usize| {
+            let (room, _) = room(scheduler, facts, NodeId(i as u32), jobs);
+            (Room { open: true, ..room }, Drift::Unknown)
+        };
+        let mut rooms = Rooms::default();
+        rooms.begin(facts.now().as_secs(), facts.node_count(), [], &mut source);
+        scheduler
+            .plan(
+                &mut rooms,
+                &mut source,
+                &self.pending,
+                &mut self.rng.clone(),
+            )
             .is_empty()
     }
 
@@ -184,9 +182,6 @@ impl ControlLoop {
     pub fn monitor(&mut self, plant: &mut impl Plant) {
         let now = plant.now();
         let mut snapshot = self.spare.take().unwrap_or_default();
-        let detail = Detail::Monitoring {
-            window: self.snapshots.window,
-        };
         let controller = self.controller.as_ref();
         let asks = std::cell::Cell::new(false);
         // The unscheduler reads no jobs; the controller only those of nodes it may act on.
@@ -195,7 +190,8 @@ impl ControlLoop {
             asks.set(asks.get() || wants);
             wants
         };
-        view::fill(&mut snapshot, plant, detail, &mut self.jobs, &wants_jobs);
+        let window = self.snapshots.window;
+        view::fill(&mut snapshot, plant, window, &mut self.jobs, &wants_jobs);
         self.spare = self.snapshots.take(Snapshot {
             view: snapshot,
             asks: asks.get(),

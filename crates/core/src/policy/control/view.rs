@@ -6,23 +6,14 @@ use crate::model::{JobId, NodeId};
 use crate::policy::control::facts::{Facts, Moves};
 use crate::policy::{ClusterView, JobView, NodeView};
 
-/// How much a view says about each job.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Detail {
-    /// What placement reads (see [`JobView::placement`]); the scheduler looks at the cluster
-    /// on every pass, so this stays cheap.
-    Placement,
-    /// Everything monitoring shows, growth a mean over `window` of recent work.
-    Monitoring { window: SimDuration },
-}
-
-/// Fills `view` with the cluster now, reusing its allocations, with the jobs of the nodes that
-/// `wants_jobs` asks for, judged on the node's own figures. Migrations are left out: the
-/// controller's own are current, not part of a snapshot (see [`patch_current`]).
+/// Fills `view` with the cluster now as monitoring shows it, reusing its allocations, with the
+/// jobs of the nodes that `wants_jobs` asks for, judged on the node's own figures; a job's
+/// growth is its mean over `window` of recent work. Migrations are left out: the controller's
+/// own are current, not part of a snapshot (see [`patch_current`]).
 pub fn fill(
     view: &mut ClusterView,
     facts: &impl Facts,
-    detail: Detail,
+    window: SimDuration,
     jobs: &mut Vec<JobId>,
     wants_jobs: &dyn Fn(&NodeView) -> bool,
 ) {
@@ -44,17 +35,13 @@ pub fn fill(
         if wants_jobs(v) {
             facts.jobs_on(id, jobs);
             v.jobs
-                .extend(jobs.iter().map(|&j| job_view(facts, j, detail)));
+                .extend(jobs.iter().map(|&j| job_view(facts, j, window)));
         }
     }
     view.migrations.clear();
 }
 
-fn job_view(facts: &impl Facts, id: JobId, detail: Detail) -> JobView {
-    let Detail::Monitoring { window } = detail else {
-        let f = facts.footprint(id);
-        return JobView::placement(id, f.memory, f.request, f.cpu);
-    };
+fn job_view(facts: &impl Facts, id: JobId, window: SimDuration) -> JobView {
     let j = facts.job(id);
     JobView {
         id,

@@ -7,10 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::StreamRng;
 use crate::keypath::{FieldIssue, KeyPath};
-use crate::model::{JobId, NodeId};
-#[cfg(any(doc, test))]
-use crate::policy::JobView;
-use crate::policy::{ClusterView, NodeView};
+use crate::model::JobId;
 
 mod bounds;
 mod room;
@@ -174,56 +171,21 @@ impl Scheduler {
         }
         decisions
     }
-
-    /// [`Scheduler::plan`] on a view of the cluster; reads only what [`JobView::placement`]
-    /// fills, so a placement view is enough.
-    pub fn plan_view(
-        &self,
-        view: &ClusterView,
-        queue: &[PendingJob],
-        rng: &mut StreamRng,
-    ) -> Vec<(JobId, NodeId)> {
-        let mut source = |i: usize| (self.room_of_view(&view.nodes[i]), Drift::Unknown);
-        let mut rooms = Rooms::default();
-        rooms.begin(view.time.as_secs(), view.nodes.len(), &[], &mut source);
-        self.plan(&mut rooms, &mut source, queue, rng)
-            .into_iter()
-            .map(|(job, i)| (job, view.nodes[i].id))
-            .collect()
-    }
-
-    fn room_of_view(&self, n: &NodeView) -> Room {
-        Room {
-            memory_capacity: n.memory_capacity,
-            committed: self.committed(n.memory_used, n.jobs.iter().map(|j| (j.memory, j.request))),
-            cpu_capacity: n.cpu_capacity,
-            cpu_requested: n.cpu_requested,
-            open: !n.cordoned && !n.down,
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{RngStreams, SimTime};
+    use crate::engine::RngStreams;
 
-    fn node(id: u32, capacity: f64, used: f64) -> NodeView {
-        let jobs = if used > 0.0 {
-            vec![JobView::placement(JobId(100 + id), used, 0.0, 0.0)]
-        } else {
-            vec![]
-        };
-        NodeView {
-            id: NodeId(id),
+    /// A node of 8 CPUs whose jobs use `used`, all of it committed.
+    fn node(capacity: f64, used: f64) -> Room {
+        Room {
             memory_capacity: capacity,
-            memory_used: used,
+            committed: used,
             cpu_capacity: 8.0,
             cpu_requested: 0.0,
-            network: 1e9,
-            cordoned: false,
-            down: false,
-            jobs,
+            open: true,
         }
     }
 
@@ -231,19 +193,17 @@ mod tests {
         placement: Placement,
         kind: Reservation,
         reservation: Option<f64>,
-        nodes: Vec<NodeView>,
+        nodes: Vec<Room>,
         jobs: &[(f64, f64)],
-    ) -> Vec<u32> {
+    ) -> Vec<usize> {
         let s = Scheduler::new(&SchedulerSpec {
             kind,
             reservation,
             placement,
         });
-        let view = ClusterView {
-            time: SimTime::ZERO,
-            nodes,
-            migrations: vec![],
-        };
+        let mut source = |i: usize| (nodes[i], Drift::Unknown);
+        let mut rooms = Rooms::default();
+        rooms.begin(0.0, nodes.len(), [], &mut source);
         let queue: Vec<_> = jobs
             .iter()
             .enumerate()
@@ -254,21 +214,15 @@ mod tests {
             })
             .collect();
         let mut rng = RngStreams::new(1).stream("scheduler");
-        s.plan_view(&view, &queue, &mut rng)
+        s.plan(&mut rooms, &mut source, &queue, &mut rng)
             .into_iter()
-            .map(|(_, n)| n.0)
+            .map(|(_, n)| n)
             .collect()
     }
 
     #[test]
     fn placements_pick_the_documented_node() {
-        let nodes = || {
-            vec![
-                node(0, 100.0, 50.0),
-                node(1, 100.0, 80.0),
-                node(2, 100.0, 10.0),
-            ]
-        };
+        let nodes = || vec![node(100.0, 50.0), node(100.0, 80.0), node(100.0, 10.0)];
         let spec = Reservation::Speculative;
         assert_eq!(
             plan(
@@ -304,11 +258,11 @@ mod tests {
     fn equal_nodes_go_to_the_first_of_them() {
         let nodes = || {
             vec![
-                node(0, 100.0, 50.0),
-                node(1, 100.0, 10.0),
-                node(2, 100.0, 10.0),
-                node(3, 100.0, 0.0),
-                node(4, 100.0, 0.0),
+                node(100.0, 50.0),
+                node(100.0, 10.0),
+                node(100.0, 10.0),
+                node(100.0, 0.0),
+                node(100.0, 0.0),
             ]
         };
         let spec = Reservation::Speculative;
@@ -331,7 +285,7 @@ mod tests {
     #[test]
     fn conservative_reserves_requests_and_speculative_a_fraction() {
         // Two jobs of request 60 on one node of 100: only one fits conservatively.
-        let one = || vec![node(0, 100.0, 0.0)];
+        let one = || vec![node(100.0, 0.0)];
         assert_eq!(
             plan(
                 Placement::FirstFit,
@@ -366,8 +320,8 @@ mod tests {
 
     #[test]
     fn cpu_and_cordons_are_hard_limits() {
-        let mut nodes = vec![node(0, 100.0, 0.0), node(1, 100.0, 0.0)];
-        nodes[0].cordoned = true;
+        let mut nodes = vec![node(100.0, 0.0), node(100.0, 0.0)];
+        nodes[0].open = false;
         assert_eq!(
             plan(
                 Placement::FirstFit,
@@ -382,7 +336,7 @@ mod tests {
 
     #[test]
     fn random_placement_is_seeded() {
-        let nodes = || (0..8).map(|i| node(i, 100.0, 0.0)).collect::<Vec<_>>();
+        let nodes = || (0..8).map(|_| node(100.0, 0.0)).collect::<Vec<_>>();
         let jobs = [(0.0, 0.1); 20];
         let a = plan(
             Placement::Random,

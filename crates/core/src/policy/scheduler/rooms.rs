@@ -46,8 +46,8 @@ pub struct Rooms {
     pass: u64,
     /// Nodes whose rooms move unknowably: computed in every pass.
     unknown: Vec<usize>,
-    /// The largest node's memory, and how far a fitting node's bound may fall short of a need.
-    largest: f64,
+    /// How far a fitting node's bound may fall short of a need: [`FIT_SLACK`] of the largest
+    /// node.
     fit_slack: f64,
     bounds: Bounds,
     stack: Vec<usize>,
@@ -58,7 +58,13 @@ impl Rooms {
     /// Starts a pass at `now` (seconds, never earlier than the last) over `nodes` nodes:
     /// computes the rooms of the `changed` nodes and of those on which something shrinks (all
     /// of them when the cluster has a new size).
-    pub fn begin(&mut self, now: f64, nodes: usize, changed: &[usize], source: &mut Source) {
+    pub fn begin(
+        &mut self,
+        now: f64,
+        nodes: usize,
+        changed: impl IntoIterator<Item = usize>,
+        source: &mut Source,
+    ) {
         self.pass += 1;
         if nodes != self.rooms.len() {
             self.resize(nodes);
@@ -67,7 +73,7 @@ impl Rooms {
             return;
         }
         self.bounds.advance(now);
-        changed.iter().for_each(|&i| self.compute(i, source));
+        changed.into_iter().for_each(|i| self.compute(i, source));
         let unknown = std::mem::take(&mut self.unknown);
         for &i in &unknown {
             if self.computed[i] != self.pass {
@@ -84,7 +90,7 @@ impl Rooms {
         self.computed = vec![0; nodes];
         self.drift = vec![Drift::Still; nodes];
         self.unknown.clear();
-        self.largest = 0.0;
+        self.fit_slack = 0.0;
         self.bounds = Bounds::new(nodes);
     }
 
@@ -96,8 +102,7 @@ impl Rooms {
         self.rooms[i] = room;
         self.computed[i] = self.pass;
         self.drift[i] = drift;
-        self.largest = self.largest.max(room.memory_capacity);
-        self.fit_slack = FIT_SLACK * self.largest;
+        self.fit_slack = self.fit_slack.max(FIT_SLACK * room.memory_capacity);
         self.set_bounds(i);
     }
 
