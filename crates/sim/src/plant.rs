@@ -3,7 +3,7 @@
 //! loop leaves its slot while it runs.
 
 use crate::engine::{SimDuration, SimTime};
-use crate::model::{JobId, JobState, NodeId};
+use crate::model::{JobId, JobState, NodeId, Usage};
 use crate::policy::control::{Facts, Footprint, JobFacts, Moves, NodeFacts, Plant, Trend, Turn};
 use crate::policy::controller::{Order, Shortage};
 use crate::policy::{MigrationView, PendingJob};
@@ -96,6 +96,10 @@ impl Facts for Simulator {
             (false, true) => Trend::Rising(n.slope()),
             (false, false) => Trend::Unknown,
         }
+    }
+
+    fn usage(&self, node: NodeId) -> Option<Usage> {
+        Some(self.cluster.node(node).usage())
     }
 
     fn growth(&self, job: JobId, window: SimDuration) -> f64 {

@@ -1,7 +1,8 @@
-//! The scheduler's node index decides as a scan of every node does. A taped run reads the
-//! cluster through the tape's plant, which says nothing of which nodes changed or how their
-//! memory moves, so its loop computes every node's room in every pass: the same runs with and
-//! without the tape must record the same.
+//! The scheduler's node index decides as a scan of every node does, and a snapshot retaken
+//! from change notes shows what one read anew does. A taped run reads the cluster through the
+//! tape's plant, which says nothing of which nodes changed or how their memory moves, so its
+//! loop computes every node's room in every pass and reads every node at every snapshot: the
+//! same runs with and without the tape must record the same.
 
 use std::path::Path;
 
@@ -108,4 +109,19 @@ fn conservative_placement_through_the_index_is_placement_by_a_scan() {
         "scheduler.placement=\"worst-fit\"",
     ];
     assert_eq!(record(MIXED, &set, false), record(MIXED, &set, true));
+}
+
+#[test]
+fn snapshots_retaken_from_change_notes_show_what_a_scan_shows() {
+    // Snapshots visible only after two more are taken, decisions on every other one, and an
+    // unscheduler cordoning from them.
+    let set = [
+        "monitor.interval=\"10s\"",
+        "monitor.delay=\"25s\"",
+        "controller.interval=\"20s\"",
+        "unscheduler.threshold=0.8",
+    ];
+    let indexed = record(MIXED, &set, false);
+    assert_eq!(indexed, record(MIXED, &set, true));
+    assert!(indexed.contains("cause: \"threshold"), "the runs migrate");
 }

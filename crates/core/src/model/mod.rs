@@ -7,6 +7,7 @@ mod migration;
 mod node;
 mod oom;
 mod term;
+mod usage;
 
 pub use crate::migration::Phase;
 pub use cluster::{Cluster, NodeGroupSpec};
@@ -15,6 +16,7 @@ pub use migration::{Migration, MigrationId, MigrationOutcome};
 pub use node::Node;
 pub use oom::{KillPolicy, OomKill, OomSpec};
 pub use term::Term;
+pub use usage::Usage;
 
 /// Index of a node in the cluster, in scenario order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

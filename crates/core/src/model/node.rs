@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
 use crate::engine::{Generation, SimDuration, SimTime};
-use crate::model::JobId;
+use crate::model::{JobId, Usage};
 
 /// A node and its memory accounting. Used memory is kept as a value at an anchor time plus a
 /// slope (the sum of its jobs' growth), updated in O(1) when a job starts, stops or changes
@@ -28,9 +28,7 @@ pub struct Node {
     /// all, it stays as it is.
     falling: u32,
     growing: u32,
-    used: f64,
-    slope: f64,
-    anchor: SimTime,
+    usage: Usage,
     /// Stamp of the pending OOM event and its time, if one is pending.
     pub oom_gen: Generation,
     pub oom_pending: Option<SimTime>,
@@ -63,32 +61,35 @@ impl Node {
             terms: 0,
             falling: 0,
             growing: 0,
-            used: 0.0,
-            slope: 0.0,
-            anchor: SimTime::ZERO,
+            usage: Usage::ZERO,
             oom_gen: Generation::default(),
             oom_pending: None,
         }
     }
 
     pub fn used_at(&self, t: SimTime) -> f64 {
-        self.used + self.slope * (t - self.anchor).as_secs()
+        self.usage.at(t)
+    }
+
+    /// Used memory until the node next changes.
+    pub fn usage(&self) -> Usage {
+        self.usage
     }
 
     /// Growth of used memory, bytes per second.
     pub fn slope(&self) -> f64 {
-        self.slope
+        self.usage.slope
     }
 
     fn advance(&mut self, t: SimTime) {
-        self.used = self.used_at(t);
-        self.anchor = t;
+        self.usage.used = self.used_at(t);
+        self.usage.anchor = t;
     }
 
     pub fn add_job(&mut self, t: SimTime, job: JobId, bytes: f64, slope: f64, cpu: f64) {
         self.advance(t);
-        self.used += bytes;
-        self.slope += slope;
+        self.usage.used += bytes;
+        self.usage.slope += slope;
         self.cpu_requested += cpu;
         self.jobs.push(job);
     }
@@ -96,23 +97,23 @@ impl Node {
     pub fn remove_job(&mut self, t: SimTime, job: JobId, bytes: f64, slope: f64, cpu: f64) {
         self.advance(t);
         self.jobs.retain(|&j| j != job);
-        self.used -= bytes;
-        self.slope -= slope;
+        self.usage.used -= bytes;
+        self.usage.slope -= slope;
         self.cpu_requested -= cpu;
         self.reset_if_idle(t);
     }
 
     pub fn change_slope(&mut self, t: SimTime, delta: f64) {
         self.advance(t);
-        self.slope += delta;
+        self.usage.slope += delta;
     }
 
     /// Adds memory that belongs to no running job here (a migration's incoming pages or the
     /// copy it still holds), growing at `slope`; negative values take it away again.
     pub fn shift(&mut self, t: SimTime, bytes: f64, slope: f64) {
         self.advance(t);
-        self.used += bytes;
-        self.slope += slope;
+        self.usage.used += bytes;
+        self.usage.slope += slope;
     }
 
     /// Nothing here shrinks: until the node next changes, its usage (and every job's) can
@@ -145,8 +146,8 @@ impl Node {
     fn reset_if_idle(&mut self, t: SimTime) {
         if self.jobs.is_empty() && self.terms == 0 {
             self.advance(t);
-            self.used = 0.0;
-            self.slope = 0.0;
+            self.usage.used = 0.0;
+            self.usage.slope = 0.0;
             self.cpu_requested = 0.0;
         }
     }
@@ -156,14 +157,14 @@ impl Node {
     pub fn oom_time(&self, now: SimTime) -> Option<SimTime> {
         let used = self.used_at(now);
         let over = used > self.memory * (1.0 + CAPACITY_EPS);
-        let full_and_growing = used >= self.memory * (1.0 - CAPACITY_EPS) && self.slope > 0.0;
+        let full_and_growing = used >= self.memory * (1.0 - CAPACITY_EPS) && self.usage.slope > 0.0;
         if over || full_and_growing {
             return Some(now);
         }
-        if self.slope <= 0.0 {
+        if self.usage.slope <= 0.0 {
             return None;
         }
-        Some(now + SimDuration::from_secs_ceil((self.memory - used) / self.slope))
+        Some(now + SimDuration::from_secs_ceil((self.memory - used) / self.usage.slope))
     }
 }
 

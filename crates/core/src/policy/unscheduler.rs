@@ -91,6 +91,7 @@ mod tests {
                 down: false,
                 jobs: vec![],
             }],
+            with_jobs: vec![NodeId(0)],
             migrations: vec![],
         };
         assert_eq!(

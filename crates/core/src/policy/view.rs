@@ -6,6 +6,9 @@ use crate::model::{JobId, NodeId};
 pub struct ClusterView {
     pub time: SimTime,
     pub nodes: Vec<NodeView>,
+    /// The nodes whose jobs the view holds, by id: all of a whole view; a monitoring snapshot
+    /// holds only those a decision may read (see [`crate::policy::Controller::reads_jobs_of`]).
+    pub with_jobs: Vec<NodeId>,
     /// Migrations in flight. The controller knows its own, so these are current, not stale.
     pub migrations: Vec<MigrationView>,
 }

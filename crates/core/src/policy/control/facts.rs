@@ -3,7 +3,7 @@
 //! snapshots, validation, spells, the stall verdict) is the loop's.
 
 use crate::engine::{SimDuration, SimTime};
-use crate::model::{JobId, NodeId};
+use crate::model::{JobId, NodeId, Usage};
 use crate::policy::controller::{Order, Shortage};
 use crate::policy::{MigrationView, PendingJob};
 
@@ -95,6 +95,12 @@ pub trait Facts {
     /// scheduling pass.
     fn trend(&self, _node: NodeId) -> Trend {
         Trend::Unknown
+    }
+    /// `node`'s memory use as a line that stays exact until the node's next change note (see
+    /// [`Plant::take_changes`]), so that a snapshot need not read an unchanged node again. A
+    /// driver that cannot tell says `None`, and the node is read at every snapshot.
+    fn usage(&self, _node: NodeId) -> Option<Usage> {
+        None
     }
     /// A running job's mean growth over its last `window` of work, bytes per second, as a
     /// monitoring query would compute it.

@@ -7,24 +7,27 @@
 
 mod facts;
 mod monitoring;
+mod notes;
 mod orders;
+mod snapshot;
 mod spells;
 #[cfg(any(test, feature = "tape"))]
 pub mod tape;
-mod view;
 
 pub use facts::{Facts, Footprint, JobFacts, Moves, NodeFacts, Plant, Trend};
-pub use monitoring::{MonitorSpec, Snapshot, Snapshots};
+pub use monitoring::{MonitorSpec, Snapshots};
 pub use orders::is_current;
+pub use snapshot::Snapshot;
 
 use crate::engine::{SimDuration, StreamRng};
 use crate::migration::MigrationSpec;
 use crate::model::{JobId, NodeId};
 use crate::policy::scheduler::{Drift, Room, Rooms};
 use crate::policy::{
-    ClusterView, Controller, ControllerSpec, MigrationView, NodeView, PendingJob, Scheduler,
-    SchedulerSpec, UnschedulerSpec,
+    Controller, ControllerSpec, MigrationView, NodeView, PendingJob, Scheduler, SchedulerSpec,
+    UnschedulerSpec,
 };
+use notes::Notes;
 use spells::ShortageSpells;
 
 /// A node's room as placement reads it now, and how it moves until the node next changes.
@@ -86,17 +89,19 @@ pub struct ControlLoop {
     spells: ShortageSpells,
     /// Every node's room, kept from pass to pass.
     rooms: Rooms,
+    notes: Notes,
     /// Reused by every scheduling pass.
     pending: Vec<PendingJob>,
     changed: Vec<NodeId>,
     jobs: Vec<JobId>,
     moves: Vec<MigrationView>,
-    /// A dropped snapshot's view, for the next to fill.
-    spare: Option<ClusterView>,
+    /// A dropped snapshot, for the next to retake.
+    spare: Option<Snapshot>,
 }
 
 impl ControlLoop {
     pub fn new(spec: ControlSpec, rng: StreamRng) -> Self {
+        let monitored = spec.unscheduler.is_some() || spec.controller.is_some();
         ControlLoop {
             scheduler: Scheduler::new(spec.scheduler),
             rng,
@@ -105,6 +110,7 @@ impl ControlLoop {
             snapshots: Snapshots::new(spec.monitor),
             spells: ShortageSpells::default(),
             rooms: Rooms::default(),
+            notes: Notes::new(monitored),
             pending: Vec::new(),
             changed: Vec::new(),
             jobs: Vec::new(),
@@ -138,7 +144,8 @@ impl ControlLoop {
         if self.pending.is_empty() {
             return;
         }
-        plant.take_changes(&mut self.changed);
+        self.notes.pull(plant);
+        self.notes.take_placement(&mut self.changed);
         let (scheduler, jobs) = (&self.scheduler, &mut self.jobs);
         let facts = &*plant;
         let mut source = |i: usize| room(scheduler, facts, NodeId(i as u32), jobs);
@@ -181,21 +188,18 @@ impl ControlLoop {
     /// cordons it set itself as they are now.
     pub fn monitor(&mut self, plant: &mut impl Plant) {
         let now = plant.now();
+        self.notes.pull(plant);
         let mut snapshot = self.spare.take().unwrap_or_default();
         let controller = self.controller.as_ref();
-        let asks = std::cell::Cell::new(false);
         // The unscheduler reads no jobs; the controller only those of nodes it may act on.
-        let wants_jobs = |n: &NodeView| {
-            let wants = controller.is_some_and(|c| c.reads_jobs_of(n));
-            asks.set(asks.get() || wants);
-            wants
-        };
+        let wants_jobs = |n: &NodeView| controller.is_some_and(|c| c.reads_jobs_of(n));
         let window = self.snapshots.window;
-        view::fill(&mut snapshot, plant, window, &mut self.jobs, &wants_jobs);
-        self.spare = self.snapshots.take(Snapshot {
-            view: snapshot,
-            asks: asks.get(),
-        });
+        snapshot.retake(plant, &self.notes, window, &mut self.jobs, wants_jobs);
+        self.spare = self.snapshots.take(snapshot);
+        let kept = self.snapshots.mark().into_iter();
+        if let Some(oldest) = kept.chain(self.spare.as_ref().map(Snapshot::mark)).min() {
+            self.notes.forget_before(oldest);
+        }
         let Some(unscheduler) = &self.unscheduler else {
             return;
         };
@@ -229,9 +233,9 @@ impl ControlLoop {
         }
         // In place: the patch overwrites all it changes at every decision, and monitoring's
         // figures it leaves alone.
-        let view = &mut snapshot.view;
-        view::patch_current(view, plant);
-        let decisions = controller.decide(view, plant.last_migration_end());
+        self.notes.pull(plant);
+        snapshot.patch(plant, &self.notes);
+        let decisions = controller.decide(&snapshot.view, plant.last_migration_end());
         for c in decisions.cancels {
             plant.call_off(c.job, c.reason);
         }

@@ -6,6 +6,8 @@ use std::collections::VecDeque;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{SimDuration, SimTime};
+use crate::policy::control::notes::Mark;
+use crate::policy::control::snapshot::Snapshot;
 use crate::policy::ClusterView;
 use crate::units::Seconds;
 
@@ -40,16 +42,6 @@ fn ten_seconds() -> Seconds {
     Seconds::new(10.0)
 }
 
-/// What monitoring showed at one moment. A snapshot holds the jobs only of the nodes a
-/// decision may read them of (see [`crate::policy::Controller::reads_jobs_of`]).
-#[derive(Clone, Debug)]
-pub struct Snapshot {
-    pub view: ClusterView,
-    /// Some node in it asks the controller for memory: without one, and without migrations
-    /// in flight, a decision on it decides nothing.
-    pub asks: bool,
-}
-
 /// Snapshots taken and not yet superseded: the front is the newest visible one, the rest are
 /// not visible yet.
 pub struct Snapshots {
@@ -70,15 +62,20 @@ impl Snapshots {
     }
 
     /// Adds the snapshot taken now and drops the ones it makes obsolete: every visible one but
-    /// the newest. Returns the view of one dropped, for the next snapshot to fill.
-    pub fn take(&mut self, snapshot: Snapshot) -> Option<ClusterView> {
+    /// the newest. Returns one dropped, for the next snapshot to retake.
+    pub fn take(&mut self, snapshot: Snapshot) -> Option<Snapshot> {
         let now = snapshot.view.time;
         self.queue.push_back(snapshot);
         let mut spare = None;
         while self.queue.len() > 1 && is_visible(self.queue[1].view.time, self.delay, now) {
-            spare = self.queue.pop_front().map(|s| s.view);
+            spare = self.queue.pop_front();
         }
         spare
+    }
+
+    /// The oldest note a snapshot kept may still ask for.
+    pub fn mark(&self) -> Option<Mark> {
+        self.queue.iter().map(Snapshot::mark).min()
     }
 
     /// The newest snapshot the policies can see at `now`, if any is old enough.

@@ -1,5 +1,6 @@
 //! What one decision has committed so far: per node, the migrations touching it and the
-//! memory and CPUs left once moves under way and just ordered have landed.
+//! memory and CPUs left once moves under way and just ordered have landed. Only the nodes a
+//! move touches are booked, so a decision costs the moves it weighs, not the cluster.
 
 use crate::model::{JobId, NodeId};
 use crate::policy::controller::Candidate;
@@ -8,30 +9,41 @@ use crate::policy::{ClusterView, JobView, NodeView};
 pub struct Ledger {
     per_node: u32,
     cluster: u32,
-    busy: Vec<u32>,
-    free: Vec<f64>,
-    cpu: Vec<f64>,
-    leaving: Vec<f64>,
+    /// The nodes moves touch, by id.
+    booked: Vec<(NodeId, Booking)>,
     total: u32,
+}
+
+/// A node as the moves touching it leave it.
+#[derive(Clone, Copy)]
+struct Booking {
+    busy: u32,
+    free: f64,
+    cpu: f64,
+    leaving: f64,
+}
+
+impl Booking {
+    /// A node no move touches yet. The view's CPU requests already include what in-flight
+    /// moves hold on targets.
+    fn untouched(n: &NodeView) -> Self {
+        Booking {
+            busy: 0,
+            free: n.free(),
+            cpu: n.cpu_capacity - n.cpu_requested,
+            leaving: 0.0,
+        }
+    }
 }
 
 impl Ledger {
     /// Starts from the view and the migrations in flight that are not being `cancelled`,
     /// with the pacing's (per node, cluster-wide) limits.
     pub fn new(view: &ClusterView, cancelled: &[JobId], (per_node, cluster): (u32, u32)) -> Self {
-        let n = view.nodes.len();
         let mut ledger = Ledger {
             per_node,
             cluster,
-            busy: vec![0; n],
-            free: view.nodes.iter().map(NodeView::free).collect(),
-            // The view's CPU requests already include what in-flight moves hold on targets.
-            cpu: view
-                .nodes
-                .iter()
-                .map(|n| n.cpu_capacity - n.cpu_requested)
-                .collect(),
-            leaving: vec![0.0; n],
+            booked: Vec::new(),
             total: 0,
         };
         for m in view
@@ -39,53 +51,77 @@ impl Ledger {
             .iter()
             .filter(|m| !cancelled.contains(&m.job))
         {
-            ledger.busy[m.source.index()] += 1;
-            ledger.busy[m.target.index()] += 1;
-            ledger.free[m.target.index()] -= m.incoming;
-            ledger.leaving[m.source.index()] += job_memory(view, m.source, m.job);
+            ledger.book(view, m.source).busy += 1;
+            let target = ledger.book(view, m.target);
+            target.busy += 1;
+            target.free -= m.incoming;
+            ledger.book(view, m.source).leaving += job_memory(view, m.source, m.job);
             ledger.total += 1;
         }
         ledger
     }
 
+    fn book(&mut self, view: &ClusterView, node: NodeId) -> &mut Booking {
+        let i = match self.booked.binary_search_by_key(&node, |&(id, _)| id) {
+            Ok(i) => i,
+            Err(i) => {
+                let fresh = Booking::untouched(&view.nodes[node.index()]);
+                self.booked.insert(i, (node, fresh));
+                i
+            }
+        };
+        &mut self.booked[i].1
+    }
+
+    fn booking(&self, node: NodeId) -> Option<&Booking> {
+        let i = self.booked.binary_search_by_key(&node, |&(id, _)| id);
+        i.ok().map(|i| &self.booked[i].1)
+    }
+
     /// Memory already on its way off `node`.
     pub fn leaving(&self, node: NodeId) -> f64 {
-        self.leaving[node.index()]
+        self.booking(node).map_or(0.0, |b| b.leaving)
     }
 
     /// Whether the pacing lets `source` start another migration.
     pub fn source_may_send(&self, source: NodeId) -> bool {
-        self.total < self.cluster && self.busy[source.index()] < self.per_node
+        let busy = self.booking(source).map_or(0, |b| b.busy);
+        self.total < self.cluster && busy < self.per_node
     }
 
-    /// Nodes other than `source` that are up, uncordoned and have the CPUs for `job`; with
-    /// `paced`, only those the pacing lets take one more migration.
-    pub fn targets(
-        &self,
-        view: &ClusterView,
+    /// Nodes other than `source` that are up, uncordoned and have the CPUs for `job`, by id;
+    /// with `paced`, only those the pacing lets take one more migration.
+    pub fn targets<'a>(
+        &'a self,
+        view: &'a ClusterView,
         source: NodeId,
-        job: &JobView,
+        job: &'a JobView,
         paced: bool,
-    ) -> Vec<Candidate> {
-        view.nodes
-            .iter()
-            .filter(|t| t.id != source && !t.down && !t.cordoned)
-            .filter(|t| self.cpu[t.id.index()] + 1e-9 >= job.cpu)
-            .filter(|t| !paced || self.busy[t.id.index()] < self.per_node)
-            .map(|t| Candidate {
+    ) -> impl Iterator<Item = Candidate> + 'a {
+        // Both in id order: the bookings are walked alongside the nodes.
+        let mut booked = self.booked.iter().peekable();
+        view.nodes.iter().filter_map(move |t| {
+            let b = match booked.next_if(|(id, _)| *id == t.id) {
+                Some(&(_, b)) => b,
+                None => Booking::untouched(t),
+            };
+            let eligible = t.id != source && !t.down && !t.cordoned;
+            let room = b.cpu + 1e-9 >= job.cpu && (!paced || b.busy < self.per_node);
+            (eligible && room).then_some(Candidate {
                 id: t.id,
                 capacity: t.memory_capacity,
-                free: self.free[t.id.index()],
+                free: b.free,
             })
-            .collect()
+        })
     }
 
     /// Books a move of `job` from `source` to `target`.
-    pub fn commit(&mut self, source: NodeId, target: NodeId, job: &JobView) {
-        self.free[target.index()] -= job.memory;
-        self.cpu[target.index()] -= job.cpu;
-        self.busy[source.index()] += 1;
-        self.busy[target.index()] += 1;
+    pub fn commit(&mut self, view: &ClusterView, source: NodeId, target: NodeId, job: &JobView) {
+        let t = self.book(view, target);
+        t.free -= job.memory;
+        t.cpu -= job.cpu;
+        t.busy += 1;
+        self.book(view, source).busy += 1;
         self.total += 1;
     }
 }

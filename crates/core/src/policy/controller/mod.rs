@@ -250,9 +250,11 @@ impl Controller {
     fn orders(&self, view: &ClusterView, d: &mut Decisions) {
         let cancelled: Vec<JobId> = d.cancels.iter().map(|c| c.job).collect();
         let mut ledger = Ledger::new(view, &cancelled, self.spec.pacing.limits());
+        // A node whose jobs the view does not hold has none to move.
         let mut requests: Vec<Request> = view
-            .nodes
+            .with_jobs
             .iter()
+            .map(|id| &view.nodes[id.index()])
             .filter(|n| !n.down)
             .filter_map(|n| self.request(n))
             .collect();
@@ -273,15 +275,14 @@ impl Controller {
                 if !ledger.source_may_send(r.node) {
                     return;
                 }
-                let choose = |c: &[Candidate]| {
-                    self.spec
-                        .target
-                        .choose(c, job.memory, self.spec.threshold)
-                        .map(|i| c[i].id)
+                let choose = |paced: bool| {
+                    let candidates = ledger.targets(view, r.node, job, paced);
+                    let threshold = self.spec.threshold;
+                    self.spec.target.choose(candidates, job.memory, threshold)
                 };
-                match choose(&ledger.targets(view, r.node, job, true)) {
+                match choose(true) {
                     Some(target) => {
-                        ledger.commit(r.node, target, job);
+                        ledger.commit(view, r.node, target, job);
                         d.orders.push(Order {
                             job: job.id,
                             source: r.node,
@@ -290,7 +291,7 @@ impl Controller {
                         });
                     }
                     // A node that could take it is busy: wait for the pacing, not for capacity.
-                    None if choose(&ledger.targets(view, r.node, job, false)).is_some() => {}
+                    None if choose(false).is_some() => {}
                     None => d.shortages.push(Shortage {
                         node: r.node,
                         job: job.id,

@@ -49,24 +49,26 @@ pub struct Candidate {
 impl TargetSpec {
     /// Picks a target for `bytes` among `candidates` (already without the source and nodes
     /// that cannot take work), keeping `threshold + margin` of each target free.
-    pub fn choose(&self, candidates: &[Candidate], bytes: f64, threshold: f64) -> Option<usize> {
+    pub fn choose(
+        &self,
+        candidates: impl Iterator<Item = Candidate>,
+        bytes: f64,
+        threshold: f64,
+    ) -> Option<NodeId> {
         let keep = threshold + self.margin;
-        let valid = |c: &Candidate| c.free - bytes >= keep * c.capacity;
-        let left = |i: usize| candidates[i].free - bytes;
-        match self.policy {
+        let valid = candidates.filter(|c| c.free - bytes >= keep * c.capacity);
+        let best = match self.policy {
             // Among nodes of different sizes the least used (by fraction) may be too small
             // while a larger one is valid, so validate first. `min_by` on the reversed order
             // keeps the first of equals.
-            TargetPolicy::LeastUsed => (0..candidates.len())
-                .filter(|&i| valid(&candidates[i]))
-                .min_by(|&a, &b| {
-                    (candidates[b].free / candidates[b].capacity)
-                        .total_cmp(&(candidates[a].free / candidates[a].capacity))
-                }),
-            TargetPolicy::BestFit => (0..candidates.len())
-                .filter(|&i| valid(&candidates[i]))
-                .min_by(|&a, &b| left(a).total_cmp(&left(b))),
-        }
+            TargetPolicy::LeastUsed => {
+                valid.min_by(|a, b| (b.free / b.capacity).total_cmp(&(a.free / a.capacity)))
+            }
+            TargetPolicy::BestFit => {
+                valid.min_by(|a, b| (a.free - bytes).total_cmp(&(b.free - bytes)))
+            }
+        };
+        best.map(|c| c.id)
     }
 }
 
@@ -87,9 +89,9 @@ mod tests {
         let nodes = [c(0, 60.0), c(1, 90.0), c(2, 75.0)];
         let least = TargetSpec::default();
         // Keep 45% + 5%: a 30-byte job leaves 60 on node 1 (valid).
-        assert_eq!(least.choose(&nodes, 30.0, 0.45), Some(1));
+        assert_eq!(least.choose(nodes.into_iter(), 30.0, 0.45), Some(NodeId(1)));
         // A 45-byte job would leave 45 < 50 on the least-used node: refused everywhere.
-        assert_eq!(least.choose(&nodes, 45.0, 0.45), None);
+        assert_eq!(least.choose(nodes.into_iter(), 45.0, 0.45), None);
         // A larger node that is fuller by fraction can still be the valid one.
         let mixed = [
             c(0, 100.0),
@@ -99,12 +101,12 @@ mod tests {
                 free: 900.0,
             },
         ];
-        assert_eq!(least.choose(&mixed, 55.0, 0.45), Some(1));
+        assert_eq!(least.choose(mixed.into_iter(), 55.0, 0.45), Some(NodeId(1)));
         let best = TargetSpec {
             policy: TargetPolicy::BestFit,
             margin: 0.05,
         };
         // 20 bytes: node 0 would keep 40 (invalid), node 2 keeps 55, node 1 keeps 70.
-        assert_eq!(best.choose(&nodes, 20.0, 0.45), Some(2));
+        assert_eq!(best.choose(nodes.into_iter(), 20.0, 0.45), Some(NodeId(2)));
     }
 }

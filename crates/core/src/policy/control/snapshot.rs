@@ -1,0 +1,158 @@
+//! What monitoring showed at one moment, assembled from a cluster's facts (the same for every
+//! driver), and how a decision brings it up to date. A snapshot is retaken in place: a node
+//! that did not change since the snapshot last read it is not read again, only its usage line
+//! is evaluated at the new instant.
+
+use crate::engine::SimDuration;
+use crate::model::{JobId, NodeId, Usage};
+use crate::policy::control::facts::{Facts, Moves};
+use crate::policy::control::notes::{Mark, Notes};
+use crate::policy::{ClusterView, JobView, NodeView};
+
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    pub view: ClusterView,
+    /// Some node in it asks the controller for memory: without one, and without migrations
+    /// in flight, a decision on it decides nothing.
+    pub asks: bool,
+    /// Each node's usage as last read, if the driver keeps it as a line (see [`Facts::usage`]).
+    lines: Vec<Option<Usage>>,
+    /// Every node not noted since `filled` has the figures it has now, but usage and jobs;
+    /// every node not noted since `patched` its cordon, state and CPU requests.
+    filled: Mark,
+    patched: Mark,
+}
+
+impl Snapshot {
+    /// The oldest note this snapshot may still ask for.
+    pub fn mark(&self) -> Mark {
+        self.filled.min(self.patched)
+    }
+
+    /// Retakes the snapshot now as monitoring shows the cluster: with the jobs of the nodes
+    /// that `wants_jobs` asks for, judged on the node's own figures; a job's growth is its mean
+    /// over `window` of recent work. Migrations are left out: the controller's own are current,
+    /// not part of a snapshot (see [`Snapshot::patch`]).
+    pub fn retake(
+        &mut self,
+        facts: &impl Facts,
+        notes: &Notes,
+        window: SimDuration,
+        jobs: &mut Vec<JobId>,
+        wants_jobs: impl Fn(&NodeView) -> bool,
+    ) {
+        let count = facts.node_count();
+        let changed = notes
+            .since(self.filled)
+            .filter(|_| self.lines.len() == count);
+        match changed {
+            Some(changed) => changed.iter().for_each(|&id| self.read_node(facts, id)),
+            None => {
+                self.view.nodes.resize_with(count, empty_node);
+                self.lines.resize(count, None);
+                (0..count as u32).for_each(|i| self.read_node(facts, NodeId(i)));
+            }
+        }
+        let now = facts.now();
+        let view = &mut self.view;
+        view.time = now;
+        for id in view.with_jobs.drain(..) {
+            view.nodes[id.index()].jobs.clear();
+        }
+        self.asks = false;
+        for (v, line) in view.nodes.iter_mut().zip(&self.lines) {
+            v.memory_used = match line {
+                Some(line) => line.at(now),
+                None => facts.node(v.id).memory_used,
+            };
+            if wants_jobs(v) {
+                facts.jobs_on(v.id, jobs);
+                v.jobs
+                    .extend(jobs.iter().map(|&j| job_view(facts, j, window)));
+                view.with_jobs.push(v.id);
+                self.asks = true;
+            }
+        }
+        view.migrations.clear();
+        self.filled = notes.mark();
+        self.patched = self.filled;
+    }
+
+    /// Everything of a node but its usage figure and jobs, as it is now.
+    fn read_node(&mut self, facts: &impl Facts, id: NodeId) {
+        let n = facts.node(id);
+        let v = &mut self.view.nodes[id.index()];
+        v.id = id;
+        v.memory_capacity = n.memory_capacity;
+        v.cpu_capacity = n.cpu_capacity;
+        v.cpu_requested = n.cpu_requested;
+        v.network = n.network;
+        v.cordoned = n.cordoned;
+        v.down = n.down;
+        self.lines[id.index()] = facts.usage(id);
+    }
+
+    /// Brings the snapshot up to date with what the API server and the controller know now,
+    /// not through monitoring: cordons, node states, CPU requests, each job's moves, and the
+    /// migrations in flight. Usage and growth stay as monitoring showed them.
+    pub fn patch(&mut self, facts: &impl Facts, notes: &Notes) {
+        let view = &mut self.view;
+        let patch_node = |v: &mut NodeView| {
+            let n = facts.node(v.id);
+            v.cordoned = n.cordoned;
+            v.down = n.down;
+            v.cpu_requested = n.cpu_requested;
+        };
+        match notes.since(self.patched) {
+            Some(changed) => changed
+                .iter()
+                .for_each(|&id| patch_node(&mut view.nodes[id.index()])),
+            None => view.nodes.iter_mut().for_each(patch_node),
+        }
+        self.patched = notes.mark();
+        for &id in &view.with_jobs {
+            for j in view.nodes[id.index()].jobs.iter_mut() {
+                patch_moves(j, &facts.moves(j.id));
+            }
+        }
+        facts.migrations(&mut view.migrations);
+    }
+}
+
+fn job_view(facts: &impl Facts, id: JobId, window: SimDuration) -> JobView {
+    let j = facts.job(id);
+    JobView {
+        id,
+        memory: j.memory,
+        growth: facts.growth(id, window),
+        request: j.request,
+        cpu: j.cpu,
+        age: (facts.now() - j.started).as_secs(),
+        migrations: j.migrations,
+        migrating: j.migrating,
+        failed_moves: j.failed_moves,
+        last_failed_move: j.last_failed_move,
+        remaining: j.remaining,
+    }
+}
+
+fn empty_node() -> NodeView {
+    NodeView {
+        id: NodeId(0),
+        memory_capacity: 0.0,
+        memory_used: 0.0,
+        cpu_capacity: 0.0,
+        cpu_requested: 0.0,
+        network: 0.0,
+        cordoned: false,
+        down: false,
+        jobs: Vec::new(),
+    }
+}
+
+fn patch_moves(j: &mut JobView, now: &Moves) {
+    j.migrating = now.migrating;
+    j.migrations = now.migrations;
+    j.failed_moves = now.failed_moves;
+    j.last_failed_move = now.last_failed_move;
+}
