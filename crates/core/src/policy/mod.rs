@@ -2,6 +2,7 @@
 //! simulator's internals; and the [`control`] loop that builds those views from any cluster's
 //! facts and carries the decisions out, so that every driver runs the very same policy.
 
+mod bounds;
 pub mod control;
 pub mod controller;
 pub mod scheduler;

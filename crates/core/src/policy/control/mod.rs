@@ -13,6 +13,7 @@ mod snapshot;
 mod spells;
 #[cfg(any(test, feature = "tape"))]
 pub mod tape;
+mod targets;
 
 pub use facts::{Facts, Footprint, JobFacts, Moves, NodeFacts, Plant, Trend};
 pub use monitoring::{MonitorSpec, Snapshots};
@@ -29,6 +30,7 @@ use crate::policy::{
 };
 use notes::Notes;
 use spells::ShortageSpells;
+use targets::Targets;
 
 /// A node's room as placement reads it now, and how it moves until the node next changes.
 fn room(
@@ -90,6 +92,7 @@ pub struct ControlLoop {
     /// Every node's room, kept from pass to pass.
     rooms: Rooms,
     notes: Notes,
+    targets: Targets,
     /// Reused by every scheduling pass.
     pending: Vec<PendingJob>,
     changed: Vec<NodeId>,
@@ -111,6 +114,7 @@ impl ControlLoop {
             spells: ShortageSpells::default(),
             rooms: Rooms::default(),
             notes: Notes::new(monitored),
+            targets: Targets::default(),
             pending: Vec::new(),
             changed: Vec::new(),
             jobs: Vec::new(),
@@ -196,7 +200,9 @@ impl ControlLoop {
         let window = self.snapshots.window;
         snapshot.retake(plant, &self.notes, window, &mut self.jobs, wants_jobs);
         self.spare = self.snapshots.take(snapshot);
-        let kept = self.snapshots.mark().into_iter();
+        let (newest, nodes) = (self.notes.mark(), plant.node_count());
+        let synced = self.targets.mark(newest, nodes);
+        let kept = self.snapshots.mark().into_iter().chain(synced);
         if let Some(oldest) = kept.chain(self.spare.as_ref().map(Snapshot::mark)).min() {
             self.notes.forget_before(oldest);
         }
@@ -235,7 +241,8 @@ impl ControlLoop {
         // figures it leaves alone.
         self.notes.pull(plant);
         snapshot.patch(plant, &self.notes);
-        let decisions = controller.decide(&snapshot.view, plant.last_migration_end());
+        let index = self.targets.sync(snapshot, &self.notes);
+        let decisions = controller.decide(&snapshot.view, index, plant.last_migration_end());
         for c in decisions.cancels {
             plant.call_off(c.job, c.reason);
         }

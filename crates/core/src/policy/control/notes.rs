@@ -63,6 +63,12 @@ impl Notes {
         self.log.get(from..)
     }
 
+    /// The nodes noted from `from` to `to`, with repeats; `None` if those notes are forgotten.
+    pub fn between(&self, from: Mark, to: Mark) -> Option<&[NodeId]> {
+        let len = usize::try_from(to.checked_sub(from)?).ok()?;
+        self.since(from)?.get(..len)
+    }
+
     /// Drops the notes before `mark`: nobody will ask for them.
     pub fn forget_before(&mut self, mark: Mark) {
         let drop = (mark.saturating_sub(self.base) as usize).min(self.log.len());
@@ -83,6 +89,8 @@ mod tests {
         notes.log.push(NodeId(2));
         assert_eq!(notes.since(first), Some(&[NodeId(2)][..]));
         assert_eq!(notes.since(0).map(<[_]>::len), Some(4));
+        assert_eq!(notes.between(1, first), Some(&[NodeId(1), NodeId(3)][..]));
+        assert_eq!(notes.between(first, 1), None, "marks out of order");
         notes.forget_before(first);
         assert_eq!(notes.since(first), Some(&[NodeId(2)][..]));
         assert_eq!(

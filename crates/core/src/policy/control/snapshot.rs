@@ -15,8 +15,10 @@ pub struct Snapshot {
     /// Some node in it asks the controller for memory: without one, and without migrations
     /// in flight, a decision on it decides nothing.
     pub asks: bool,
-    /// Each node's usage as last read, if the driver keeps it as a line (see [`Facts::usage`]).
+    /// Each node's usage as last read, if the driver keeps it as a line (see [`Facts::usage`]),
+    /// and how many have none.
     lines: Vec<Option<Usage>>,
+    lineless: usize,
     /// Every node not noted since `filled` has the figures it has now, but usage and jobs;
     /// every node not noted since `patched` its cordon, state and CPU requests.
     filled: Mark,
@@ -24,6 +26,17 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// Each node's usage line at the snapshot, if every node has one: then each figure of
+    /// usage in the view is its line evaluated at the view's time.
+    pub fn lines(&self) -> Option<&[Option<Usage>]> {
+        (self.lineless == 0).then_some(&self.lines[..])
+    }
+
+    /// The notes the snapshot's figures account for.
+    pub fn filled(&self) -> Mark {
+        self.filled
+    }
+
     /// The oldest note this snapshot may still ask for.
     pub fn mark(&self) -> Mark {
         self.filled.min(self.patched)
@@ -50,6 +63,7 @@ impl Snapshot {
             None => {
                 self.view.nodes.resize_with(count, empty_node);
                 self.lines.resize(count, None);
+                self.lineless = self.lines.iter().filter(|l| l.is_none()).count();
                 (0..count as u32).for_each(|i| self.read_node(facts, NodeId(i)));
             }
         }
@@ -89,7 +103,9 @@ impl Snapshot {
         v.network = n.network;
         v.cordoned = n.cordoned;
         v.down = n.down;
-        self.lines[id.index()] = facts.usage(id);
+        let line = facts.usage(id);
+        let was = std::mem::replace(&mut self.lines[id.index()], line);
+        self.lineless = self.lineless + usize::from(line.is_none()) - usize::from(was.is_none());
     }
 
     /// Brings the snapshot up to date with what the API server and the controller know now,

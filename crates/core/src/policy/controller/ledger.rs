@@ -98,20 +98,31 @@ impl Ledger {
         job: &'a JobView,
         paced: bool,
     ) -> impl Iterator<Item = Candidate> + 'a {
-        // Both in id order: the bookings are walked alongside the nodes.
-        let mut booked = self.booked.iter().peekable();
-        view.nodes.iter().filter_map(move |t| {
-            let b = match booked.next_if(|(id, _)| *id == t.id) {
-                Some(&(_, b)) => b,
-                None => Booking::untouched(t),
-            };
-            let eligible = t.id != source && !t.down && !t.cordoned;
-            let room = b.cpu + 1e-9 >= job.cpu && (!paced || b.busy < self.per_node);
-            (eligible && room).then_some(Candidate {
-                id: t.id,
-                capacity: t.memory_capacity,
-                free: b.free,
-            })
+        (0..view.nodes.len()).filter_map(move |i| self.candidate(view, i, source, job, paced))
+    }
+
+    /// Node `i` as one of [`Ledger::targets`], if it is one.
+    pub fn candidate(
+        &self,
+        view: &ClusterView,
+        i: usize,
+        source: NodeId,
+        job: &JobView,
+        paced: bool,
+    ) -> Option<Candidate> {
+        let t = &view.nodes[i];
+        if t.id == source || t.down || t.cordoned {
+            return None;
+        }
+        let b = self
+            .booking(t.id)
+            .copied()
+            .unwrap_or_else(|| Booking::untouched(t));
+        let room = b.cpu + 1e-9 >= job.cpu && (!paced || b.busy < self.per_node);
+        room.then_some(Candidate {
+            id: t.id,
+            capacity: t.memory_capacity,
+            free: b.free,
         })
     }
 

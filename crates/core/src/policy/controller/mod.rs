@@ -10,6 +10,7 @@ mod pacing;
 mod request;
 mod selection;
 mod target;
+mod target_index;
 
 pub use knapsack::knapsack;
 use ledger::Ledger;
@@ -17,6 +18,7 @@ pub use pacing::Pacing;
 pub use request::{Request, RequestPolicy, Why};
 pub use selection::SelectionPolicy;
 pub use target::{Candidate, TargetPolicy, TargetSpec};
+pub use target_index::TargetIndex;
 
 use serde::{Deserialize, Serialize};
 
@@ -175,8 +177,15 @@ impl Controller {
             .expected_duration(&self.cost, job.memory, node.network, dirty)
     }
 
-    /// Decides at `view.time`; `last_end` is when the last migration ended.
-    pub fn decide(&self, view: &ClusterView, last_end: Option<SimTime>) -> Decisions {
+    /// Decides at `view.time`; `last_end` is when the last migration ended. With an `index`
+    /// of the view's free fractions, the least-used target is found through it; the decisions
+    /// are the same.
+    pub fn decide(
+        &self,
+        view: &ClusterView,
+        index: Option<&TargetIndex>,
+        last_end: Option<SimTime>,
+    ) -> Decisions {
         let mut d = Decisions::default();
         if self.spec.cancel {
             self.cancels(view, &mut d);
@@ -189,7 +198,7 @@ impl Controller {
                 return d;
             }
         }
-        self.orders(view, &mut d);
+        self.orders(view, index, &mut d);
         d
     }
 
@@ -207,18 +216,22 @@ impl Controller {
     /// may be empty): those of a node that asks, or of every node when the request policy
     /// reads jobs. Orders, selections and cancels read no other node's jobs.
     pub fn reads_jobs_of(&self, n: &NodeView) -> bool {
-        self.spec.request.reads_jobs() || self.request(n).is_some()
+        let request = &self.spec.request;
+        request.reads_jobs() || request.asks(n, self.spec.threshold, &|n| self.largest_move(n))
     }
 
     fn request(&self, n: &NodeView) -> Option<Request> {
-        let expected = |n: &NodeView| {
-            n.jobs
-                .iter()
-                .filter(|j| !j.migrating)
-                .max_by(|a, b| a.memory.total_cmp(&b.memory))
-                .map_or(0.0, |j| self.expected(n, j))
-        };
+        let expected = |n: &NodeView| self.largest_move(n);
         self.spec.request.request(n, self.spec.threshold, &expected)
+    }
+
+    /// Seconds the move of `n`'s largest job not already moving is expected to take.
+    fn largest_move(&self, n: &NodeView) -> f64 {
+        n.jobs
+            .iter()
+            .filter(|j| !j.migrating)
+            .max_by(|a, b| a.memory.total_cmp(&b.memory))
+            .map_or(0.0, |j| self.expected(n, j))
     }
 
     fn cancels(&self, view: &ClusterView, d: &mut Decisions) {
@@ -247,7 +260,8 @@ impl Controller {
         }
     }
 
-    fn orders(&self, view: &ClusterView, d: &mut Decisions) {
+    fn orders(&self, view: &ClusterView, index: Option<&TargetIndex>, d: &mut Decisions) {
+        let index = index.filter(|_| self.spec.target.policy == TargetPolicy::LeastUsed);
         let cancelled: Vec<JobId> = d.cancels.iter().map(|c| c.job).collect();
         let mut ledger = Ledger::new(view, &cancelled, self.spec.pacing.limits());
         // A node whose jobs the view does not hold has none to move.
@@ -276,9 +290,18 @@ impl Controller {
                     return;
                 }
                 let choose = |paced: bool| {
-                    let candidates = ledger.targets(view, r.node, job, paced);
                     let threshold = self.spec.threshold;
-                    self.spec.target.choose(candidates, job.memory, threshold)
+                    match index {
+                        Some(index) => {
+                            let keep = self.spec.target.keep(threshold);
+                            let mut candidate = |i| ledger.candidate(view, i, r.node, job, paced);
+                            index.least_used(keep, job.memory, &mut candidate)
+                        }
+                        None => {
+                            let candidates = ledger.targets(view, r.node, job, paced);
+                            self.spec.target.choose(candidates, job.memory, threshold)
+                        }
+                    }
                 };
                 match choose(true) {
                     Some(target) => {

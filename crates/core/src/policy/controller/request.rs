@@ -91,6 +91,15 @@ impl RequestPolicy {
         !matches!(self, RequestPolicy::Threshold {})
     }
 
+    /// Whether `n` makes a request, as [`RequestPolicy::request`] says, without spelling out
+    /// why: every snapshot asks it of every node, and few do.
+    pub fn asks(&self, n: &NodeView, threshold: f64, expected: &dyn Fn(&NodeView) -> f64) -> bool {
+        match self {
+            RequestPolicy::Threshold {} => shortfall(n, threshold) > 0.0,
+            _ => self.request(n, threshold, expected).is_some(),
+        }
+    }
+
     /// The request of one node, if it makes one. `threshold` is the free fraction to keep;
     /// `expected` estimates seconds to migrate a job of the given view.
     pub fn request(
@@ -104,8 +113,12 @@ impl RequestPolicy {
         let (amount, why) = match self {
             RequestPolicy::Threshold {} => {
                 let free = n.free();
-                let free_pct = pct(free);
-                (keep - free, Why::Threshold { free_pct })
+                (
+                    shortfall(n, threshold),
+                    Why::Threshold {
+                        free_pct: pct(free),
+                    },
+                )
             }
             RequestPolicy::Slope { lookahead } => {
                 let free = n.free() - n.growth().max(0.0) * lookahead.value;
@@ -143,4 +156,9 @@ impl RequestPolicy {
             why,
         })
     }
+}
+
+/// What `n` lacks of the free memory the threshold keeps.
+fn shortfall(n: &NodeView, threshold: f64) -> f64 {
+    threshold * n.memory_capacity - n.free()
 }

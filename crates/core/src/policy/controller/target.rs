@@ -47,6 +47,11 @@ pub struct Candidate {
 }
 
 impl TargetSpec {
+    /// The free fraction a target must keep after a move.
+    pub fn keep(&self, threshold: f64) -> f64 {
+        threshold + self.margin
+    }
+
     /// Picks a target for `bytes` among `candidates` (already without the source and nodes
     /// that cannot take work), keeping `threshold + margin` of each target free.
     pub fn choose(
@@ -55,7 +60,7 @@ impl TargetSpec {
         bytes: f64,
         threshold: f64,
     ) -> Option<NodeId> {
-        let keep = threshold + self.margin;
+        let keep = self.keep(threshold);
         let valid = candidates.filter(|c| c.free - bytes >= keep * c.capacity);
         let best = match self.policy {
             // Among nodes of different sizes the least used (by fraction) may be too small

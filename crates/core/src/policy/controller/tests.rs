@@ -1,10 +1,12 @@
 //! A decision reads the jobs of no node but those [`Controller::reads_jobs_of`] names: on a
-//! view that holds only those, every policy decides exactly as on the whole view.
+//! view that holds only those, every policy decides exactly as on the whole view. Through a
+//! target index it decides as without one.
 
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 
 use super::*;
+use crate::model::Usage;
 use crate::policy::MigrationView;
 
 const GIB: f64 = 1073741824.0;
@@ -106,10 +108,71 @@ fn a_decision_on_only_the_jobs_it_reads_is_the_decision_on_every_job() {
             }
             let holds = |id: &NodeId| !sparse.nodes[id.index()].jobs.is_empty();
             sparse.with_jobs = full.with_jobs.iter().copied().filter(holds).collect();
-            let d = c.decide(&full, None);
-            assert_eq!(c.decide(&sparse, None), d, "{text}");
+            let d = c.decide(&full, None, None);
+            assert_eq!(c.decide(&sparse, None, None), d, "{text}");
             decided += usize::from(!d.orders.is_empty());
         }
     }
     assert!(decided > 100, "only {decided} views led to orders");
+}
+
+/// Each node's usage as a line through its figure at the view's time, set in an index that has
+/// followed the lines since `start`: the view's figures become the lines' values.
+fn index_of(view: &mut ClusterView, rng: &mut Pcg64) -> TargetIndex {
+    let mut index = TargetIndex::new(view.nodes.len());
+    let start = SimTime::from_secs(view.time.as_secs() * rng.random_range(0.0..1.0));
+    index.advance(start);
+    let mut lines = Vec::new();
+    for i in 0..view.nodes.len() {
+        let slope = rng.random_range(-1e6..4e6) * f64::from(rng.random_bool(0.8));
+        let anchor = SimTime::from_secs(start.as_secs() * rng.random_range(0.0..1.0));
+        let mut usage = Usage {
+            used: view.nodes[i].memory_used - slope * (view.time - anchor).as_secs(),
+            slope,
+            anchor,
+        };
+        // Ties, which the first of equals wins.
+        if i > 0 && rng.random_bool(0.2) {
+            usage = lines[i - 1];
+            view.nodes[i].memory_capacity = view.nodes[i - 1].memory_capacity;
+        }
+        let n = &mut view.nodes[i];
+        n.memory_used = usage.at(view.time);
+        index.set(i, n.memory_capacity, usage, start);
+        lines.push(usage);
+    }
+    index.advance(view.time);
+    // Some nodes change at the view's time, as a sync sets them.
+    for (i, n) in view
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|_| rng.random_bool(0.1))
+    {
+        index.set(i, n.memory_capacity, lines[i], view.time);
+    }
+    index
+}
+
+#[test]
+fn a_decision_through_the_target_index_is_the_decision_by_a_scan() {
+    let specs = [
+        "threshold = 0.2\nselection = { policy = \"big-enough\" }\npacing = { policy = \"concurrent\", per_node = 1, cluster = 8 }",
+        "threshold = 0.3\nselection = { policy = \"max\" }\ntarget = { margin = 0.0 }",
+        "threshold = 0.1\nselection = { policy = \"slope\" }\npacing = { policy = \"concurrent\", per_node = 2, cluster = 64 }",
+    ];
+    let mut rng = Pcg64::seed_from_u64(17);
+    let mut ordered = 0;
+    for text in specs {
+        let c = controller(text);
+        for _ in 0..300 {
+            let nodes = rng.random_range(1..40);
+            let mut view = random_view(&mut rng, nodes);
+            let index = index_of(&mut view, &mut rng);
+            let d = c.decide(&view, None, None);
+            assert_eq!(c.decide(&view, Some(&index), None), d, "{text}");
+            ordered += d.orders.len();
+        }
+    }
+    assert!(ordered > 200, "only {ordered} orders");
 }

@@ -9,7 +9,6 @@ use crate::engine::StreamRng;
 use crate::keypath::{FieldIssue, KeyPath};
 use crate::model::JobId;
 
-mod bounds;
 mod room;
 mod rooms;
 

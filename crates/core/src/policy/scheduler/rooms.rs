@@ -11,8 +11,8 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use super::bounds::Bounds;
 use super::room::Room;
+use crate::policy::bounds::{Bounds, Subtree};
 
 /// A node's room as its cluster states it now, and how it moves until the node next changes.
 pub type Source<'a> = dyn FnMut(usize) -> (Room, Drift) + 'a;
@@ -51,7 +51,7 @@ pub struct Rooms {
     fit_slack: f64,
     bounds: Bounds,
     stack: Vec<usize>,
-    heap: BinaryHeap<Entry>,
+    heap: BinaryHeap<Subtree>,
 }
 
 impl Rooms {
@@ -194,10 +194,9 @@ impl Rooms {
     /// Subtrees are searched by their bound, the highest first, until no bound can reach the
     /// best found.
     pub fn widest(&mut self, need: f64, cpu: f64, source: &mut Source) -> Option<usize> {
-        let width = self.bounds.width();
         let mut heap = std::mem::take(&mut self.heap);
         heap.clear();
-        heap.push(self.entry(1, 0, width));
+        heap.push(self.bounds.root());
         let mut best: Option<(usize, f64)> = None;
         while let Some(e) = heap.pop() {
             if let Some((b, score)) = best {
@@ -212,17 +211,15 @@ impl Rooms {
             if !self.may_fit(e.v, need, cpu) {
                 continue;
             }
-            if e.v < width {
-                let half = e.span / 2;
-                heap.push(self.entry(2 * e.v, e.start, half));
-                heap.push(self.entry(2 * e.v + 1, e.start + half, half));
+            if let Some(halves) = self.bounds.halves(&e) {
+                heap.extend(halves);
                 continue;
             }
             let i = e.start;
             if !self.exact(i) {
                 // Its bound came from a past room: compute it and let it compete on its own.
                 self.compute(i, source);
-                heap.push(self.entry(e.v, i, 1));
+                heap.push(self.bounds.subtree(e.v, i, 1));
                 continue;
             }
             let room = &self.rooms[i];
@@ -242,45 +239,4 @@ impl Rooms {
         self.heap = heap;
         best.map(|(i, _)| i)
     }
-
-    fn entry(&self, v: usize, start: usize, span: usize) -> Entry {
-        Entry {
-            bound: self.bounds.free(v),
-            start,
-            span,
-            v,
-        }
-    }
 }
-
-/// A subtree waiting in the search of [`Rooms::widest`]: the highest bound first, then the
-/// lowest first node.
-#[derive(Debug)]
-struct Entry {
-    bound: f64,
-    start: usize,
-    span: usize,
-    v: usize,
-}
-
-impl Ord for Entry {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.bound
-            .total_cmp(&other.bound)
-            .then(other.start.cmp(&self.start))
-    }
-}
-
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for Entry {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Entry {}

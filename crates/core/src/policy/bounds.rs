@@ -1,8 +1,11 @@
 //! Upper bounds on every node's free memory and CPUs, as a tree whose inner nodes hold the
-//! highest bound below them. A node's memory bound falls with time at the rate its jobs are
+//! highest bound below them: placement's, of free memory, and the controller's, of the free
+//! fraction of each target. A node's memory bound falls with time at the rate its jobs are
 //! known to grow, so the tree is kinetic (a tournament over falling lines): each inner node
 //! keeps the child that wins now and the moment the other may overtake it, and moving the
 //! present replays only the comparisons that expired. CPU bounds do not change with time.
+
+use std::cmp::Ordering;
 
 /// A line `at - fall * t`; `at` is negative infinity for a node that takes nothing.
 #[derive(Clone, Copy, Debug)]
@@ -102,6 +105,32 @@ impl Bounds {
         self.cpu[v]
     }
 
+    /// The whole tree, to start a best-first search from.
+    pub fn root(&self) -> Subtree {
+        self.subtree(1, 0, self.width)
+    }
+
+    /// Tree node `v`, whose first leaf is `start` and which spans `span` leaves.
+    pub fn subtree(&self, v: usize, start: usize, span: usize) -> Subtree {
+        Subtree {
+            bound: self.free(v),
+            start,
+            span,
+            v,
+        }
+    }
+
+    /// The two halves of `s`, unless it is a leaf.
+    pub fn halves(&self, s: &Subtree) -> Option<[Subtree; 2]> {
+        let half = s.span / 2;
+        (s.v < self.width).then(|| {
+            [
+                self.subtree(2 * s.v, s.start, half),
+                self.subtree(2 * s.v + 1, s.start + half, half),
+            ]
+        })
+    }
+
     /// Decides inner node `v` from its children as they stand now.
     fn play(&mut self, v: usize) {
         let (a, b) = (self.winner[2 * v], self.winner[2 * v + 1]);
@@ -117,6 +146,40 @@ impl Bounds {
         self.cpu[v] = self.cpu[2 * v].max(self.cpu[2 * v + 1]);
     }
 }
+
+/// A subtree in a best-first search: the highest bound first, then the lowest first leaf.
+#[derive(Debug)]
+pub struct Subtree {
+    /// The highest bound of a leaf below it, now.
+    pub bound: f64,
+    /// Its first leaf; a leaf's own index.
+    pub start: usize,
+    span: usize,
+    /// Its tree node.
+    pub v: usize,
+}
+
+impl Ord for Subtree {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.bound
+            .total_cmp(&other.bound)
+            .then(other.start.cmp(&self.start))
+    }
+}
+
+impl PartialOrd for Subtree {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Subtree {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Subtree {}
 
 /// When `lost` may overtake `won` (ahead at `now`): never unless it falls more slowly; else
 /// the moment `won`'s lead shrinks to what rounding in evaluating the two lines can hide, so
