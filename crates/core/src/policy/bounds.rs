@@ -181,6 +181,50 @@ impl PartialEq for Subtree {
 
 impl Eq for Subtree {}
 
+/// The leaf a best-first search has found so far: the highest score, the first of equals.
+#[derive(Debug, Default)]
+pub struct Best(Option<(usize, f64)>);
+
+/// What a best-first search does with the subtree it popped.
+#[derive(Debug, PartialEq)]
+pub enum Reach {
+    /// Nothing left can beat the best, as the heap holds nothing higher.
+    Stop,
+    /// It can at best tie with the best, which comes first.
+    Skip,
+    Search,
+}
+
+impl Best {
+    /// Whether subtree `s`, whose leaves score at most `reach`, may hold a better leaf.
+    pub fn reach(&self, s: &Subtree, reach: f64) -> Reach {
+        match self.0 {
+            Some((b, score)) => match reach.total_cmp(&score) {
+                Ordering::Less => Reach::Stop,
+                Ordering::Equal if s.start > b => Reach::Skip,
+                _ => Reach::Search,
+            },
+            None => Reach::Search,
+        }
+    }
+
+    /// Leaf `i` scores `score`.
+    pub fn offer(&mut self, i: usize, score: f64) {
+        let better = self.0.is_none_or(|(b, s)| match score.total_cmp(&s) {
+            Ordering::Greater => true,
+            Ordering::Equal => i < b,
+            Ordering::Less => false,
+        });
+        if better {
+            self.0 = Some((i, score));
+        }
+    }
+
+    pub fn leaf(&self) -> Option<usize> {
+        self.0.map(|(i, _)| i)
+    }
+}
+
 /// When `lost` may overtake `won` (ahead at `now`): never unless it falls more slowly; else
 /// the moment `won`'s lead shrinks to what rounding in evaluating the two lines can hide, so
 /// that between replays the winner's value is never below the other's. Inside that margin the

@@ -203,7 +203,7 @@ impl ControlLoop {
         let (newest, nodes) = (self.notes.mark(), plant.node_count());
         let synced = self.targets.mark(newest, nodes);
         let kept = self.snapshots.mark().into_iter().chain(synced);
-        if let Some(oldest) = kept.chain(self.spare.as_ref().map(Snapshot::mark)).min() {
+        if let Some(oldest) = kept.chain(self.spare.as_ref().map(Snapshot::filled)).min() {
             self.notes.forget_before(oldest);
         }
         let Some(unscheduler) = &self.unscheduler else {

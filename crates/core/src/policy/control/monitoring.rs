@@ -75,7 +75,7 @@ impl Snapshots {
 
     /// The oldest note a snapshot kept may still ask for.
     pub fn mark(&self) -> Option<Mark> {
-        self.queue.iter().map(Snapshot::mark).min()
+        self.queue.iter().map(Snapshot::filled).min()
     }
 
     /// The newest snapshot the policies can see at `now`, if any is old enough.

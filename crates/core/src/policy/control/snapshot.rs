@@ -32,14 +32,10 @@ impl Snapshot {
         (self.lineless == 0).then_some(&self.lines[..])
     }
 
-    /// The notes the snapshot's figures account for.
+    /// The notes the snapshot's figures account for: the oldest it may still ask for, as a
+    /// patch only ever moves on from them.
     pub fn filled(&self) -> Mark {
         self.filled
-    }
-
-    /// The oldest note this snapshot may still ask for.
-    pub fn mark(&self) -> Mark {
-        self.filled.min(self.patched)
     }
 
     /// Retakes the snapshot now as monitoring shows the cluster: with the jobs of the nodes
@@ -54,6 +50,10 @@ impl Snapshot {
         jobs: &mut Vec<JobId>,
         wants_jobs: impl Fn(&NodeView) -> bool,
     ) {
+        let view = &mut self.view;
+        for id in view.with_jobs.drain(..) {
+            view.nodes[id.index()].jobs.clear();
+        }
         let count = facts.node_count();
         let changed = notes
             .since(self.filled)
@@ -70,9 +70,6 @@ impl Snapshot {
         let now = facts.now();
         let view = &mut self.view;
         view.time = now;
-        for id in view.with_jobs.drain(..) {
-            view.nodes[id.index()].jobs.clear();
-        }
         self.asks = false;
         for (v, line) in view.nodes.iter_mut().zip(&self.lines) {
             v.memory_used = match line {

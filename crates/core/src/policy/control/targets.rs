@@ -17,17 +17,8 @@ impl Targets {
     /// The oldest note the next sync may ask for, with the `newest` note taken: none once
     /// setting every one of `nodes` anew costs less than replaying the notes since.
     pub fn mark(&mut self, newest: Mark, nodes: usize) -> Option<Mark> {
-        if self
-            .mark_taken()
-            .is_some_and(|m| newest - m > nodes as Mark)
-        {
-            self.synced = None;
-        }
-        self.mark_taken()
-    }
-
-    fn mark_taken(&self) -> Option<Mark> {
-        self.synced.map(|(mark, _)| mark)
+        self.synced = self.synced.filter(|&(m, _)| newest - m <= nodes as Mark);
+        self.synced.map(|(m, _)| m)
     }
 
     /// The index of `snapshot`'s free fractions, unless some node's usage is not a line.

@@ -3,12 +3,11 @@
 //! the one a scan of every node makes: the search only skips nodes whose bound cannot beat
 //! the best found, or cannot leave a valid target.
 
-use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use crate::engine::SimTime;
 use crate::model::{NodeId, Usage};
-use crate::policy::bounds::Bounds;
+use crate::policy::bounds::{Best, Bounds, Reach};
 use crate::policy::controller::Candidate;
 
 /// How far a node's bound may overstate its free fraction: far above the rounding of
@@ -70,17 +69,15 @@ impl TargetIndex {
         // No valid node's free fraction is below this.
         let floor = keep + bytes / self.max_capacity - SLACK;
         let mut heap = BinaryHeap::from([self.bounds.root()]);
-        let mut best: Option<(usize, f64)> = None;
+        let mut best = Best::default();
         while let Some(s) = heap.pop() {
             if s.bound < floor {
                 break;
             }
-            if let Some((b, fraction)) = best {
-                match s.bound.total_cmp(&fraction) {
-                    Ordering::Less => break,
-                    Ordering::Equal if s.start > b => continue,
-                    _ => {}
-                }
+            match best.reach(&s, s.bound) {
+                Reach::Stop => break,
+                Reach::Skip => continue,
+                Reach::Search => {}
             }
             if let Some(halves) = self.bounds.halves(&s) {
                 heap.extend(halves);
@@ -90,16 +87,8 @@ impl TargetIndex {
             let Some(c) = candidate(i).filter(|c| c.free - bytes >= keep * c.capacity) else {
                 continue;
             };
-            let fraction = c.free / c.capacity;
-            let better = best.is_none_or(|(b, f)| match fraction.total_cmp(&f) {
-                Ordering::Greater => true,
-                Ordering::Equal => i < b,
-                Ordering::Less => false,
-            });
-            if better {
-                best = Some((i, fraction));
-            }
+            best.offer(i, c.free / c.capacity);
         }
-        best.map(|(i, _)| NodeId(i as u32))
+        best.leaf().map(|i| NodeId(i as u32))
     }
 }

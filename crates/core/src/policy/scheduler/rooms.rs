@@ -8,11 +8,10 @@
 //! room of a node it reaches that is not known exactly is computed anew, as a full pass would:
 //! every decision is the one a scan of all nodes makes.
 
-use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use super::room::Room;
-use crate::policy::bounds::{Bounds, Subtree};
+use crate::policy::bounds::{Best, Bounds, Reach, Subtree};
 
 /// A node's room as its cluster states it now, and how it moves until the node next changes.
 pub type Source<'a> = dyn FnMut(usize) -> (Room, Drift) + 'a;
@@ -197,16 +196,12 @@ impl Rooms {
         let mut heap = std::mem::take(&mut self.heap);
         heap.clear();
         heap.push(self.bounds.root());
-        let mut best: Option<(usize, f64)> = None;
+        let mut best = Best::default();
         while let Some(e) = heap.pop() {
-            if let Some((b, score)) = best {
-                match (e.bound - need).total_cmp(&score) {
-                    // The heap holds nothing higher: no node left can reach the best.
-                    Ordering::Less => break,
-                    // At best a tie, which the first of equals wins.
-                    Ordering::Equal if e.start > b => continue,
-                    _ => {}
-                }
+            match best.reach(&e, e.bound - need) {
+                Reach::Stop => break,
+                Reach::Skip => continue,
+                Reach::Search => {}
             }
             if !self.may_fit(e.v, need, cpu) {
                 continue;
@@ -226,17 +221,9 @@ impl Rooms {
             if !room.fits(need, cpu) {
                 continue;
             }
-            let score = room.free_after(need);
-            let better = best.is_none_or(|(b, s)| match score.total_cmp(&s) {
-                Ordering::Greater => true,
-                Ordering::Equal => i < b,
-                Ordering::Less => false,
-            });
-            if better {
-                best = Some((i, score));
-            }
+            best.offer(i, room.free_after(need));
         }
         self.heap = heap;
-        best.map(|(i, _)| i)
+        best.leaf()
     }
 }
