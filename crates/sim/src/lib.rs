@@ -94,11 +94,17 @@ pub struct Simulator {
 }
 
 impl Simulator {
-    pub fn new(spec: &ScenarioSpec, jobs: Vec<JobSpec>, options: RecordOptions) -> Self {
+    /// A run of `jobs` (taken one by one, so that a scenario's jobs are copied only into the
+    /// cluster, not into a list of their own first).
+    pub fn new(
+        spec: &ScenarioSpec,
+        jobs: impl IntoIterator<Item = JobSpec>,
+        options: RecordOptions,
+    ) -> Self {
         let streams = RngStreams::new(spec.simulation.seed);
-        let n = jobs.len();
-        let arrivals = jobs.iter().map(|j| j.arrival).collect();
         let cluster = Cluster::new(&spec.nodes, jobs);
+        let n = cluster.jobs.len();
+        let arrivals = cluster.jobs.iter().map(|j| j.spec.arrival).collect();
         let nics = cluster.nodes().iter().map(|n| n.network).collect();
         Simulator {
             sim: Simulation::default(),
@@ -235,7 +241,7 @@ pub fn run(
     options: RecordOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> RunOutput {
-    Simulator::new(&scenario.spec, scenario.jobs.clone(), options).run(progress)
+    Simulator::new(&scenario.spec, scenario.jobs.iter().cloned(), options).run(progress)
 }
 
 /// Runs a loaded scenario and writes its outputs into `out`.

@@ -83,7 +83,7 @@ kind = "conservative"
 
 fn taped_run(toml: &str) -> (Scenario, Tape) {
     let s = load_str(toml, Path::new("parity.toml"), &[]).expect("the scenario loads");
-    let mut sim = Simulator::new(&s.spec, s.jobs.clone(), RecordOptions::default());
+    let mut sim = Simulator::new(&s.spec, s.jobs.iter().cloned(), RecordOptions::default());
     sim.tape = Some(Tape::default());
     sim.run_events(&mut |_| {});
     let tape = sim.tape.take().expect("the tape stays in its slot");

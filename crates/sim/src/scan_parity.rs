@@ -65,7 +65,7 @@ nodes = [{ node = "big-2", at = "3h", repair = "1h" }]
 fn record(toml: &str, sets: &[&str], taped: bool) -> String {
     let overrides: Vec<Override> = sets.iter().map(|s| Override::parse(s).unwrap()).collect();
     let s = load_str(toml, Path::new("scan.toml"), &overrides).expect("the scenario loads");
-    let mut sim = Simulator::new(&s.spec, s.jobs.clone(), RecordOptions::default());
+    let mut sim = Simulator::new(&s.spec, s.jobs.iter().cloned(), RecordOptions::default());
     if taped {
         sim.tape = Some(Tape::default());
     }

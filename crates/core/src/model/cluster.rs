@@ -73,7 +73,7 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    pub fn new(groups: &[NodeGroupSpec], jobs: Vec<JobSpec>) -> Self {
+    pub fn new(groups: &[NodeGroupSpec], jobs: impl IntoIterator<Item = JobSpec>) -> Self {
         let nodes: Vec<Node> = groups
             .iter()
             .flat_map(|g| {

@@ -65,7 +65,7 @@ fn time(t: f64) -> SimTime {
 
 impl LiveState {
     pub fn new(spec: &ScenarioSpec, jobs: &[JobSpec]) -> Self {
-        let cluster = Cluster::new(&spec.nodes, jobs.to_vec());
+        let cluster = Cluster::new(&spec.nodes, jobs.iter().cloned());
         let nodes = cluster.nodes().len();
         LiveState {
             record: Recorder::new(jobs.iter().map(|j| j.arrival).collect(), false, false),

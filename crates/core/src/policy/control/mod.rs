@@ -22,7 +22,7 @@ pub use snapshot::Snapshot;
 
 use crate::engine::{SimDuration, StreamRng};
 use crate::migration::MigrationSpec;
-use crate::model::{JobId, NodeId};
+use crate::model::{JobId, NodeId, Usage};
 use crate::policy::scheduler::{Drift, Room, Rooms};
 use crate::policy::{
     Controller, ControllerSpec, MigrationView, NodeView, PendingJob, Scheduler, SchedulerSpec,
@@ -197,8 +197,11 @@ impl ControlLoop {
         let controller = self.controller.as_ref();
         // The unscheduler reads no jobs; the controller only those of nodes it may act on.
         let wants_jobs = |n: &NodeView| controller.is_some_and(|c| c.reads_jobs_of(n));
+        let wanted_from =
+            |line: &Usage, memory: f64| controller.and_then(|c| c.reads_jobs_from(line, memory));
         let window = self.snapshots.window;
-        snapshot.retake(plant, &self.notes, window, &mut self.jobs, wants_jobs);
+        let jobs = &mut self.jobs;
+        snapshot.retake(plant, &self.notes, window, jobs, wants_jobs, wanted_from);
         self.spare = self.snapshots.take(snapshot);
         let (newest, nodes) = (self.notes.mark(), plant.node_count());
         let synced = self.targets.mark(newest, nodes);

@@ -1,9 +1,13 @@
 //! What monitoring showed at one moment, assembled from a cluster's facts (the same for every
 //! driver), and how a decision brings it up to date. A snapshot is retaken in place: a node
 //! that did not change since the snapshot last read it is not read again, only its usage line
-//! is evaluated at the new instant.
+//! is evaluated at the new instant, and only the nodes past the instant from which they may
+//! ask the controller are asked whether they do.
 
-use crate::engine::SimDuration;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use crate::engine::{SimDuration, SimTime};
 use crate::model::{JobId, NodeId, Usage};
 use crate::policy::control::facts::{Facts, Moves};
 use crate::policy::control::notes::{Mark, Notes};
@@ -19,6 +23,8 @@ pub struct Snapshot {
     /// and how many have none.
     lines: Vec<Option<Usage>>,
     lineless: usize,
+    /// With every node on a line: the nodes whose jobs may be wanted (see [`Watch`]).
+    watch: Watch,
     /// Every node not noted since `filled` has the figures it has now, but usage and jobs;
     /// every node not noted since `patched` its cordon, state and CPU requests.
     filled: Mark,
@@ -40,8 +46,10 @@ impl Snapshot {
 
     /// Retakes the snapshot now as monitoring shows the cluster: with the jobs of the nodes
     /// that `wants_jobs` asks for, judged on the node's own figures; a job's growth is its mean
-    /// over `window` of recent work. Migrations are left out: the controller's own are current,
-    /// not part of a snapshot (see [`Snapshot::patch`]).
+    /// over `window` of recent work. `wanted_from` gives, for a node's usage line and memory,
+    /// an instant before which `wants_jobs` says no of it (`None`: not while the line holds).
+    /// Migrations are left out: the controller's own are current, not part of a snapshot
+    /// (see [`Snapshot::patch`]).
     pub fn retake(
         &mut self,
         facts: &impl Facts,
@@ -49,6 +57,7 @@ impl Snapshot {
         window: SimDuration,
         jobs: &mut Vec<JobId>,
         wants_jobs: impl Fn(&NodeView) -> bool,
+        wanted_from: impl Fn(&Usage, f64) -> Option<SimTime>,
     ) {
         let view = &mut self.view;
         for id in view.with_jobs.drain(..) {
@@ -58,6 +67,7 @@ impl Snapshot {
         let changed = notes
             .since(self.filled)
             .filter(|_| self.lines.len() == count);
+        let now = facts.now();
         match changed {
             Some(changed) => changed.iter().for_each(|&id| self.read_node(facts, id)),
             None => {
@@ -67,23 +77,47 @@ impl Snapshot {
                 (0..count as u32).for_each(|i| self.read_node(facts, NodeId(i)));
             }
         }
-        let now = facts.now();
-        let view = &mut self.view;
-        view.time = now;
-        self.asks = false;
-        for (v, line) in view.nodes.iter_mut().zip(&self.lines) {
+        let reread = changed.map_or(Reread::All(count), Reread::Some);
+        self.view.time = now;
+        for (v, line) in self.view.nodes.iter_mut().zip(&self.lines) {
             v.memory_used = match line {
                 Some(line) => line.at(now),
                 None => facts.node(v.id).memory_used,
             };
+        }
+        let asked = match self.lineless {
+            0 => {
+                let reread = match self.watch.from.len() == count {
+                    true => reread,
+                    // It missed the nodes read while some had no line.
+                    false => Reread::All(count),
+                };
+                let (lines, nodes) = (&self.lines, &self.view.nodes);
+                self.watch.update(reread, now, |id| {
+                    let line = lines[id.index()].as_ref().expect("every node has a line");
+                    wanted_from(line, nodes[id.index()].memory_capacity)
+                });
+                Some(self.watch.nodes())
+            }
+            _ => {
+                self.watch = Watch::default();
+                None
+            }
+        };
+        let view = &mut self.view;
+        let mut fill = |v: &mut NodeView| {
             if wants_jobs(v) {
                 facts.jobs_on(v.id, jobs);
                 v.jobs
                     .extend(jobs.iter().map(|&j| job_view(facts, j, window)));
                 view.with_jobs.push(v.id);
-                self.asks = true;
             }
+        };
+        match asked {
+            Some(ids) => ids.iter().for_each(|&id| fill(&mut view.nodes[id.index()])),
+            None => view.nodes.iter_mut().for_each(fill),
         }
+        self.asks = !view.with_jobs.is_empty();
         view.migrations.clear();
         self.filled = notes.mark();
         self.patched = self.filled;
@@ -168,4 +202,84 @@ fn patch_moves(j: &mut JobView, now: &Moves) {
     j.migrations = now.migrations;
     j.failed_moves = now.failed_moves;
     j.last_failed_move = now.last_failed_move;
+}
+
+/// The nodes a retake read anew: all of them, or those noted.
+enum Reread<'a> {
+    All(usize),
+    Some(&'a [NodeId]),
+}
+
+/// The nodes whose jobs a snapshot may want, kept across retakes: each node's instant from
+/// which it may be wanted, set when its usage line is read, and the nodes past theirs. A
+/// retake asks only those, in node order.
+#[derive(Clone, Debug, Default)]
+struct Watch {
+    from: Vec<SimTime>,
+    upcoming: BinaryHeap<Reverse<(SimTime, NodeId)>>,
+    watched: Vec<bool>,
+    nodes: Vec<NodeId>,
+}
+
+impl Watch {
+    fn nodes(&self) -> &[NodeId] {
+        &self.nodes
+    }
+
+    /// Sets the instants of the nodes read anew, then watches every node past its own at
+    /// `now` and no other.
+    fn update(&mut self, reread: Reread, now: SimTime, from: impl Fn(NodeId) -> Option<SimTime>) {
+        let ids: &mut dyn Iterator<Item = NodeId> = match reread {
+            Reread::All(count) => {
+                self.from = vec![SimTime::MAX; count];
+                self.watched = vec![false; count];
+                self.upcoming.clear();
+                self.nodes.clear();
+                &mut (0..count as u32).map(NodeId)
+            }
+            Reread::Some(ids) => &mut ids.iter().copied(),
+        };
+        for id in ids {
+            self.set(id, from(id).unwrap_or(SimTime::MAX));
+        }
+        while let Some(&Reverse((at, id))) = self.upcoming.peek() {
+            if at > now {
+                break;
+            }
+            self.upcoming.pop();
+            if self.from[id.index()] == at {
+                self.watch(id);
+            }
+        }
+        let (from, watched) = (&self.from, &mut self.watched);
+        self.nodes.retain(|&id| {
+            let keep = from[id.index()] <= now;
+            watched[id.index()] = keep;
+            keep
+        });
+        self.nodes.sort_unstable();
+    }
+
+    fn set(&mut self, id: NodeId, from: SimTime) {
+        self.from[id.index()] = from;
+        match from {
+            SimTime::MAX => {}
+            _ => self.upcoming.push(Reverse((from, id))),
+        }
+        // Entries of instants set anew are left behind, until they would outnumber the
+        // nodes; then only the live ones are kept.
+        if self.upcoming.len() > 4 * self.from.len() + 16 {
+            let live =
+                |&Reverse((at, id)): &Reverse<(SimTime, NodeId)>| self.from[id.index()] == at;
+            let kept: Vec<_> = self.upcoming.drain().filter(live).collect();
+            self.upcoming = kept.into();
+        }
+    }
+
+    fn watch(&mut self, id: NodeId) {
+        if !self.watched[id.index()] {
+            self.watched[id.index()] = true;
+            self.nodes.push(id);
+        }
+    }
 }

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::{SimDuration, SimTime};
 use crate::keypath::{FieldIssue, KeyPath};
 use crate::migration::{CostModel, MigrationSpec};
-use crate::model::{JobId, NodeId};
+use crate::model::{JobId, NodeId, Usage};
 use crate::policy::{ClusterView, JobView, NodeView};
 use crate::units::{Bytes, Seconds};
 
@@ -218,6 +218,14 @@ impl Controller {
     pub fn reads_jobs_of(&self, n: &NodeView) -> bool {
         let request = &self.spec.request;
         request.reads_jobs() || request.asks(n, self.spec.threshold, &|n| self.largest_move(n))
+    }
+
+    /// An instant before which [`Controller::reads_jobs_of`] says no of a node of `capacity`
+    /// whose usage follows `line` (see [`RequestPolicy::asks_from`]).
+    pub fn reads_jobs_from(&self, line: &Usage, capacity: f64) -> Option<SimTime> {
+        self.spec
+            .request
+            .asks_from(line, capacity, self.spec.threshold)
     }
 
     fn request(&self, n: &NodeView) -> Option<Request> {

@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::NodeId;
+use crate::engine::{SimDuration, SimTime};
+use crate::model::{NodeId, Usage};
 use crate::policy::NodeView;
 use crate::units::Seconds;
 
@@ -100,6 +101,22 @@ impl RequestPolicy {
         }
     }
 
+    /// An instant before which a node whose usage follows `line` makes no request, however
+    /// its jobs grow (`None`: not while the line holds), so that a snapshot asks only the nodes
+    /// past theirs; a policy that reads jobs may ask at any time. The threshold's instant is
+    /// taken a billionth of the node early, far above the rounding of a usage figure.
+    pub fn asks_from(&self, line: &Usage, capacity: f64, threshold: f64) -> Option<SimTime> {
+        if self.reads_jobs() {
+            return Some(SimTime::ZERO);
+        }
+        let below = capacity - threshold * capacity - ASK_SLACK * capacity - line.used;
+        match (below <= 0.0, line.slope > 0.0) {
+            (true, _) => Some(line.anchor),
+            (false, true) => Some(line.anchor + SimDuration::from_secs(below / line.slope)),
+            (false, false) => None,
+        }
+    }
+
     /// The request of one node, if it makes one. `threshold` is the free fraction to keep;
     /// `expected` estimates seconds to migrate a job of the given view.
     pub fn request(
@@ -157,6 +174,9 @@ impl RequestPolicy {
         })
     }
 }
+
+/// How much of a node the threshold's instant is taken early (see [`RequestPolicy::asks_from`]).
+const ASK_SLACK: f64 = 1e-9;
 
 /// What `n` lacks of the free memory the threshold keeps.
 fn shortfall(n: &NodeView, threshold: f64) -> f64 {

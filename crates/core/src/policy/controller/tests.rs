@@ -176,3 +176,60 @@ fn a_decision_through_the_target_index_is_the_decision_by_a_scan() {
     }
     assert!(ordered > 200, "only {ordered} orders");
 }
+
+/// A node on a usage line is never read before the instant [`Controller::reads_jobs_from`]
+/// gives, and is read soon after it once its line rises past the threshold.
+#[test]
+fn no_node_asks_before_the_instant_its_line_gives() {
+    let mut rng = Pcg64::seed_from_u64(17);
+    let mut crossed = 0;
+    for _ in 0..2000 {
+        let threshold = rng.random_range(0.05..0.5);
+        let c = controller(&format!("threshold = {threshold}"));
+        let capacity = [24.0, 256.0][rng.random_range(0..2)] * GIB;
+        let line = Usage {
+            used: capacity * rng.random_range(0.0..1.0),
+            slope: [0.0, -1e5, 5e4, 4e6][rng.random_range(0..4)],
+            anchor: SimTime::from_secs(rng.random_range(0.0..1e6)),
+        };
+        let from = c.reads_jobs_from(&line, capacity);
+        let node = |t: SimTime| NodeView {
+            id: NodeId(0),
+            memory_capacity: capacity,
+            memory_used: line.at(t),
+            cpu_capacity: 96.0,
+            cpu_requested: 0.0,
+            network: 1.25e9,
+            cordoned: false,
+            down: false,
+            jobs: Vec::new(),
+        };
+        for _ in 0..50 {
+            let t = line.anchor + SimDuration::from_secs(rng.random_range(0.0..1e6));
+            if c.reads_jobs_of(&node(t)) {
+                assert!(
+                    from.is_some_and(|f| f <= t),
+                    "{line:?} asks at {t} before {from:?}"
+                );
+            }
+        }
+        if let Some(f) = from.filter(|&f| f > line.anchor) {
+            crossed += 1;
+            let just_before =
+                SimTime(f.0 - SimDuration::from_secs(0.5e-9 * capacity / line.slope).0);
+            assert!(
+                !c.reads_jobs_of(&node(just_before)),
+                "{line:?} asks at {just_before}, before {f}"
+            );
+            let after = f + SimDuration::from_secs(1e-3 * capacity / line.slope);
+            assert!(
+                c.reads_jobs_of(&node(after)),
+                "{line:?} not asking after {f}"
+            );
+        }
+    }
+    assert!(
+        crossed > 200,
+        "only {crossed} lines crossed the threshold later"
+    );
+}
