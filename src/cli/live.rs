@@ -34,6 +34,9 @@ pub struct LiveArgs {
     /// taken over.
     #[arg(long)]
     resume: bool,
+    /// Write the tables gzipped (NAME.csv.gz); `plot` and `compare` read them as they are.
+    #[arg(long)]
+    compress: bool,
     /// Where sessions are recorded, so that a later start can clean up after a crash.
     #[arg(long, default_value = DEFAULT_STATE)]
     state: PathBuf,
@@ -64,6 +67,7 @@ pub fn live(args: LiveArgs) -> Result<(), CliError> {
         state: args.state.clone(),
         criu: args.criu.clone(),
         resume: args.resume,
+        compress: args.compress,
     };
     let stop = crate::cli::interrupt::flag(
         "stopping: waiting for migrations under way, then removing every node and job",

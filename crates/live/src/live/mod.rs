@@ -16,7 +16,7 @@ pub use backend::{Backend, JobUsage, Life, MoveOrder, Observation, StepTaken};
 pub use clock::Clock;
 pub use workload::LiveWorkload;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
@@ -42,6 +42,8 @@ pub struct LiveOptions {
     pub criu: Option<PathBuf>,
     /// Carry on the run journaled in `out` after its adapter stopped.
     pub resume: bool,
+    /// Write the tables gzipped (NAME.csv.gz), as `migsim run --compress` does.
+    pub compress: bool,
 }
 
 /// `live.json`: how a live run was made, beside `summary.json`.
@@ -235,7 +237,7 @@ pub fn run_local(
         interrupted: stop.load(std::sync::atomic::Ordering::SeqCst),
         notes,
     };
-    write_outputs(&opts.out, scenario, &output, &info)
+    write_outputs(opts, scenario, &output, &info)
         .map_err(|e| format!("cannot write the results to {}: {e}", opts.out.display()))?;
     Ok(LiveRun { output, info })
 }
@@ -281,13 +283,13 @@ fn memory_scale(scenario: &Scenario, asked: Option<f64>) -> Result<f64, String> 
 }
 
 fn write_outputs(
-    out: &Path,
+    opts: &LiveOptions,
     scenario: &Scenario,
     output: &RunOutput,
     info: &LiveInfo,
 ) -> std::io::Result<()> {
-    crate::output::write_run(out, scenario, output, false)?;
-    crate::output::write_atomic(&out.join(INFO_FILE), &|w| {
+    crate::output::write_run(&opts.out, scenario, output, opts.compress)?;
+    crate::output::write_atomic(&opts.out.join(INFO_FILE), &|w| {
         serde_json::to_writer_pretty(&mut *w, info).map_err(std::io::Error::other)?;
         writeln!(w)
     })
