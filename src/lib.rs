@@ -5,6 +5,8 @@
 //! (scenario files, run outputs), `migsim-sim` (the simulator), `migsim-live` (live backends,
 //! criu) and `migsim-analysis` (sweeps, comparisons, plots).
 
+#[cfg(feature = "analysis")]
+pub use migsim_analysis::parquet;
 #[cfg(feature = "plot")]
 pub use migsim_analysis::plot;
 pub use migsim_analysis::{bench, compare, sweep};

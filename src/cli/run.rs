@@ -21,6 +21,10 @@ pub struct RunArgs {
     /// Write the tables gzipped (NAME.csv.gz); `plot` and `compare` read them as they are.
     #[arg(long)]
     compress: bool,
+    /// Write the tables as Parquet (NAME.parquet), for polars, pandas and OpenDC users.
+    #[cfg(feature = "analysis")]
+    #[arg(long, conflicts_with = "compress")]
+    parquet: bool,
     /// No progress bar and no summary on stdout.
     #[arg(long, short)]
     quiet: bool,
@@ -38,13 +42,18 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         job_samples: args.job_samples,
         compress: args.compress,
     };
-    let output =
-        migsim::run_to_dir(&scenario, &out, options, &mut |p| bar.update(p)).map_err(|source| {
-            CliError::Write {
-                path: out.clone(),
-                source,
-            }
-        })?;
+    let written = |source| CliError::Write {
+        path: out.clone(),
+        source,
+    };
+    let (output, files) =
+        migsim::run_to_dir(&scenario, &out, options, &mut |p| bar.update(p)).map_err(written)?;
+    #[cfg(feature = "analysis")]
+    if args.parquet {
+        migsim::parquet::to_parquet(files).map_err(written)?;
+    }
+    #[cfg(not(feature = "analysis"))]
+    drop(files);
     bar.finish();
     if args.quiet {
         return Ok(());

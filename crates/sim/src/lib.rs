@@ -19,7 +19,7 @@ mod scan_parity;
 mod scheduling;
 
 use std::collections::VecDeque;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::engine::{RngStreams, SimDuration, SimTime, Simulation, StreamRng};
 use crate::migration::{CostModel, FailureSpec, MigrationSpec, Network};
@@ -244,14 +244,15 @@ pub fn run(
     Simulator::new(&scenario.spec, scenario.jobs.iter().cloned(), options).run(progress)
 }
 
-/// Runs a loaded scenario and writes its outputs into `out`.
+/// Runs a loaded scenario and writes its outputs into `out`; returns them and the files
+/// written.
 pub fn run_to_dir(
     scenario: &Scenario,
     out: &Path,
     options: RecordOptions,
     progress: &mut dyn FnMut(Progress),
-) -> std::io::Result<RunOutput> {
+) -> std::io::Result<(RunOutput, Vec<PathBuf>)> {
     let output = run(scenario, options, progress);
-    output::write_run(out, scenario, &output, options.compress)?;
-    Ok(output)
+    let files = output::write_run(out, scenario, &output, options.compress)?;
+    Ok((output, files))
 }
