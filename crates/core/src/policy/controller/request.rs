@@ -93,10 +93,13 @@ impl RequestPolicy {
     }
 
     /// Whether `n` makes a request, as [`RequestPolicy::request`] says, without spelling out
-    /// why: every snapshot asks it of every node, and few do.
+    /// why: a snapshot asks it of every node past its instant (see [`RequestPolicy::asks_from`]),
+    /// and few of those do.
     pub fn asks(&self, n: &NodeView, threshold: f64, expected: &dyn Fn(&NodeView) -> f64) -> bool {
         match self {
-            RequestPolicy::Threshold {} => shortfall(n, threshold) > 0.0,
+            RequestPolicy::Threshold {} => {
+                shortfall(n.memory_used, n.memory_capacity, threshold) > 0.0
+            }
             _ => self.request(n, threshold, expected).is_some(),
         }
     }
@@ -109,7 +112,7 @@ impl RequestPolicy {
         if self.reads_jobs() {
             return Some(SimTime::ZERO);
         }
-        let below = capacity - threshold * capacity - ASK_SLACK * capacity - line.used;
+        let below = -shortfall(line.used, capacity, threshold) - ASK_SLACK * capacity;
         match (below <= 0.0, line.slope > 0.0) {
             (true, _) => Some(line.anchor),
             (false, true) => Some(line.anchor + SimDuration::from_secs(below / line.slope)),
@@ -131,7 +134,7 @@ impl RequestPolicy {
             RequestPolicy::Threshold {} => {
                 let free = n.free();
                 (
-                    shortfall(n, threshold),
+                    shortfall(n.memory_used, n.memory_capacity, threshold),
                     Why::Threshold {
                         free_pct: pct(free),
                     },
@@ -178,7 +181,7 @@ impl RequestPolicy {
 /// How much of a node the threshold's instant is taken early (see [`RequestPolicy::asks_from`]).
 const ASK_SLACK: f64 = 1e-9;
 
-/// What `n` lacks of the free memory the threshold keeps.
-fn shortfall(n: &NodeView, threshold: f64) -> f64 {
-    threshold * n.memory_capacity - n.free()
+/// What a node of `capacity` using `used` lacks of the free memory the threshold keeps.
+fn shortfall(used: f64, capacity: f64, threshold: f64) -> f64 {
+    threshold * capacity - (capacity - used)
 }
