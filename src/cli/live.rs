@@ -11,6 +11,10 @@ enum BackendKind {
     /// This machine: nodes are memory cgroups in network namespaces, jobs real processes,
     /// migrations real criu dumps and restores (needs root and criu 4).
     Local,
+    /// A Kubernetes API (`migsim cluster up` makes one here): jobs are pods bound by migsim's
+    /// scheduler, run by migsim node agents; migrations are Migration objects.
+    #[cfg(feature = "kubernetes")]
+    Kubernetes,
 }
 
 #[derive(clap::Args)]
@@ -43,13 +47,21 @@ pub struct LiveArgs {
     /// The criu binary (default: `criu` on the PATH).
     #[arg(long)]
     criu: Option<PathBuf>,
+    /// --backend kubernetes: the cluster's kubeconfig (default: $KUBECONFIG, else
+    /// ~/.kube/config).
+    #[cfg(feature = "kubernetes")]
+    #[arg(long)]
+    kubeconfig: Option<PathBuf>,
+    /// --backend kubernetes: the namespace the run's pods and Migrations go in.
+    #[cfg(feature = "kubernetes")]
+    #[arg(long, default_value = "migsim")]
+    namespace: String,
     /// No progress line and no summary.
     #[arg(long, short)]
     quiet: bool,
 }
 
 pub fn live(args: LiveArgs) -> Result<(), CliError> {
-    let BackendKind::Local = args.backend;
     if !(args.speed > 0.0 && args.speed.is_finite()) {
         return Err(CliError::Input(format!(
             "--speed {}: must be a positive number",
@@ -77,13 +89,24 @@ pub fn live(args: LiveArgs) -> Result<(), CliError> {
     // A status line on a terminal only, a few times a second.
     let show = !args.quiet && std::io::stderr().is_terminal();
     let mut shown = -1.0;
-    let run = live::run_local(&scenario, &options, &stop, &mut |now| {
+    let mut on_tick = |now: f64| {
         if show && now - shown >= 0.25 {
             shown = now;
             let of = end.map_or(String::new(), |e| format!(" of {}", human_duration(e)));
             eprint!("\rlive  {}{of}   ", human_duration(now));
         }
-    })
+    };
+    let run = match args.backend {
+        BackendKind::Local => live::run_local(&scenario, &options, &stop, &mut on_tick),
+        #[cfg(feature = "kubernetes")]
+        BackendKind::Kubernetes => {
+            let kube = live::KubeOptions {
+                kubeconfig: args.kubeconfig.clone(),
+                namespace: args.namespace.clone(),
+            };
+            live::run_kubernetes(&scenario, &options, &kube, &stop, &mut on_tick)
+        }
+    }
     .map_err(CliError::Failed)?;
     if show {
         eprintln!();

@@ -1,6 +1,8 @@
 mod args;
 mod bench;
 mod calibrate;
+#[cfg(feature = "kubernetes")]
+mod cluster;
 mod compare;
 mod error;
 mod interrupt;
@@ -52,6 +54,13 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// Run a scenario's policies on a real cluster (this machine: cgroups, namespaces, criu).
     Live(live::LiveArgs),
+    /// A local Kubernetes control plane with migsim's node agents (`up`, `down`).
+    #[cfg(feature = "kubernetes")]
+    #[command(subcommand)]
+    Cluster(cluster::ClusterCommand),
+    /// A node agent of a `migsim cluster`: a kubelet for migsim jobs (started by `cluster up`).
+    #[cfg(feature = "kubernetes")]
+    Node(cluster::NodeArgs),
     /// The gap between a simulated run and a live run of one scenario (Markdown tables).
     Compare(compare::CompareArgs),
     /// The scale benchmark: production-shaped scenarios at several sizes beside the bare
@@ -72,6 +81,10 @@ pub fn dispatch(args: Args) -> Result<(), CliError> {
         Command::Variants(a) => variants::variants(a),
         Command::Sweep(a) => sweep::sweep(a),
         Command::Live(a) => live::live(a),
+        #[cfg(feature = "kubernetes")]
+        Command::Cluster(c) => cluster::cluster(c),
+        #[cfg(feature = "kubernetes")]
+        Command::Node(a) => cluster::node(a),
         Command::Compare(a) => compare::compare(a),
         Command::Bench(a) => bench::bench(a),
         #[cfg(feature = "plot")]

@@ -7,6 +7,8 @@ mod backend;
 mod clock;
 mod driver;
 pub mod journal;
+#[cfg(feature = "kubernetes")]
+pub mod kubernetes;
 pub mod local;
 mod plant;
 mod state;
@@ -70,23 +72,18 @@ pub struct LiveRun {
     pub info: LiveInfo,
 }
 
-/// Runs `scenario` on this machine with the local backend and writes its outputs to `out`.
-pub fn run_local(
-    scenario: &Scenario,
-    opts: &LiveOptions,
-    stop: &AtomicBool,
-    on_tick: &mut dyn FnMut(f64),
-) -> Result<LiveRun, String> {
-    let spec = &scenario.spec;
-    let ready = local::preflight::check(
-        opts.criu.as_deref(),
-        spec.migration.mechanism,
-        spec.controller.is_some(),
-    )?;
-    let fault = Fault::from_env()?;
+/// A run's journal, opened (or created) in `out`, and the state it replays to.
+struct Opened {
+    journal: Arc<Mutex<Journal>>,
+    entries: Vec<Entry>,
+    state: LiveState,
+    /// The header of a resumed run: its clock, memory scale and backend session.
+    resumed: Option<(Clock, f64, String)>,
+}
+
+fn open_run(scenario: &Scenario, opts: &LiveOptions) -> Result<Opened, String> {
     std::fs::create_dir_all(&opts.out)
         .map_err(|e| format!("cannot create {}: {e}", opts.out.display()))?;
-    let mut notes = Vec::new();
     let (journal, entries) = if opts.resume {
         Journal::reopen(&opts.out)
             .map_err(|e| format!("nothing to resume in {}: {e}", opts.out.display()))?
@@ -102,9 +99,8 @@ pub fn run_local(
             Vec::new(),
         )
     };
-    let journal = Arc::new(Mutex::new(journal));
-    let mut state = LiveState::new(spec, &scenario.jobs);
-    let (clock, scale, resumed) = match entries.first() {
+    let mut state = LiveState::new(&scenario.spec, &scenario.jobs);
+    let resumed = match entries.first() {
         Some(Entry::Begin {
             session,
             origin_unix_s,
@@ -119,14 +115,11 @@ pub fn run_local(
                     opts.out.display()
                 ));
             }
-            (
-                Clock {
-                    origin_unix_s: *origin_unix_s,
-                    speed: *speed,
-                },
-                *scale,
-                Some(session.clone()),
-            )
+            let clock = Clock {
+                origin_unix_s: *origin_unix_s,
+                speed: *speed,
+            };
+            Some((clock, *scale, session.clone()))
         }
         Some(_) => {
             return Err(format!(
@@ -140,12 +133,103 @@ pub fn run_local(
                 opts.out.join(journal::FILE).display()
             ))
         }
+        None => None,
+    };
+    Ok(Opened {
+        journal: Arc::new(Mutex::new(journal)),
+        entries,
+        state,
+        resumed,
+    })
+}
+
+/// Journals the header of a new run.
+fn begin(
+    journal: &Mutex<Journal>,
+    scenario: &Scenario,
+    session: &str,
+    clock: Clock,
+    scale: f64,
+) -> Result<(), String> {
+    let begin = Entry::Begin {
+        session: session.to_string(),
+        scenario: scenario.name(),
+        seed: scenario.spec.simulation.seed,
+        origin_unix_s: clock.origin_unix_s,
+        speed: clock.speed,
+        scale,
+    };
+    journal
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .append(&begin)
+        .map_err(|e| e.to_string())
+}
+
+/// Runs the control loop on `backend` to the run's end, shuts the backend down and journals
+/// the end; returns the run's records and the journal's notes.
+fn drive(
+    scenario: &Scenario,
+    state: LiveState,
+    clock: Clock,
+    journal: &Arc<Mutex<Journal>>,
+    backend: &mut dyn Backend,
+    stop: &AtomicBool,
+    on_tick: &mut dyn FnMut(f64),
+) -> Result<(RunOutput, Vec<String>), String> {
+    let mut driver = driver::Driver::new(&scenario.spec, state, clock, Arc::clone(journal));
+    driver.run(backend, stop, &mut |_, now| on_tick(now));
+    let shutdown = backend.shutdown();
+    driver.take_steps(backend);
+    let end = clock.now_s();
+    let stalled = driver.stalled;
+    let mut state = driver.state;
+    let finish = Entry::Finish { t: end };
+    let mut journal = journal.lock().unwrap_or_else(|e| e.into_inner());
+    journal.append(&finish).map_err(|e| e.to_string())?;
+    let notes = journal.take_notes();
+    drop(journal);
+    state.apply(&finish);
+    shutdown?;
+    Ok((state.finish(end, stalled), notes))
+}
+
+fn kernel() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+/// Runs `scenario` on this machine with the local backend and writes its outputs to `out`.
+pub fn run_local(
+    scenario: &Scenario,
+    opts: &LiveOptions,
+    stop: &AtomicBool,
+    on_tick: &mut dyn FnMut(f64),
+) -> Result<LiveRun, String> {
+    let spec = &scenario.spec;
+    let ready = local::preflight::check(
+        opts.criu.as_deref(),
+        spec.migration.mechanism,
+        spec.controller.is_some(),
+    )?;
+    let fault = Fault::from_env()?;
+    let Opened {
+        journal,
+        entries,
+        mut state,
+        resumed,
+    } = open_run(scenario, opts)?;
+    let mut notes = Vec::new();
+    let (clock, scale) = match &resumed {
+        Some((clock, scale, _)) => (*clock, *scale),
         None => (
             Clock::starting_now(opts.speed),
             memory_scale(scenario, opts.memory_scale)?,
-            None,
         ),
     };
+    let resumed = resumed.map(|(_, _, session)| session);
     notes.extend(local::sweep_dead(&opts.state, resumed.as_deref()));
     let setup = LocalSetup {
         state: opts.state.clone(),
@@ -191,49 +275,99 @@ pub fn run_local(
             // A run that never began leaves no journal, so the same --out can be used again.
             let b = LocalBackend::create(setup, Arc::clone(&journal))
                 .inspect_err(|_| drop(std::fs::remove_file(opts.out.join(journal::FILE))))?;
-            let begin = Entry::Begin {
-                session: b.session_id().to_string(),
-                scenario: scenario.name(),
-                seed: spec.simulation.seed,
-                origin_unix_s: clock.origin_unix_s,
-                speed: clock.speed,
-                scale,
-            };
-            journal
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .append(&begin)
-                .map_err(|e| e.to_string())?;
+            begin(&journal, scenario, b.session_id(), clock, scale)?;
             b
         }
     };
     let session = backend.session_id().to_string();
-    let mut driver = driver::Driver::new(spec, state, clock, Arc::clone(&journal));
-    driver.run(&mut backend, stop, &mut |_, now| on_tick(now));
-    let shutdown = backend.shutdown();
-    driver.take_steps(&mut backend);
-    let end = clock.now_s();
-    let stalled = driver.stalled;
-    let mut state = driver.state;
-    let finish = Entry::Finish { t: end };
-    let mut journal = journal.lock().unwrap_or_else(|e| e.into_inner());
-    journal.append(&finish).map_err(|e| e.to_string())?;
-    notes.extend(journal.take_notes());
-    drop(journal);
-    state.apply(&finish);
-    shutdown?;
-    let output = state.finish(end, stalled);
+    let (output, more) = drive(
+        scenario,
+        state,
+        clock,
+        &journal,
+        &mut backend,
+        stop,
+        on_tick,
+    )?;
+    notes.extend(more);
     let info = LiveInfo {
         backend: "local".into(),
         session,
         speed: clock.speed,
         memory_scale: scale,
         criu: ready.criu.version.clone(),
-        kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
-            .unwrap_or_default()
-            .trim()
-            .to_string(),
+        kernel: kernel(),
         cgroup: local::cgroup::detect()?.version,
+        interrupted: stop.load(std::sync::atomic::Ordering::SeqCst),
+        notes,
+    };
+    write_outputs(opts, scenario, &output, &info)
+        .map_err(|e| format!("cannot write the results to {}: {e}", opts.out.display()))?;
+    Ok(LiveRun { output, info })
+}
+
+/// Where the Kubernetes backend finds its cluster.
+#[cfg(feature = "kubernetes")]
+#[derive(Clone, Debug)]
+pub struct KubeOptions {
+    /// None: `$KUBECONFIG`, else `~/.kube/config`.
+    pub kubeconfig: Option<PathBuf>,
+    pub namespace: String,
+}
+
+/// Runs `scenario` through the Kubernetes API of the cluster `kube` names (with migsim node
+/// agents, as `migsim cluster up` makes) and writes its outputs to `out`.
+#[cfg(feature = "kubernetes")]
+pub fn run_kubernetes(
+    scenario: &Scenario,
+    opts: &LiveOptions,
+    kube: &KubeOptions,
+    stop: &AtomicBool,
+    on_tick: &mut dyn FnMut(f64),
+) -> Result<LiveRun, String> {
+    use kubernetes::backend::{KubeBackend, KubeSetup};
+    if opts.resume {
+        return Err("--resume is not built yet for --backend kubernetes".into());
+    }
+    let kubeconfig = kubernetes::api::find_kubeconfig(kube.kubeconfig.as_deref())?;
+    let Opened { journal, state, .. } = open_run(scenario, opts)?;
+    let clock = Clock::starting_now(opts.speed);
+    let run = local::session::new_id();
+    let setup = KubeSetup {
+        kubeconfig: kubeconfig.clone(),
+        namespace: kube.namespace.clone(),
+        run: run.clone(),
+        nodes: scenario.spec.node_names(),
+        clock,
+        journal: Arc::clone(&journal),
+        workloads: scenario
+            .jobs
+            .iter()
+            .map(|j| LiveWorkload::of(j, clock.speed, 1.0))
+            .collect(),
+        cpus: scenario.jobs.iter().map(|j| j.cpu).collect(),
+    };
+    let mut backend = KubeBackend::connect(setup, scenario.spec.migration.mechanism)
+        .inspect_err(|_| drop(std::fs::remove_file(opts.out.join(journal::FILE))))?;
+    let scale = backend.scale();
+    begin(&journal, scenario, &run, clock, scale)?;
+    let (output, notes) = drive(
+        scenario,
+        state,
+        clock,
+        &journal,
+        &mut backend,
+        stop,
+        on_tick,
+    )?;
+    let info = LiveInfo {
+        backend: format!("kubernetes ({})", kubeconfig.display()),
+        session: run,
+        speed: clock.speed,
+        memory_scale: scale,
+        criu: backend.criu(),
+        kernel: kernel(),
+        cgroup: local::cgroup::detect().map_or(local::cgroup::Version::V2, |c| c.version),
         interrupted: stop.load(std::sync::atomic::Ordering::SeqCst),
         notes,
     };
@@ -254,7 +388,7 @@ fn describe(step: &journal::Step) -> String {
 
 /// Real bytes per scenario byte: as asked, else 1 unless the nodes need more than half of
 /// this machine's available memory.
-fn memory_scale(scenario: &Scenario, asked: Option<f64>) -> Result<f64, String> {
+pub(crate) fn memory_scale(scenario: &Scenario, asked: Option<f64>) -> Result<f64, String> {
     if let Some(s) = asked {
         return if s > 0.0 && s.is_finite() {
             Ok(s)

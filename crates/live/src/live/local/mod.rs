@@ -4,8 +4,8 @@
 //! node's; migrations are real `criu` dumps and restores between the nodes' namespaces.
 
 pub mod cgroup;
-mod job;
-mod migrate;
+pub(crate) mod job;
+pub(crate) mod migrate;
 pub mod netns;
 mod place;
 pub mod preflight;
@@ -80,7 +80,42 @@ pub struct Ctx {
     cancel_reasons: Mutex<HashMap<u32, String>>,
 }
 
+/// What a migration thread is given outside the local backend (a Kubernetes node agent).
+pub struct CtxParts {
+    pub criu: Criu,
+    pub clock: Clock,
+    pub journal: Arc<Mutex<Journal>>,
+    pub scale: f64,
+    pub session: Session,
+    pub nodes: usize,
+    pub memhog: PathBuf,
+}
+
 impl Ctx {
+    /// A context for migrations between a session's nodes; its steps come out of the
+    /// receiver.
+    pub fn new(parts: CtxParts) -> (Arc<Ctx>, Receiver<StepTaken>) {
+        let (tx, rx) = channel();
+        let ctx = Ctx {
+            criu: parts.criu,
+            clock: parts.clock,
+            journal: parts.journal,
+            scale: parts.scale,
+            network: parts.session.network.clone(),
+            nodes: (0..parts.nodes)
+                .map(|k| node_cgroup(&parts.session, k))
+                .collect(),
+            work: parts.session.work.clone(),
+            memhog: parts.memhog,
+            workloads: Vec::new(),
+            fault: None,
+            steps: Mutex::new(tx),
+            parents: Mutex::new(Vec::new()),
+            cancel_reasons: Mutex::new(HashMap::new()),
+        };
+        (Arc::new(ctx), rx)
+    }
+
     /// Journals a step, then reports it to the driver.
     fn step(&self, id: u32, step: Step) {
         let taken = StepTaken {
@@ -296,7 +331,7 @@ impl LocalBackend {
             scale: setup.scale,
             network: session.network.clone(),
             nodes: (0..setup.capacities.len())
-                .map(|k| session.cgroup.child(&format!("n{k}")))
+                .map(|k| node_cgroup(&session, k))
                 .collect(),
             work: session.work.clone(),
             memhog: setup.memhog,
@@ -322,14 +357,7 @@ impl LocalBackend {
     }
 
     fn build_nodes(&self) -> Result<(), String> {
-        std::fs::create_dir_all(&self.session.work).map_err(|e| e.to_string())?;
-        self.session.cgroup.create().map_err(|e| e.to_string())?;
-        for (node, capacity) in self.ctx.nodes.iter().zip(&self.capacities) {
-            node.create().map_err(|e| e.to_string())?;
-            node.set_limit((capacity * self.ctx.scale) as u64)
-                .map_err(|e| e.to_string())?;
-        }
-        self.session.network.create().map_err(|e| e.to_string())
+        build_nodes(&self.session, &self.capacities, self.ctx.scale).map(drop)
     }
 
     fn files(&self, job: JobId) -> JobFiles {
@@ -482,6 +510,32 @@ impl Backend for LocalBackend {
             .remove(&self.state)
             .map_err(|e| format!("cannot remove session {}: {e}", self.session.id))
     }
+}
+
+/// Node `k`'s cgroup in a session.
+pub fn node_cgroup(session: &Session, k: usize) -> Cgroup {
+    session.cgroup.child(&format!("n{k}"))
+}
+
+/// Creates a session's working folder, its nodes' cgroups (each limited to its capacity, in
+/// scenario bytes, times `scale`) and its network.
+pub fn build_nodes(
+    session: &Session,
+    capacities: &[f64],
+    scale: f64,
+) -> Result<Vec<Cgroup>, String> {
+    std::fs::create_dir_all(&session.work).map_err(|e| e.to_string())?;
+    session.cgroup.create().map_err(|e| e.to_string())?;
+    let nodes: Vec<Cgroup> = (0..capacities.len())
+        .map(|k| node_cgroup(session, k))
+        .collect();
+    for (node, capacity) in nodes.iter().zip(capacities) {
+        node.create().map_err(|e| e.to_string())?;
+        node.set_limit((capacity * scale) as u64)
+            .map_err(|e| e.to_string())?;
+    }
+    session.network.create().map_err(|e| e.to_string())?;
+    Ok(nodes)
 }
 
 /// Takes away what dead adapters left under `state` (except `keep`): their migrations in

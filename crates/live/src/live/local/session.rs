@@ -37,7 +37,10 @@ pub struct Owner {
 
 impl Owner {
     pub fn me() -> Owner {
-        let pid = std::process::id() as i32;
+        Owner::of(std::process::id() as i32)
+    }
+
+    pub fn of(pid: i32) -> Owner {
         Owner {
             pid,
             start: start_time(pid).unwrap_or(0),
