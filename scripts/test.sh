@@ -13,6 +13,13 @@ if [ "$(id -u)" -eq 0 ] && command -v criu >/dev/null 2>&1; then
     export MIGSIM_REQUIRE_CRIU=1
 fi
 
+# The Kubernetes tests run a real kube-apiserver and etcd: build the one (the first time only,
+# cached in ~/.cache/migsim-kube) and install the other, and make the tests fail rather than skip.
+if [ "$(id -u)" -eq 0 ]; then
+    ./scripts/install-kube.sh >/dev/null
+    export MIGSIM_REQUIRE_KUBE=1
+fi
+
 # The notebook test runs the notebook on a sweep: install its pinned packages, and make the test
 # fail rather than skip if they are missing.
 MIGSIM_PYTHON=$(./scripts/install-notebook.sh)

@@ -26,6 +26,14 @@ impl Needs {
         }
     }
 
+    /// Also needs what `check` looks for; a miss fails the tests where `require` is set.
+    pub fn and(self, check: impl FnOnce() -> Result<(), String>, require: &'static str) -> Self {
+        if self.missing.is_some() {
+            return self;
+        }
+        Needs::check(check(), require)
+    }
+
     /// Also needs a kernel feature: where it lacks, the tests are skipped, required or not.
     pub fn and_feature(self, check: impl FnOnce() -> Result<(), String>) -> Self {
         if self.missing.is_some() {

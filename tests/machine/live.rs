@@ -12,6 +12,7 @@ use migsim::criu::support::require_root;
 use migsim::criu::Support;
 
 use common::needs::Needs;
+use common::{job, num, rows, text, Rows};
 
 const SCENARIO: &str = "scenarios/live-local.toml";
 
@@ -24,41 +25,10 @@ fn migsim(args: &[&str], fault: Option<&str>) -> Output {
     cmd.output().expect("the binary runs")
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 /// Post-copy needs userfaultfd and a large enough pipe: a kernel feature, so its absence is a
 /// skip with the reason, even where criu is required.
 fn lazy_support() -> Result<(), String> {
     Support::detect(&common::criu()?).lazy
-}
-
-type Rows = Vec<std::collections::HashMap<String, String>>;
-
-/// The rows of a table, written plain or (`--compress`) as `NAME.csv.gz`.
-fn rows(path: &Path) -> Rows {
-    let gz = path.with_extension("csv.gz");
-    let file = |p: &Path| std::fs::File::open(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-    let body: Box<dyn std::io::Read> = match gz.exists() {
-        true => Box::new(flate2::read::GzDecoder::new(file(&gz))),
-        false => Box::new(file(path)),
-    };
-    let mut r = csv::Reader::from_reader(body);
-    r.deserialize().map(|row| row.unwrap()).collect()
-}
-
-fn job<'a>(rows: &'a Rows, name: &str) -> &'a std::collections::HashMap<String, String> {
-    rows.iter().find(|r| r["name"] == name).unwrap()
-}
-
-fn num(s: &str) -> f64 {
-    s.parse().unwrap_or_else(|_| panic!("not a number: {s:?}"))
 }
 
 /// A live run in `dir` with its own session folder; returns (out, state).
@@ -154,45 +124,7 @@ fn migrates_and_matches(variant: &[&str], mechanism: &str) -> String {
     let compressed = variant.contains(&"--compress");
     assert_eq!(out.join("jobs.csv.gz").exists(), compressed);
     assert_eq!(out.join("jobs.csv").exists(), !compressed);
-    let moves = rows(&out.join("migrations.csv"));
-    assert_eq!(moves.len(), 1, "{moves:?}");
-    let m = &moves[0];
-    assert_eq!(
-        (
-            m["job"].as_str(),
-            m["source"].as_str(),
-            m["target"].as_str()
-        ),
-        ("a", "n-0", "n-1")
-    );
-    assert_eq!(
-        (m["outcome"].as_str(), m["mechanism"].as_str()),
-        ("complete", mechanism),
-        "{m:?}"
-    );
-    assert!(
-        num(&m["memory_bytes"]) > 60e6 && num(&m["bytes_sent"]) > 60e6,
-        "{m:?}"
-    );
-    assert!(num(&m["downtime_s"]) > 0.0);
-    assert_eq!(rows(&out.join("oom_kills.csv")).len(), 0);
-    let jobs = rows(&out.join("jobs.csv"));
-    for name in ["a", "b", "c"] {
-        assert_eq!(job(&jobs, name)["outcome"], "finished", "{jobs:?}");
-        assert_eq!(job(&jobs, name)["starts"], "1", "{jobs:?}");
-    }
-    // The moved job carried on where it was frozen: 40 s of work done by about 41 s, once, on
-    // two nodes; a restart from scratch after the move would have ended after 55 s.
-    let a = job(&jobs, "a");
-    assert_eq!(
-        (
-            a["nodes_visited"].as_str(),
-            a["node"].as_str(),
-            a["lost_work_s"].as_str()
-        ),
-        ("2", "n-1", "0")
-    );
-    assert!(num(&a["end_s"]) < 45.0, "{a:?}");
+    common::moved_a_and_nothing_was_killed(&out, mechanism);
     let journal = std::fs::read_to_string(out.join("journal.jsonl")).unwrap();
 
     let sim = tmp.path().join("sim");

@@ -5,6 +5,8 @@
 mod calibrate;
 #[path = "../common/mod.rs"]
 mod common;
+#[cfg(feature = "kubernetes")]
+mod kubernetes;
 mod live;
 mod notebook;
 
@@ -12,5 +14,7 @@ fn main() -> std::process::ExitCode {
     let mut trials = live::trials();
     trials.extend(calibrate::trials());
     trials.extend(notebook::trials());
+    #[cfg(feature = "kubernetes")]
+    trials.extend(kubernetes::trials());
     common::needs::run(trials)
 }

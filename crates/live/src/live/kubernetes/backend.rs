@@ -63,6 +63,8 @@ struct Move {
     target_pod: String,
     /// How far into [`STEPS`] its status has been journaled.
     reported: usize,
+    /// Only post-copy pulls pages after the restore.
+    post_copy: bool,
 }
 
 /// The steps a Migration's status goes through, in order, as its agent names them.
@@ -332,6 +334,7 @@ impl KubeBackend {
                 target: order.target,
                 target_pod,
                 reported: 1,
+                post_copy: order.mechanism == Mechanism::PostCopy,
             },
         );
         Ok(())
@@ -353,19 +356,24 @@ impl KubeBackend {
             let Some(status) = object.status.clone() else {
                 continue;
             };
-            let at = status
-                .step
-                .as_deref()
-                .and_then(|s| STEPS.iter().position(|x| *x == s))
-                .map_or(0, |k| k + 1);
-            let mut reported = m.reported;
+            // The watch may skip states: a committed move went through every step of its
+            // mechanism, whichever of them this pass saw.
+            let at = match status.phase {
+                Phase::Complete => STEPS.len(),
+                _ => status
+                    .step
+                    .as_deref()
+                    .and_then(|s| STEPS.iter().position(|x| *x == s))
+                    .map_or(0, |k| k + 1),
+            };
+            let (mut reported, post_copy) = (m.reported, m.post_copy);
             while reported < at {
                 let step = match STEPS[reported] {
                     "dumped" => Some(Step::Dumped {
                         bytes_sent: status.bytes_sent as f64 / self.scale,
                     }),
                     "restoring" => Some(Step::Restoring),
-                    "pulled" => Some(Step::Pulled {
+                    "pulled" if post_copy => Some(Step::Pulled {
                         bytes_sent: status.bytes_sent as f64 / self.scale,
                     }),
                     "restored" => Some(Step::Restored),

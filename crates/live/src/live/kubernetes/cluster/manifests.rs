@@ -38,7 +38,7 @@ fn namespace() -> Value {
 /// (the Node authorizer already gives it its Node, Lease and pods).
 fn rbac() -> Vec<Value> {
     let backend_rules = json!([
-        {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch", "create", "delete"]},
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch", "create", "delete", "deletecollection"]},
         {"apiGroups": [""], "resources": ["pods/binding"], "verbs": ["create"]},
         {"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "list", "watch"]},
         {"apiGroups": ["migsim.io"], "resources": ["migrations"], "verbs": ["get", "list", "watch", "create", "delete", "patch"]},

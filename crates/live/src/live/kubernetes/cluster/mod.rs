@@ -22,7 +22,7 @@ use crate::live::local::session::{self, Owner, Session};
 use crate::live::local::{self, netns::Network};
 use crate::scenario::Scenario;
 
-pub use control_plane::{kube_bin_dir, KUBE_VERSION};
+pub use control_plane::{kube_bin_dir, require_etcd, KUBE_VERSION};
 pub use manifests::NAMESPACE;
 use process::Daemon;
 
