@@ -6,17 +6,30 @@ use crate::cli::CliError;
 pub struct CompareArgs {
     /// A `migsim run` folder.
     sim: PathBuf,
-    /// A `migsim live` folder of the same scenario.
-    live: PathBuf,
+    /// `migsim live` folders of the same scenario (one per backend, say): with more than one,
+    /// a side-by-side table comes first, then each one's report.
+    #[arg(required = true, num_args = 1..)]
+    live: Vec<PathBuf>,
     /// Also write the report to this file (Markdown).
     #[arg(long)]
     out: Option<PathBuf>,
 }
 
 pub fn compare(args: CompareArgs) -> Result<(), CliError> {
-    let report = migsim::compare::compare(&args.sim, &args.live)
+    let reports = args
+        .live
+        .iter()
+        .map(|live| migsim::compare::compare(&args.sim, live))
+        .collect::<Result<Vec<_>, _>>()
         .map_err(|e| CliError::Input(e.to_string()))?;
-    let text = migsim::compare::markdown(&report);
+    let each = reports.iter().map(migsim::compare::markdown);
+    let text = match reports.len() {
+        1 => each.collect::<String>(),
+        _ => std::iter::once(migsim::compare::side_by_side(&reports))
+            .chain(each)
+            .collect::<Vec<_>>()
+            .join("\n"),
+    };
     print!("{text}");
     if let Some(path) = &args.out {
         migsim::output::write_atomic(path, &|w| w.write_all(text.as_bytes())).map_err(

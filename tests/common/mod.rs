@@ -89,3 +89,33 @@ pub fn moved_a_and_nothing_was_killed(out: &Path, mechanism: &str) {
     );
     assert!(num(&a["end_s"]) < 45.0, "{a:?}");
 }
+
+/// `a`'s move (the first) failed with `reason`, as did any later move the 20 s left room for
+/// (`b`'s, once the cool-down is over, hits the same fault), and every job that was to move
+/// runs on where it was, never restarted.
+pub fn failed_and_rolled_back(moves: &Rows, jobs: &Rows, reason: &str) {
+    assert_eq!(
+        moves.first().map(|m| m["job"].as_str()),
+        Some("a"),
+        "{moves:?}"
+    );
+    let mut moved: Vec<&str> = moves.iter().map(|m| m["job"].as_str()).collect();
+    moved.dedup();
+    assert_eq!(moved.len(), moves.len(), "a job was moved twice: {moves:?}");
+    for m in moves {
+        assert_eq!(m["outcome"], "failed", "{moves:?}");
+        assert!(m["reason"].contains(reason), "{moves:?}");
+        let j = job(jobs, &m["job"]);
+        assert_eq!(
+            (
+                j["outcome"].as_str(),
+                j["node"].as_str(),
+                j["starts"].as_str(),
+                j["nodes_visited"].as_str(),
+                j["migrations"].as_str()
+            ),
+            ("running", "n-0", "1", "1", "0"),
+            "{j:?}"
+        );
+    }
+}

@@ -70,16 +70,23 @@ struct Cluster {
 }
 
 impl Cluster {
-    fn up() -> Cluster {
+    /// A cluster whose agents inject `fault` (MIGSIM_LIVE_FAULT) into the moves they take.
+    fn up(fault: Option<&str>) -> Cluster {
         let tmp = tempfile::tempdir().unwrap();
         let state = tmp.path().join("cluster");
-        let o = migsim(&[
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_migsim"));
+        cmd.args([
             "cluster",
             "up",
             SCENARIO,
             "--state",
             state.to_str().unwrap(),
         ]);
+        match fault {
+            Some(f) => cmd.env("MIGSIM_LIVE_FAULT", f),
+            None => cmd.env_remove("MIGSIM_LIVE_FAULT"),
+        };
+        let o = cmd.output().expect("the binary runs");
         let record = std::fs::read_to_string(state.join("cluster.json"))
             .ok()
             .and_then(|t| serde_json::from_str(&t).ok())
@@ -266,6 +273,48 @@ fn migrated(c: &Cluster, out: &Path, mechanism: &str) {
     assert!(num(fields[2]) > 1e6 && num(fields[3]) > 0.0, "{line}");
 }
 
+/// The same scenario on the local backend and in the simulator, and the report of all three.
+fn sim_local_and_kubernetes_side_by_side(c: &Cluster, kube: &Path) {
+    let dir = c.tmp.path();
+    let (sim, local) = (dir.join("sim"), dir.join("local"));
+    let state = dir.join("local-state");
+    let o = migsim(&["run", SCENARIO, "--out", sim.to_str().unwrap(), "-q"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = migsim(&[
+        "live",
+        SCENARIO,
+        "--out",
+        local.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let report = dir.join("report.md");
+    let o = migsim(&[
+        "compare",
+        sim.to_str().unwrap(),
+        local.to_str().unwrap(),
+        kube.to_str().unwrap(),
+        "--out",
+        report.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let report = std::fs::read_to_string(report).unwrap();
+    assert!(
+        report.contains("| metric | sim | local | kubernetes |"),
+        "{report}"
+    );
+    for backend in ["local", "kubernetes"] {
+        let row = format!("| {backend} | a | stop-and-copy |");
+        assert!(report.contains(&row), "no {row} in\n{report}");
+    }
+    assert!(
+        report.contains("| migrations.complete | 1.000 | 1.000 | 1.000 |"),
+        "{report}"
+    );
+}
+
 /// Pod events while `run` goes on, one line per change: name, phase, termination reason.
 fn watching_pods<T>(c: &Cluster, run: impl FnOnce() -> T) -> (T, String) {
     let mut watch = Command::new(kubectl_path())
@@ -338,13 +387,14 @@ fn nothing_left(c: &Cluster) {
 }
 
 fn kubernetes_backend_migrates_through_migration_objects() {
-    let mut c = Cluster::up();
+    let mut c = Cluster::up(None);
     nodes_ready(&c);
     writes_beyond_a_role_are_refused(&c);
 
     let (out, o) = c.live("controller", &[]);
     assert!(o.status.success(), "{}", text(&o));
     migrated(&c, &out, "stop-and-copy");
+    sim_local_and_kubernetes_side_by_side(&c, &out);
 
     // Without the controller the kernel kills a job, and its pod says so as a kubelet does.
     let ((out, o), pods) = watching_pods(&c, || c.live("oom", &["--variant", "no-controller"]));
@@ -394,6 +444,43 @@ fn kubernetes_backend_migrates_through_migration_objects() {
     );
 
     a_crashed_cluster_is_cleaned_by_the_next_up(&mut c);
+    nothing_left(&c);
+}
+
+/// The target's limit drops below the job's size just before the restore: the Migration ends
+/// Failed with criu's reason, the job runs on on its source, and its pod there is its only one.
+fn a_move_to_a_target_too_small_is_rolled_back() {
+    let c = Cluster::up(Some("small-target"));
+    let (out, o) = c.live(
+        "small-target",
+        &["--speed", "2", "--set", "simulation.end=20s"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let (moves, jobs) = (
+        rows(&out.join("migrations.csv")),
+        rows(&out.join("jobs.csv")),
+    );
+    common::failed_and_rolled_back(&moves, &jobs, "restore");
+    let o = kubectl(
+        &c.admin(),
+        &[
+            "get",
+            "migrations",
+            "-n",
+            "migsim",
+            "-o",
+            r#"jsonpath={range .items[*]}{.status.phase}: {.status.reason}{"\n"}{end}"#,
+        ],
+        None,
+    );
+    let listed = stdout(&o);
+    assert_eq!(listed.lines().count(), moves.len(), "{}", text(&o));
+    assert!(
+        listed
+            .lines()
+            .all(|l| l.starts_with("Failed: ") && l.contains("restore")),
+        "{listed}"
+    );
     nothing_left(&c);
 }
 
@@ -452,6 +539,10 @@ pub fn trials() -> Vec<libtest_mimic::Trial> {
         cluster.test(
             "kubernetes_backend_migrates_through_migration_objects",
             kubernetes_backend_migrates_through_migration_objects,
+        ),
+        cluster.test(
+            "kubernetes_move_to_a_target_too_small_is_rolled_back",
+            a_move_to_a_target_too_small_is_rolled_back,
         ),
     ]
 }

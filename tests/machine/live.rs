@@ -207,49 +207,19 @@ fn faulty(fault: &str, variant: &[&str]) -> (tempfile::TempDir, PathBuf, Rows, R
     (tmp, out, moves, jobs)
 }
 
-/// `a`'s move (the first) failed with `reason`, as did any later move the 20 s left room for
-/// (`b`'s, once the cool-down is over, hits the same fault), and every job that was to move
-/// runs on where it was, never restarted.
-fn failed_and_rolled_back(moves: &Rows, jobs: &Rows, reason: &str) {
-    assert_eq!(
-        moves.first().map(|m| m["job"].as_str()),
-        Some("a"),
-        "{moves:?}"
-    );
-    let mut moved: Vec<&str> = moves.iter().map(|m| m["job"].as_str()).collect();
-    moved.dedup();
-    assert_eq!(moved.len(), moves.len(), "a job was moved twice: {moves:?}");
-    for m in moves {
-        assert_eq!(m["outcome"], "failed", "{moves:?}");
-        assert!(m["reason"].contains(reason), "{moves:?}");
-        let j = job(jobs, &m["job"]);
-        assert_eq!(
-            (
-                j["outcome"].as_str(),
-                j["node"].as_str(),
-                j["starts"].as_str(),
-                j["nodes_visited"].as_str(),
-                j["migrations"].as_str()
-            ),
-            ("running", "n-0", "1", "1", "0"),
-            "{j:?}"
-        );
-    }
-}
-
 fn a_dump_that_fails_leaves_the_job_running_on_its_source() {
     let (_tmp, _, moves, jobs) = faulty("dump-socket", &[]);
-    failed_and_rolled_back(&moves, &jobs, "socket");
+    common::failed_and_rolled_back(&moves, &jobs, "socket");
 }
 
 fn a_restore_that_fails_is_rolled_back() {
     let (_tmp, _, moves, jobs) = faulty("restore-images", &[]);
-    failed_and_rolled_back(&moves, &jobs, "criu restore");
+    common::failed_and_rolled_back(&moves, &jobs, "criu restore");
 }
 
 fn a_target_too_small_for_the_job_is_rolled_back() {
     let (_tmp, _, moves, jobs) = faulty("small-target", &[]);
-    failed_and_rolled_back(&moves, &jobs, "restore");
+    common::failed_and_rolled_back(&moves, &jobs, "restore");
 }
 
 /// By post-copy the restore needs little memory and succeeds; the pull then fills the target
@@ -257,7 +227,7 @@ fn a_target_too_small_for_the_job_is_rolled_back() {
 /// move is rolled back to it.
 fn a_post_copy_whose_pages_do_not_fit_is_rolled_back() {
     let (_tmp, _, moves, jobs) = faulty("small-target", &["--variant", "post-copy"]);
-    failed_and_rolled_back(&moves, &jobs, "OOM-killed the restored job on the target");
+    common::failed_and_rolled_back(&moves, &jobs, "OOM-killed the restored job on the target");
 }
 
 fn a_restarted_adapter_rolls_back_the_migration_it_was_killed_in() {

@@ -91,3 +91,56 @@ pub fn markdown(r: &Report) -> String {
     }
     s
 }
+
+/// What a report's live run ran on, short: `local`, `kubernetes`.
+fn backend(r: &Report) -> &str {
+    r.live.backend.split(" (").next().unwrap_or_default()
+}
+
+/// Several live runs of one scenario (each backend's) against the same simulation: the
+/// headline metrics in one table, a column per run, and every real migration in another.
+pub fn side_by_side(reports: &[Report]) -> String {
+    let mut s = String::new();
+    let Some(first) = reports.first() else {
+        return s;
+    };
+    let names: Vec<&str> = reports.iter().map(backend).collect();
+    let _ = writeln!(
+        s,
+        "# {}: simulation against the {} backends\n",
+        first.scenario,
+        names.join(", ")
+    );
+    let _ = writeln!(
+        s,
+        "## Headline\n\n| metric | sim | {} |\n|---|---:|{}",
+        names.join(" | "),
+        "---:|".repeat(names.len())
+    );
+    for (k, m) in first.metrics.iter().enumerate() {
+        let lives: Vec<String> = reports
+            .iter()
+            .map(|r| num(r.metrics.get(k).and_then(|x| x.live)))
+            .collect();
+        let _ = writeln!(s, "| {} | {} | {} |", m.name, num(m.sim), lives.join(" | "));
+    }
+    s.push_str("\n## Migrations\n\n| backend | job | mechanism | memory | outcome | live total (s) | live downtime (s) | model downtime (s) | sim downtime (s) |\n|---|---|---|---:|---|---:|---:|---:|---:|\n");
+    for r in reports {
+        for m in &r.migrations {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {:.3} | {:.3} | {} |",
+                backend(r),
+                m.job,
+                m.mechanism,
+                human_bytes(m.memory_bytes),
+                m.outcome,
+                num(m.live_duration_s),
+                m.live_downtime_s,
+                m.model_downtime_s,
+                num(m.sim_downtime_s),
+            );
+        }
+    }
+    s
+}

@@ -14,7 +14,7 @@ use crate::input::{read_csv, read_json, table, InputError};
 use crate::live::{LiveInfo, INFO_FILE};
 use crate::migration::MigrationSpec;
 
-pub use markdown::markdown;
+pub use markdown::{markdown, side_by_side};
 
 #[derive(Debug, Deserialize)]
 struct MigrationRow {

@@ -89,6 +89,7 @@ pub struct CtxParts {
     pub session: Session,
     pub nodes: usize,
     pub memhog: PathBuf,
+    pub fault: Option<Fault>,
 }
 
 impl Ctx {
@@ -108,7 +109,7 @@ impl Ctx {
             work: parts.session.work.clone(),
             memhog: parts.memhog,
             workloads: Vec::new(),
-            fault: None,
+            fault: parts.fault,
             steps: Mutex::new(tx),
             parents: Mutex::new(Vec::new()),
             cancel_reasons: Mutex::new(HashMap::new()),

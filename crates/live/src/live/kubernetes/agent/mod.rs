@@ -21,7 +21,7 @@ use crate::criu::Criu;
 use crate::live::journal::Journal;
 use crate::live::kubernetes::api::{self, Migration};
 use crate::live::kubernetes::cluster::{runtime, ClusterRecord, Layout};
-use crate::live::local::{self, Ctx, CtxParts};
+use crate::live::local::{self, Ctx, CtxParts, Fault};
 use crate::live::Clock;
 
 pub use metrics::{parse as parse_metrics, Sample, PATH as METRICS_PATH};
@@ -39,6 +39,15 @@ fn agent_journal(layout: &Layout, node: &str) -> Result<Arc<std::sync::Mutex<Jou
         Err(_) => Journal::create(&dir).map_err(|e| e.to_string())?,
     };
     Ok(Arc::new(std::sync::Mutex::new(journal)))
+}
+
+/// The faults a test may have the agent inject into the moves it carries out (the
+/// environment of `cluster up` is its own): those of the restore, which the target takes.
+fn migration_fault() -> Result<Option<Fault>, String> {
+    match Fault::from_env()? {
+        f @ (None | Some(Fault::SmallTarget | Fault::RestoreImages)) => Ok(f),
+        Some(other) => Err(format!("MIGSIM_LIVE_FAULT: a node agent cannot inject {other:?} (small-target, restore-images)")),
+    }
 }
 
 /// Runs the agent of `node` in the cluster kept in `dir` until it is killed.
@@ -64,6 +73,7 @@ pub fn run(dir: &Path, node: &str) -> Result<(), String> {
         session: record.session.clone(),
         nodes: record.nodes.len(),
         memhog: record.memhog.clone(),
+        fault: migration_fault()?,
     });
     let runs = pods::Runs::default();
     metrics::serve(me.metrics_port, host_cgroup.clone(), Arc::clone(&runs))?;
