@@ -172,3 +172,11 @@ current-context: migsim
         key = key.display(),
     )
 }
+
+/// A Kubernetes API error in one line: the API server's own message where it gave one.
+pub fn say(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) => format!("{} ({} {})", s.message, s.code, s.reason),
+        other => other.to_string(),
+    }
+}

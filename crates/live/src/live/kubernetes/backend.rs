@@ -212,7 +212,12 @@ impl KubeBackend {
         self.rt.block_on(async {
             api.create(&PostParams::default(), &pod)
                 .await
-                .map_err(|e| format!("cannot create pod {name}: {e}"))?;
+                .map_err(|e| {
+                    format!(
+                        "cannot create pod {name}: {e}",
+                        e = crate::live::kubernetes::api::say(&e)
+                    )
+                })?;
             api.create_subresource::<serde_json::Value, serde_json::Value>(
                 "binding",
                 &name,
@@ -221,7 +226,12 @@ impl KubeBackend {
             )
             .await
             .map(drop)
-            .map_err(|e| format!("cannot bind pod {name} to {target}: {e}"))
+            .map_err(|e| {
+                format!(
+                    "cannot bind pod {name} to {target}: {e}",
+                    e = crate::live::kubernetes::api::say(&e)
+                )
+            })
         })?;
         Ok(name)
     }
@@ -324,7 +334,10 @@ impl KubeBackend {
             .block_on(async { api.create(&PostParams::default(), &migration).await })
         {
             self.delete(&target_pod);
-            return Err(format!("cannot create Migration {name}: {e}"));
+            return Err(format!(
+                "cannot create Migration {name}: {e}",
+                e = crate::live::kubernetes::api::say(&e)
+            ));
         }
         self.moves.insert(
             order.id,
@@ -576,13 +589,23 @@ impl Backend for KubeBackend {
             )
             .await
             .map(drop)
-            .map_err(|e| format!("cannot delete the run's pods: {e}"))?;
+            .map_err(|e| {
+                format!(
+                    "cannot delete the run's pods: {e}",
+                    e = crate::live::kubernetes::api::say(&e)
+                )
+            })?;
             // The agents stop each pod's process, then remove it.
             for _ in 0..300 {
                 let left = api
                     .list(&ListParams::default().labels(&format!("{LABEL_RUN}={run}")))
                     .await
-                    .map_err(|e| format!("cannot list the run's pods: {e}"))?;
+                    .map_err(|e| {
+                        format!(
+                            "cannot list the run's pods: {e}",
+                            e = crate::live::kubernetes::api::say(&e)
+                        )
+                    })?;
                 if left.items.is_empty() {
                     return Ok(());
                 }
@@ -673,7 +696,7 @@ async fn require_crd(client: &Client) -> Result<(), String> {
         Err(kube::Error::Api(e)) if e.code == 404 => Err(
             "this cluster has no Migration CRD (migrations.migsim.io), which checkpointing mechanisms need; `migsim cluster up` installs it, or use migration.mechanism = \"restart\"".into(),
         ),
-        Err(e) => Err(format!("cannot look up the Migration CRD: {e}")),
+        Err(e) => Err(format!("cannot look up the Migration CRD: {e}", e = crate::live::kubernetes::api::say(&e))),
     }
 }
 

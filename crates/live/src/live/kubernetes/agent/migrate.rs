@@ -246,5 +246,10 @@ pub async fn write_status(
     )
     .await
     .map(drop)
-    .map_err(|e| format!("cannot write its status: {e}"))
+    .map_err(|e| {
+        format!(
+            "cannot write its status: {e}",
+            e = crate::live::kubernetes::api::say(&e)
+        )
+    })
 }

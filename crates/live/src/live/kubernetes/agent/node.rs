@@ -48,7 +48,13 @@ pub async fn register(
     match nodes.create(&PostParams::default(), &object).await {
         Ok(_) => {}
         Err(kube::Error::Api(e)) if e.code == 409 => {}
-        Err(e) => return Err(format!("cannot register node {}: {e}", node.name)),
+        Err(e) => {
+            return Err(format!(
+                "cannot register node {}: {e}",
+                node.name,
+                e = crate::live::kubernetes::api::say(&e)
+            ))
+        }
     }
     patch_status(&nodes, node, scale).await
 }
@@ -88,7 +94,13 @@ pub async fn patch_status(nodes: &Api<Node>, node: &NodeRecord, scale: f64) -> R
         )
         .await
         .map(drop)
-        .map_err(|e| format!("cannot update the status of node {}: {e}", node.name))
+        .map_err(|e| {
+            format!(
+                "cannot update the status of node {}: {e}",
+                node.name,
+                e = crate::live::kubernetes::api::say(&e)
+            )
+        })
 }
 
 /// Renews (or creates) the node's Lease.
@@ -111,5 +123,10 @@ pub async fn renew_lease(client: &Client, name: &str) -> Result<(), String> {
         )
         .await
         .map(drop)
-        .map_err(|e| format!("cannot renew the lease of node {name}: {e}"))
+        .map_err(|e| {
+            format!(
+                "cannot renew the lease of node {name}: {e}",
+                e = crate::live::kubernetes::api::say(&e)
+            )
+        })
 }

@@ -320,7 +320,12 @@ async fn patch(api: &Api<Pod>, pod: &Pod, status: Value) -> Result<(), String> {
     )
     .await
     .map(drop)
-    .map_err(|e| format!("cannot write its status: {e}"))
+    .map_err(|e| {
+        format!(
+            "cannot write its status: {e}",
+            e = crate::live::kubernetes::api::say(&e)
+        )
+    })
 }
 
 /// The kubelet's last word on a deleted pod: gone now, if it is still the same pod.
@@ -336,6 +341,9 @@ async fn delete_now(api: &Api<Pod>, pod: &Pod) -> Result<(), String> {
     match api.delete(&pod.name_any(), &params).await {
         Ok(_) => Ok(()),
         Err(kube::Error::Api(e)) if e.code == 404 || e.code == 409 => Ok(()),
-        Err(e) => Err(format!("cannot remove it: {e}")),
+        Err(e) => Err(format!(
+            "cannot remove it: {e}",
+            e = crate::live::kubernetes::api::say(&e)
+        )),
     }
 }

@@ -138,7 +138,12 @@ async fn apply_one(client: &Client, object: Value) -> Result<(), String> {
     )
     .await
     .map(drop)
-    .map_err(|e| format!("cannot create {kind} {name}: {e}"))
+    .map_err(|e| {
+        format!(
+            "cannot create {kind} {name}: {e}",
+            e = crate::live::kubernetes::api::say(&e)
+        )
+    })
 }
 
 /// Waits until the API serves the CRD's resource.
