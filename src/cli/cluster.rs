@@ -35,6 +35,7 @@ pub struct UpArgs {
 
 #[derive(clap::Args)]
 pub struct DownArgs {
+    /// The cluster's folder (`cluster up --state`).
     #[arg(long)]
     state: PathBuf,
 }
