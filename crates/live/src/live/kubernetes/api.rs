@@ -173,6 +173,26 @@ current-context: migsim
     )
 }
 
+/// Merges `status` into the status subresource of `name`, as kubelets and controllers write it.
+pub async fn patch_status<K>(
+    api: &kube::Api<K>,
+    name: &str,
+    status: &impl serde::Serialize,
+) -> Result<(), String>
+where
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let patch = serde_json::json!({ "status": status });
+    api.patch_status(
+        name,
+        &kube::api::PatchParams::default(),
+        &kube::api::Patch::Merge(&patch),
+    )
+    .await
+    .map(drop)
+    .map_err(|e| format!("cannot write its status: {}", say(&e)))
+}
+
 /// A Kubernetes API error in one line: the API server's own message where it gave one.
 pub fn say(e: &kube::Error) -> String {
     match e {

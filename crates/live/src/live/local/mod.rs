@@ -80,7 +80,7 @@ pub struct Ctx {
     cancel_reasons: Mutex<HashMap<u32, String>>,
 }
 
-/// What a migration thread is given outside the local backend (a Kubernetes node agent).
+/// What the migration threads are given, by the local backend or a Kubernetes node agent.
 pub struct CtxParts {
     pub criu: Criu,
     pub clock: Clock,
@@ -89,6 +89,8 @@ pub struct CtxParts {
     pub session: Session,
     pub nodes: usize,
     pub memhog: PathBuf,
+    /// The jobs a restart starts again (none where restarts are not the threads' to do).
+    pub workloads: Vec<LiveWorkload>,
     pub fault: Option<Fault>,
 }
 
@@ -108,7 +110,7 @@ impl Ctx {
                 .collect(),
             work: parts.session.work.clone(),
             memhog: parts.memhog,
-            workloads: Vec::new(),
+            workloads: parts.workloads,
             fault: parts.fault,
             steps: Mutex::new(tx),
             parents: Mutex::new(Vec::new()),
@@ -324,28 +326,21 @@ impl LocalBackend {
     }
 
     fn open(setup: LocalSetup, session: Session, journal: Arc<Mutex<Journal>>) -> LocalBackend {
-        let (tx, rx) = channel();
-        let ctx = Ctx {
+        let (ctx, rx) = Ctx::new(CtxParts {
             criu: setup.criu,
             clock: setup.clock,
             journal,
             scale: setup.scale,
-            network: session.network.clone(),
-            nodes: (0..setup.capacities.len())
-                .map(|k| node_cgroup(&session, k))
-                .collect(),
-            work: session.work.clone(),
+            session: session.clone(),
+            nodes: setup.capacities.len(),
             memhog: setup.memhog,
             workloads: setup.workloads,
             fault: setup.fault,
-            steps: Mutex::new(tx),
-            parents: Mutex::new(Vec::new()),
-            cancel_reasons: Mutex::new(HashMap::new()),
-        };
+        });
         LocalBackend {
             session,
             state: setup.state,
-            ctx: Arc::new(ctx),
+            ctx,
             jobs: HashMap::new(),
             moves: HashMap::new(),
             steps: rx,

@@ -11,14 +11,13 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, Patch, PatchParams};
+use kube::api::Api;
 use kube::{Client, ResourceExt};
-use serde_json::json;
 
 use crate::live::backend::{MoveOrder, StepTaken};
 use crate::live::journal::Step;
 use crate::live::kubernetes::api::{
-    Migration, MigrationStatus, Phase, LABEL_JOB, LABEL_MIGRATION, LABEL_RUN,
+    self, Migration, MigrationStatus, Phase, LABEL_JOB, LABEL_MIGRATION, LABEL_RUN,
 };
 use crate::live::kubernetes::cluster::ClusterRecord;
 use crate::live::local::{migrate, Ctx};
@@ -239,17 +238,5 @@ pub async fn write_status(
     status: &MigrationStatus,
 ) -> Result<(), String> {
     let api: Api<Migration> = Api::namespaced(client.clone(), namespace);
-    api.patch_status(
-        name,
-        &PatchParams::default(),
-        &Patch::Merge(json!({"status": status})),
-    )
-    .await
-    .map(drop)
-    .map_err(|e| {
-        format!(
-            "cannot write its status: {e}",
-            e = crate::live::kubernetes::api::say(&e)
-        )
-    })
+    api::patch_status(&api, name, status).await
 }

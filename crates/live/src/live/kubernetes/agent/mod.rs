@@ -73,6 +73,7 @@ pub fn run(dir: &Path, node: &str) -> Result<(), String> {
         session: record.session.clone(),
         nodes: record.nodes.len(),
         memhog: record.memhog.clone(),
+        workloads: Vec::new(),
         fault: migration_fault()?,
     });
     let runs = pods::Runs::default();

@@ -12,13 +12,13 @@ use std::sync::{Arc, Mutex};
 
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{Api, DeleteParams, Patch, PatchParams, Preconditions};
+use kube::api::{Api, DeleteParams, Preconditions};
 use kube::{Client, ResourceExt};
 use serde_json::{json, Value};
 
 use crate::live::kubernetes::agent::migrate::Mover;
 use crate::live::kubernetes::api::{
-    Migration, Phase, ANNOTATION_RESTORE, ANNOTATION_WORKLOAD, CONTAINER, IMAGE, LABEL_JOB,
+    self, Migration, Phase, ANNOTATION_RESTORE, ANNOTATION_WORKLOAD, CONTAINER, IMAGE, LABEL_JOB,
 };
 use crate::live::local::cgroup::Cgroup;
 use crate::live::local::job::{self, JobFiles};
@@ -313,19 +313,7 @@ fn terminated((code, reason): (i32, &str), started: &str) -> Value {
 }
 
 async fn patch(api: &Api<Pod>, pod: &Pod, status: Value) -> Result<(), String> {
-    api.patch_status(
-        &pod.name_any(),
-        &PatchParams::default(),
-        &Patch::Merge(json!({"status": status})),
-    )
-    .await
-    .map(drop)
-    .map_err(|e| {
-        format!(
-            "cannot write its status: {e}",
-            e = crate::live::kubernetes::api::say(&e)
-        )
-    })
+    api::patch_status(api, &pod.name_any(), &status).await
 }
 
 /// The kubelet's last word on a deleted pod: gone now, if it is still the same pod.
