@@ -1,4 +1,4 @@
-//! `migsim cluster up|down` and `migsim node`: a local Kubernetes control plane with migsim's
+//! `migsim cluster up|down|restart` and `migsim node`: a local Kubernetes control plane with migsim's
 //! node agents.
 
 use std::path::PathBuf;
@@ -14,6 +14,9 @@ pub enum ClusterCommand {
     Up(UpArgs),
     /// Stop everything `up` started and remove its cgroups, namespaces, images and state.
     Down(DownArgs),
+    /// Stop one part of the cluster and start it again: `etcd`, `kube-apiserver` or a node's
+    /// agent (by node name). A run going on carries on: its backend and agents reconnect.
+    Restart(RestartArgs),
 }
 
 #[derive(clap::Args)]
@@ -41,6 +44,15 @@ pub struct DownArgs {
 }
 
 #[derive(clap::Args)]
+pub struct RestartArgs {
+    /// The cluster's folder (`cluster up --state`).
+    #[arg(long)]
+    state: PathBuf,
+    /// `etcd`, `kube-apiserver`, or the name of a node (its agent).
+    component: String,
+}
+
+#[derive(clap::Args)]
 pub struct NodeArgs {
     /// The folder of the cluster (`migsim cluster up --state`).
     #[arg(long)]
@@ -54,6 +66,10 @@ pub fn cluster(command: ClusterCommand) -> Result<(), CliError> {
     match command {
         ClusterCommand::Up(a) => up(a),
         ClusterCommand::Down(a) => cluster::down(&a.state).map_err(CliError::Failed),
+        ClusterCommand::Restart(a) => {
+            cluster::restart(&a.state, &a.component, &mut |line| eprintln!("{line}"))
+                .map_err(CliError::Failed)
+        }
     }
 }
 

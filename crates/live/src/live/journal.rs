@@ -143,6 +143,7 @@ impl Journal {
             .map_err(|e| {
                 io::Error::new(e.kind(), format!("cannot create {}: {e}", path.display()))
             })?;
+        lock(&file, &path)?;
         Ok(Journal {
             path,
             file,
@@ -153,8 +154,9 @@ impl Journal {
     /// Opens `dir`'s journal to append to it, with every entry it holds.
     pub fn reopen(dir: &Path) -> io::Result<(Journal, Vec<Entry>)> {
         let path = dir.join(FILE);
-        let entries = read(&path)?;
         let file = OpenOptions::new().append(true).open(&path)?;
+        lock(&file, &path)?;
+        let entries = read(&path)?;
         let notes = Vec::new();
         Ok((Journal { path, file, notes }, entries))
     }
@@ -185,6 +187,28 @@ impl Journal {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// One writer per journal: a second adapter on the same run (a `--resume` while the first
+/// still runs) would interleave its entries with the first's. The lock goes with the file
+/// descriptor, so a killed adapter releases it.
+fn lock(file: &File, path: &Path) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock(2) on a descriptor this function borrows.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+        return Ok(());
+    }
+    let e = io::Error::last_os_error();
+    Err(match e.kind() {
+        io::ErrorKind::WouldBlock => io::Error::new(
+            e.kind(),
+            format!(
+                "{} is in use by another process (is the run still going?)",
+                path.display()
+            ),
+        ),
+        _ => io::Error::new(e.kind(), format!("cannot lock {}: {e}", path.display())),
+    })
 }
 
 /// Every entry of a journal. A last line cut short by a crash is dropped; any other bad line
@@ -234,6 +258,13 @@ mod tests {
         j.append(&a).unwrap();
         j.append(&b).unwrap();
         assert!(Journal::create(dir.path()).is_err(), "never overwritten");
+        let busy = Journal::reopen(dir.path())
+            .err()
+            .expect("one writer at a time");
+        assert!(busy.to_string().contains("in use"), "{busy}");
+        drop(j);
+        let (_, again) = Journal::reopen(dir.path()).expect("free once its writer is gone");
+        assert_eq!(again, vec![a.clone(), b.clone()]);
         let path = dir.path().join(FILE);
         let mut text = std::fs::read_to_string(&path).unwrap();
         text.push_str("{\"entry\":\"sta");

@@ -85,8 +85,12 @@ fn open_run(scenario: &Scenario, opts: &LiveOptions) -> Result<Opened, String> {
     std::fs::create_dir_all(&opts.out)
         .map_err(|e| format!("cannot create {}: {e}", opts.out.display()))?;
     let (journal, entries) = if opts.resume {
-        Journal::reopen(&opts.out)
-            .map_err(|e| format!("nothing to resume in {}: {e}", opts.out.display()))?
+        Journal::reopen(&opts.out).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                format!("nothing to resume in {}: {e}", opts.out.display())
+            }
+            _ => e.to_string(),
+        })?
     } else {
         if opts.out.join(journal::FILE).exists() {
             return Err(format!(
@@ -256,19 +260,7 @@ pub fn run_local(
                 &driver::running(&state),
                 &in_flight,
             )?;
-            for s in steps {
-                notes.push(format!(
-                    "migration {} of {}: {}",
-                    s.id,
-                    state.spec(state.record.migrations[s.id as usize].job).name,
-                    describe(&s.step)
-                ));
-                state.apply(&Entry::Migration {
-                    t: s.t,
-                    id: s.id,
-                    step: s.step,
-                });
-            }
+            take_steps(&mut state, steps, &mut notes);
             b
         }
         None => {
@@ -326,13 +318,17 @@ pub fn run_kubernetes(
     on_tick: &mut dyn FnMut(f64),
 ) -> Result<LiveRun, String> {
     use kubernetes::backend::{KubeBackend, KubeSetup};
-    if opts.resume {
-        return Err("--resume is not built yet for --backend kubernetes".into());
-    }
     let kubeconfig = kubernetes::api::find_kubeconfig(kube.kubeconfig.as_deref())?;
-    let Opened { journal, state, .. } = open_run(scenario, opts)?;
-    let clock = Clock::starting_now(opts.speed);
-    let run = local::session::new_id();
+    let Opened {
+        journal,
+        entries,
+        mut state,
+        resumed,
+    } = open_run(scenario, opts)?;
+    let (clock, run) = match &resumed {
+        Some((clock, _, run)) => (*clock, run.clone()),
+        None => (Clock::starting_now(opts.speed), local::session::new_id()),
+    };
     let setup = KubeSetup {
         kubeconfig: kubeconfig.clone(),
         namespace: kube.namespace.clone(),
@@ -347,11 +343,29 @@ pub fn run_kubernetes(
             .collect(),
         cpus: scenario.jobs.iter().map(|j| j.cpu).collect(),
     };
-    let mut backend = KubeBackend::connect(setup, scenario.spec.migration.mechanism)
-        .inspect_err(|_| drop(std::fs::remove_file(opts.out.join(journal::FILE))))?;
+    let connected = KubeBackend::connect(setup, scenario.spec.migration.mechanism);
+    let mut notes = Vec::new();
+    let mut backend = match resumed {
+        Some((_, scale, _)) => {
+            let mut b = connected?;
+            if (b.scale() - scale).abs() > 1e-12 * scale {
+                return Err(format!("the cluster's memory scale is {}, the run's was {scale}: run {run} began on another cluster", b.scale()));
+            }
+            let in_flight = journal::in_flight(&entries);
+            let steps = b.take_over(&entries, &driver::running(&state), &in_flight)?;
+            take_steps(&mut state, steps, &mut notes);
+            b
+        }
+        None => {
+            // A run that never began leaves no journal, so the same --out can be used again.
+            let b = connected
+                .inspect_err(|_| drop(std::fs::remove_file(opts.out.join(journal::FILE))))?;
+            begin(&journal, scenario, &run, clock, b.scale())?;
+            b
+        }
+    };
     let scale = backend.scale();
-    begin(&journal, scenario, &run, clock, scale)?;
-    let (output, notes) = drive(
+    let (output, more) = drive(
         scenario,
         state,
         clock,
@@ -360,6 +374,7 @@ pub fn run_kubernetes(
         stop,
         on_tick,
     )?;
+    notes.extend(more);
     let info = LiveInfo {
         backend: format!("kubernetes ({})", kubeconfig.display()),
         session: run,
@@ -374,6 +389,23 @@ pub fn run_kubernetes(
     write_outputs(opts, scenario, &output, &info)
         .map_err(|e| format!("cannot write the results to {}: {e}", opts.out.display()))?;
     Ok(LiveRun { output, info })
+}
+
+/// Applies the steps a backend's takeover of a resumed run took, each noted.
+fn take_steps(state: &mut LiveState, steps: Vec<StepTaken>, notes: &mut Vec<String>) {
+    for s in steps {
+        notes.push(format!(
+            "migration {} of {}: {}",
+            s.id,
+            state.spec(state.record.migrations[s.id as usize].job).name,
+            describe(&s.step)
+        ));
+        state.apply(&Entry::Migration {
+            t: s.t,
+            id: s.id,
+            step: s.step,
+        });
+    }
 }
 
 fn describe(step: &journal::Step) -> String {

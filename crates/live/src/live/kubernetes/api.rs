@@ -173,21 +173,24 @@ current-context: migsim
     )
 }
 
-/// Merges `status` into the status subresource of `name`, as kubelets and controllers write it.
+/// Merges `status` into the status subresource of `name`, as kubelets and controllers write
+/// it, through an API server restart.
 pub async fn patch_status<K>(
     api: &kube::Api<K>,
     name: &str,
     status: &impl serde::Serialize,
 ) -> Result<(), String>
 where
-    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
 {
     let patch = serde_json::json!({ "status": status });
-    api.patch_status(
-        name,
-        &kube::api::PatchParams::default(),
-        &kube::api::Patch::Merge(&patch),
-    )
+    let (params, patch) = (
+        kube::api::PatchParams::default(),
+        kube::api::Patch::Merge(&patch),
+    );
+    crate::live::kubernetes::retry::retried(&api.clone().into_client(), || {
+        api.patch_status(name, &params, &patch)
+    })
     .await
     .map(drop)
     .map_err(|e| format!("cannot write its status: {}", say(&e)))

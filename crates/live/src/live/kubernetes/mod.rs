@@ -6,3 +6,4 @@ pub mod api;
 pub mod backend;
 pub mod cluster;
 pub mod pki;
+pub mod retry;

@@ -29,7 +29,7 @@ use crate::model::{JobId, NodeId};
 use cgroup::Cgroup;
 use job::JobFiles;
 use netns::Network;
-pub use recover::InFlight;
+pub use recover::{recover, InFlight};
 use session::{Owner, Session};
 
 /// Faults the tests inject for real (`MIGSIM_LIVE_FAULT`).
@@ -120,7 +120,7 @@ impl Ctx {
     }
 
     /// Journals a step, then reports it to the driver.
-    fn step(&self, id: u32, step: Step) {
+    pub fn step(&self, id: u32, step: Step) {
         let taken = StepTaken {
             t: self.clock.now_s(),
             id,
@@ -310,7 +310,7 @@ impl LocalBackend {
                 .insert(job, Running::new(node, oom_base, work_s));
         }
         for m in in_flight {
-            recover::recover(&backend.ctx, m);
+            recover::recover(&backend.ctx, m, "adapter");
         }
         let steps = backend.steps();
         // A move the recovery finished leaves its job on the target.

@@ -19,7 +19,9 @@ use crate::model::NodeId;
 /// started (a lazy dump, a page server) would wait for ever: past this it is killed.
 const CRIU_LIMIT: Duration = Duration::from_secs(20);
 
-pub fn recover(ctx: &Ctx, m: &InFlight) {
+/// `who` carried the move out and died: "adapter" on the local backend, "target node's
+/// agent" on Kubernetes; it is the one that restarted.
+pub fn recover(ctx: &Ctx, m: &InFlight, who: &str) {
     let images = images_dir(&ctx.work, m.id);
     // A post-copy cut before its restore: its daemons wait for a restore that never comes.
     let stalled = m.mechanism == Mechanism::PostCopy && matches!(m.last, Step::Dumped { .. });
@@ -45,7 +47,7 @@ pub fn recover(ctx: &Ctx, m: &InFlight) {
         return ctx.step(
             m.id,
             Step::Cancelled {
-                reason: format!("the adapter stopped before the job was frozen (last step: {at})"),
+                reason: format!("the {who} stopped before the job was frozen (last step: {at})"),
             },
         );
     }
@@ -63,9 +65,9 @@ pub fn recover(ctx: &Ctx, m: &InFlight) {
     let reason = match job::workload_pid(&ctx.job_cgroup(source, job)) {
         Some(pid) => {
             signal(pid, libc::SIGCONT);
-            format!("the adapter stopped during the migration (last step: {at}); the restarted adapter rolled it back and the job runs on its source")
+            format!("the {who} stopped during the migration (last step: {at}); the restarted {who} rolled it back and the job runs on its source")
         }
-        None => format!("the adapter stopped during the migration (last step: {at}) and the job's process is gone"),
+        None => format!("the {who} stopped during the migration (last step: {at}) and the job's process is gone"),
     };
     ctx.step(
         m.id,

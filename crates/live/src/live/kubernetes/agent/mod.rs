@@ -18,9 +18,10 @@ use kube::api::Api;
 use kube::runtime::{reflector, watcher, WatchStreamExt};
 
 use crate::criu::Criu;
-use crate::live::journal::Journal;
+use crate::live::journal::{self, Entry, Journal};
 use crate::live::kubernetes::api::{self, Migration};
 use crate::live::kubernetes::cluster::{runtime, ClusterRecord, Layout};
+use crate::live::kubernetes::retry::Reconnect;
 use crate::live::local::{self, Ctx, CtxParts, Fault};
 use crate::live::Clock;
 
@@ -30,23 +31,32 @@ pub use metrics::{parse as parse_metrics, Sample, PATH as METRICS_PATH};
 const SYNC: Duration = Duration::from_millis(200);
 const HEARTBEAT: Duration = Duration::from_secs(10);
 
-/// The agent's own journal of the migration steps it takes, in `nodes/NAME/`.
-fn agent_journal(layout: &Layout, node: &str) -> Result<Arc<std::sync::Mutex<Journal>>, String> {
+/// The agent's own journal of the migration steps it takes, in `nodes/NAME/`, with what it
+/// holds.
+fn agent_journal(
+    layout: &Layout,
+    node: &str,
+) -> Result<(Arc<std::sync::Mutex<Journal>>, Vec<Entry>), String> {
     let dir = layout.dir.join("nodes").join(node);
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let journal = match Journal::reopen(&dir) {
-        Ok((j, _)) => j,
-        Err(_) => Journal::create(&dir).map_err(|e| e.to_string())?,
-    };
-    Ok(Arc::new(std::sync::Mutex::new(journal)))
+    let (journal, entries) = if dir.join(journal::FILE).exists() {
+        Journal::reopen(&dir)
+    } else {
+        Journal::create(&dir).map(|j| (j, Vec::new()))
+    }
+    .map_err(|e| e.to_string())?;
+    Ok((Arc::new(std::sync::Mutex::new(journal)), entries))
 }
 
 /// The faults a test may have the agent inject into the moves it carries out (the
-/// environment of `cluster up` is its own): those of the restore, which the target takes.
+/// environment of `cluster up` is its own): those of the restore, which the target takes,
+/// and its own death once a dump is journaled.
 fn migration_fault() -> Result<Option<Fault>, String> {
     match Fault::from_env()? {
-        f @ (None | Some(Fault::SmallTarget | Fault::RestoreImages)) => Ok(f),
-        Some(other) => Err(format!("MIGSIM_LIVE_FAULT: a node agent cannot inject {other:?} (small-target, restore-images)")),
+        f @ (None | Some(Fault::SmallTarget | Fault::RestoreImages | Fault::CrashAfterDump)) => {
+            Ok(f)
+        }
+        Some(other) => Err(format!("MIGSIM_LIVE_FAULT: a node agent cannot inject {other:?} (small-target, restore-images, crash-after-dump)")),
     }
 }
 
@@ -61,13 +71,17 @@ pub fn run(dir: &Path, node: &str) -> Result<(), String> {
         dir: dir.to_path_buf(),
     };
     let host_cgroup = local::node_cgroup(&record.session, me.index);
-    let journal = agent_journal(&layout, node)?;
+    let (journal, entries) = agent_journal(&layout, node)?;
     let criu = Criu::locate(Some(&record.criu))?;
     let criu_version = criu.version.clone();
     let ctx = Ctx::new(CtxParts {
         criu,
-        // Real seconds: a Migration's status says how long the job was frozen, for real.
-        clock: Clock::starting_now(1.0),
+        // Real seconds since the Unix epoch: a Migration's status says how long the job was
+        // frozen, for real, and a restarted agent's clock goes on from its predecessor's.
+        clock: Clock {
+            origin_unix_s: 0.0,
+            speed: 1.0,
+        },
         journal,
         scale: record.memory_scale,
         session: record.session.clone(),
@@ -94,17 +108,25 @@ pub fn run(dir: &Path, node: &str) -> Result<(), String> {
         let pods: Api<Pod> = Api::all(client.clone());
         let (store, writer) = reflector::store();
         let config = watcher::Config::default().fields(&format!("spec.nodeName={node}"));
-        let watch = reflector(writer, watcher(pods, config).default_backoff())
+        let watch = reflector(writer, watcher(pods, config).backoff(Reconnect::default()))
             .for_each(|_| futures::future::ready(()));
         tokio::spawn(watch);
         let (moves, writer) = reflector::store();
         let watch = reflector(
             writer,
-            watcher(Api::<Migration>::all(client.clone()), Default::default()).default_backoff(),
+            watcher(Api::<Migration>::all(client.clone()), Default::default())
+                .backoff(Reconnect::default()),
         )
         .for_each(|_| futures::future::ready(()));
         tokio::spawn(watch);
-        let mut mover = migrate::Mover::new(node, record.memory_scale, client.clone(), ctx);
+        let mut mover = migrate::Mover::new(
+            node,
+            (me.index, record.nodes.len()),
+            record.memory_scale,
+            client.clone(),
+            ctx,
+            &entries,
+        );
         let nodes: Api<Node> = Api::all(client.clone());
         // The first pass beats at once: the Lease exists as soon as the Node does.
         let mut beat: Option<tokio::time::Instant> = None;

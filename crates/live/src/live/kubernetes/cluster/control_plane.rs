@@ -182,14 +182,7 @@ pub async fn wait_ready(
 ) -> Result<(), &'static str> {
     let until = Instant::now() + limit;
     while Instant::now() < until {
-        let req = http::Request::get("/readyz")
-            .body(Vec::new())
-            .expect("a static request");
-        if client
-            .request_text(req)
-            .await
-            .is_ok_and(|t| t.trim() == "ok")
-        {
+        if crate::live::kubernetes::retry::ready(client).await {
             return Ok(());
         }
         if !alive() {

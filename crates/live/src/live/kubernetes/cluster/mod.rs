@@ -183,7 +183,106 @@ fn start(
     let pki = Pki::create(&layout.pki().dir, &identities)?;
     write_kubeconfigs(record, layout, &pki, &identities)?;
 
-    let logs = layout.logs();
+    start_etcd(record, layout)?;
+    say(&format!(
+        "etcd is up on 127.0.0.1:{}",
+        record.ports.etcd_client
+    ));
+    let rt = runtime()?;
+    rt.block_on(async {
+        let client = start_apiserver(record, layout, bin).await?;
+        say(&format!(
+            "kube-apiserver v{KUBE_VERSION} is up on {}",
+            record.server()
+        ));
+        manifests::apply(&client).await
+    })?;
+    for node in record.nodes.clone() {
+        start_agent(record, layout, &node)?;
+    }
+    rt.block_on(wait_nodes_ready(record, layout))?;
+    say(&format!("{} nodes are Ready", record.nodes.len()));
+    Ok(())
+}
+
+/// The cluster's parts, each started as `up` starts it; `restart` starts one again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Component {
+    Etcd,
+    ApiServer,
+    /// A node's agent, by node name.
+    Agent(String),
+}
+
+impl Component {
+    /// `etcd`, `kube-apiserver`, or a node's name.
+    pub fn parse(record: &ClusterRecord, name: &str) -> Result<Component, String> {
+        match name {
+            "etcd" => Ok(Component::Etcd),
+            "kube-apiserver" => Ok(Component::ApiServer),
+            node if record.node(node).is_some() => Ok(Component::Agent(node.to_string())),
+            other => {
+                let nodes: Vec<&str> = record.nodes.iter().map(|n| n.name.as_str()).collect();
+                Err(format!(
+                    "{other:?} is not a part of this cluster: etcd, kube-apiserver or a node ({})",
+                    nodes.join(", ")
+                ))
+            }
+        }
+    }
+
+    fn role(&self) -> String {
+        match self {
+            Component::Etcd => "etcd".into(),
+            Component::ApiServer => "kube-apiserver".into(),
+            Component::Agent(node) => format!("node {node}"),
+        }
+    }
+}
+
+/// Stops one part of the cluster in `dir` (SIGTERM, then SIGKILL after a grace; one that died is
+/// left as it is) and starts it again as `up` did, for operators and for the fault tests: the
+/// backend and the agents reconnect to a restarted API server, and a restarted agent takes
+/// over its pods and finishes or rolls back the moves it was carrying out.
+pub fn restart(dir: &Path, name: &str, say: &mut dyn FnMut(&str)) -> Result<(), String> {
+    let mut record = ClusterRecord::load(dir)?;
+    let layout = Layout {
+        dir: dir.to_path_buf(),
+    };
+    let component = Component::parse(&record, name)?;
+    let role = component.role();
+    if let Some(d) = record.daemons.iter().find(|d| d.role == role) {
+        d.stop(grace(d));
+    }
+    match &component {
+        Component::Etcd => start_etcd(&mut record, &layout)?,
+        Component::ApiServer => {
+            runtime()?.block_on(start_apiserver(&mut record, &layout, &kube_bin_dir()))?;
+        }
+        Component::Agent(node) => {
+            let node = record.node(node).cloned().expect("parsed");
+            let agent = start_agent(&mut record, &layout, &node)?;
+            control_plane::wait_listening(node.metrics_port, Duration::from_secs(30), || {
+                agent.alive()
+            })
+            .map_err(|why| failed(&agent, &layout.logs(), why))?;
+        }
+    }
+    say(&format!("{role} is up again"));
+    Ok(())
+}
+
+/// How long a daemon is given to stop after SIGTERM. kube-apiserver 1.34 stops serving at
+/// once (its log says so within milliseconds) but then lingers until killed: waiting the
+/// full grace for it would add ten seconds to every restart and `down`.
+fn grace(d: &Daemon) -> Duration {
+    match d.role.as_str() {
+        "kube-apiserver" => Duration::from_secs(2),
+        _ => Duration::from_secs(10),
+    }
+}
+
+fn start_etcd(record: &mut ClusterRecord, layout: &Layout) -> Result<(), String> {
     let etcd = spawn(
         record,
         layout,
@@ -194,61 +293,64 @@ fn start(
     control_plane::wait_listening(record.ports.etcd_client, Duration::from_secs(30), || {
         etcd.alive()
     })
-    .map_err(|why| failed(&etcd, &logs, why))?;
-    say(&format!(
-        "etcd is up on 127.0.0.1:{}",
-        record.ports.etcd_client
-    ));
+    .map_err(|why| failed(&etcd, &layout.logs(), why))
+}
+
+/// Returns the admin's client once the API server is ready.
+async fn start_apiserver(
+    record: &mut ClusterRecord,
+    layout: &Layout,
+    bin: &Path,
+) -> Result<kube::Client, String> {
+    let logs = layout.logs();
     let apiserver = spawn(
         record,
         layout,
         "kube-apiserver",
-        &mut control_plane::apiserver(bin, &pki, record.ports),
+        &mut control_plane::apiserver(bin, &layout.pki(), record.ports),
         None,
     )?;
     control_plane::wait_listening(record.ports.apiserver, Duration::from_secs(60), || {
         apiserver.alive()
     })
     .map_err(|why| failed(&apiserver, &logs, why))?;
-    let rt = runtime()?;
-    rt.block_on(async {
-        let client = api::client(&layout.kubeconfig()).await?;
-        control_plane::wait_ready(&client, Duration::from_secs(60), || apiserver.alive())
-            .await
-            .map_err(|why| failed(&apiserver, &logs, why))?;
-        say(&format!(
-            "kube-apiserver v{KUBE_VERSION} is up on {}",
-            record.server()
-        ));
-        manifests::apply(&client).await
-    })?;
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find migsim itself: {e}"))?;
-    for node in record.nodes.clone() {
-        let cgroup = record
-            .session
-            .cgroup
-            .child(&format!("agent-{}", node.index));
-        cgroup.create().map_err(|e| e.to_string())?;
-        let procs = cgroup.procs_file().map_err(|e| e.to_string())?;
-        let mut cmd = Command::new(&exe);
-        cmd.arg("node")
-            .arg("--cluster")
-            .arg(&layout.dir)
-            .arg("--node")
-            .arg(&node.name);
-        spawn(
-            record,
-            layout,
-            &format!("node {}", node.name),
-            &mut cmd,
-            Some(procs),
-        )?;
-    }
-    rt.block_on(wait_nodes_ready(record, layout))?;
-    say(&format!("{} nodes are Ready", record.nodes.len()));
-    Ok(())
+    let client = api::client(&layout.kubeconfig()).await?;
+    control_plane::wait_ready(&client, Duration::from_secs(60), || apiserver.alive())
+        .await
+        .map_err(|why| failed(&apiserver, &logs, why))?;
+    Ok(client)
 }
 
+/// A node's agent, in a cgroup of its own: the memory of the jobs it runs is its node's, not
+/// its own.
+fn start_agent(
+    record: &mut ClusterRecord,
+    layout: &Layout,
+    node: &NodeRecord,
+) -> Result<Daemon, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find migsim itself: {e}"))?;
+    let cgroup = record
+        .session
+        .cgroup
+        .child(&format!("agent-{}", node.index));
+    cgroup.create().map_err(|e| e.to_string())?;
+    let procs = cgroup.procs_file().map_err(|e| e.to_string())?;
+    let mut cmd = Command::new(&exe);
+    cmd.arg("node")
+        .arg("--cluster")
+        .arg(&layout.dir)
+        .arg("--node")
+        .arg(&node.name);
+    spawn(
+        record,
+        layout,
+        &format!("node {}", node.name),
+        &mut cmd,
+        Some(procs),
+    )
+}
+
+/// Starts a daemon and records it in place of the one of its role it follows.
 fn spawn(
     record: &mut ClusterRecord,
     layout: &Layout,
@@ -257,7 +359,10 @@ fn spawn(
     cgroup: Option<std::fs::File>,
 ) -> Result<Daemon, String> {
     let daemon = Daemon::spawn(role, cmd, &layout.logs(), cgroup)?;
-    record.daemons.push(daemon.clone());
+    match record.daemons.iter_mut().find(|d| d.role == role) {
+        Some(d) => *d = daemon.clone(),
+        None => record.daemons.push(daemon.clone()),
+    }
     record.save(&layout.dir)?;
     Ok(daemon)
 }
@@ -354,7 +459,7 @@ pub fn is_ready(node: &Node) -> bool {
 pub fn down(dir: &Path) -> Result<(), String> {
     let record = ClusterRecord::load(dir)?;
     for d in record.daemons.iter().rev() {
-        d.stop(Duration::from_secs(10));
+        d.stop(grace(d));
     }
     record
         .session

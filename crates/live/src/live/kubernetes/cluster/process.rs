@@ -19,7 +19,7 @@ pub struct Daemon {
 }
 
 impl Daemon {
-    /// Starts `cmd` detached (setsid, no stdin), stdout and stderr to `logs/ROLE.log`, in
+    /// Starts `cmd` detached (setsid, no stdin), stdout and stderr appended to `logs/ROLE.log`, in
     /// the cgroup whose `cgroup.procs` is open in `cgroup`, if any.
     pub fn spawn(
         role: &str,
@@ -30,7 +30,11 @@ impl Daemon {
         std::fs::create_dir_all(logs)
             .map_err(|e| format!("cannot create {}: {e}", logs.display()))?;
         let path = log_file(logs, role);
-        let log = std::fs::File::create(&path)
+        // Appended to: a restarted daemon's log follows its predecessor's.
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         let err = log.try_clone().map_err(|e| e.to_string())?;
         cmd.stdin(Stdio::null()).stdout(log).stderr(err);

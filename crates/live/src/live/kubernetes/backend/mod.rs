@@ -5,6 +5,8 @@
 //! nodes' agents carry out, followed by watch. No policy lives here: the driver runs the
 //! control loop, as on the local backend and in the simulator.
 
+mod resume;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -21,10 +23,11 @@ use crate::live::backend::{Backend, JobUsage, Life, MoveOrder, Observation, Step
 use crate::live::journal::{Entry, Journal, Step};
 use crate::live::kubernetes::agent::{parse_metrics, Sample, METRICS_PATH};
 use crate::live::kubernetes::api::{
-    client, pod_name, Migration, MigrationSpec, Phase, ANNOTATION_CRIU, ANNOTATION_METRICS,
+    client, pod_name, say, Migration, MigrationSpec, Phase, ANNOTATION_CRIU, ANNOTATION_METRICS,
     ANNOTATION_RESTORE, ANNOTATION_SCALE, ANNOTATION_WORKLOAD, CONTAINER, IMAGE, LABEL_AGENT,
     LABEL_JOB, LABEL_MIGRATION, LABEL_RUN, SCHEDULER,
 };
+use crate::live::kubernetes::retry::{conflict, not_found, retried, Reconnect};
 use crate::live::{Clock, LiveWorkload};
 use crate::migration::Mechanism;
 use crate::model::{JobId, NodeId};
@@ -122,16 +125,20 @@ impl KubeBackend {
         let pods: Api<Pod> = Api::namespaced(client.clone(), &setup.namespace);
         let (store, writer) = reflector::store();
         let config = watcher::Config::default().labels(&format!("{LABEL_RUN}={}", setup.run));
-        let watch = reflector::reflector(writer, watcher(pods, config).default_backoff())
-            .for_each(|_| futures::future::ready(()));
+        let watch =
+            reflector::reflector(writer, watcher(pods, config).backoff(Reconnect::default()))
+                .for_each(|_| futures::future::ready(()));
         rt.spawn(watch);
         rt.block_on(store.wait_until_ready())
             .map_err(|e| format!("cannot watch pods: {e}"))?;
         let migrations = Api::<Migration>::namespaced(client.clone(), &setup.namespace);
         let (moves, writer) = reflector::store();
         let config = watcher::Config::default().labels(&format!("{LABEL_RUN}={}", setup.run));
-        let watch = reflector::reflector(writer, watcher(migrations, config).default_backoff())
-            .for_each(|_| futures::future::ready(()));
+        let watch = reflector::reflector(
+            writer,
+            watcher(migrations, config).backoff(Reconnect::default()),
+        )
+        .for_each(|_| futures::future::ready(()));
         if mechanism != Mechanism::Restart {
             rt.spawn(watch);
             rt.block_on(moves.wait_until_ready())
@@ -209,38 +216,51 @@ impl KubeBackend {
             "target": {"apiVersion": "v1", "kind": "Node", "name": target},
         });
         let api = self.pods();
+        let (client, run) = (&self.client, &self.setup.run);
+        let post = PostParams::default();
         self.rt.block_on(async {
-            api.create(&PostParams::default(), &pod)
-                .await
-                .map_err(|e| {
-                    format!(
-                        "cannot create pod {name}: {e}",
-                        e = crate::live::kubernetes::api::say(&e)
-                    )
-                })?;
-            api.create_subresource::<serde_json::Value, serde_json::Value>(
-                "binding",
-                &name,
-                &PostParams::default(),
-                &binding,
-            )
-            .await
-            .map(drop)
-            .map_err(|e| {
-                format!(
-                    "cannot bind pod {name} to {target}: {e}",
-                    e = crate::live::kubernetes::api::say(&e)
+            // A retry after a lost answer finds its own pod made.
+            match retried(client, || api.create(&post, &pod)).await {
+                Err(e) if conflict(&e) && ours(&api, &name, run).await => {}
+                Err(e) => return Err(format!("cannot create pod {name}: {}", say(&e))),
+                Ok(_) => {}
+            }
+            let bound = retried(client, || {
+                api.create_subresource::<serde_json::Value, serde_json::Value>(
+                    "binding", &name, &post, &binding,
                 )
             })
+            .await;
+            match bound {
+                Err(e) if conflict(&e) && bound_to(&api, &name, target).await => Ok(()),
+                Err(e) => Err(format!("cannot bind pod {name} to {target}: {}", say(&e))),
+                Ok(_) => Ok(()),
+            }
         })?;
         Ok(name)
     }
 
+    /// Deletes a pod of the run; one already gone is fine.
     fn delete(&self, name: &str) {
         let api = self.pods();
-        let _ = self
+        let params = DeleteParams::default();
+        let deleted = self
             .rt
-            .block_on(async { api.delete(name, &DeleteParams::default()).await });
+            .block_on(retried(&self.client, || api.delete(name, &params)));
+        if let Err(e) = deleted
+            .map(drop)
+            .or_else(|e| if not_found(&e) { Ok(()) } else { Err(e) })
+        {
+            self.note(format!("cannot delete pod {name}: {}", say(&e)));
+        }
+    }
+
+    fn note(&self, note: String) {
+        self.setup
+            .journal
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .note(note);
     }
 
     /// Every agent's metrics, by node index (a node that does not answer has none).
@@ -301,7 +321,7 @@ impl KubeBackend {
             .get(&order.job)
             .map(|p| p.name.clone())
             .ok_or("its pod is gone")?;
-        let name = format!("{}-m{}", self.setup.run, order.id);
+        let name = self.migration_name(order.id);
         let target_pod = self.place(order.job, order.target, Some(&name))?;
         let mechanism = match order.mechanism {
             Mechanism::StopAndCopy => "stop-and-copy",
@@ -329,15 +349,17 @@ impl KubeBackend {
             .into(),
         );
         let api: Api<Migration> = Api::namespaced(self.client.clone(), &self.setup.namespace);
-        if let Err(e) = self
-            .rt
-            .block_on(async { api.create(&PostParams::default(), &migration).await })
-        {
+        let (client, run) = (&self.client, &self.setup.run);
+        let post = PostParams::default();
+        let made = self.rt.block_on(async {
+            match retried(client, || api.create(&post, &migration)).await {
+                Err(e) if conflict(&e) && ours(&api, &name, run).await => Ok(()),
+                done => done.map(drop),
+            }
+        });
+        if let Err(e) = made {
             self.delete(&target_pod);
-            return Err(format!(
-                "cannot create Migration {name}: {e}",
-                e = crate::live::kubernetes::api::say(&e)
-            ));
+            return Err(format!("cannot create Migration {name}: {}", say(&e)));
         }
         self.moves.insert(
             order.id,
@@ -351,6 +373,10 @@ impl KubeBackend {
             },
         );
         Ok(())
+    }
+
+    fn migration_name(&self, id: u32) -> String {
+        format!("{}-m{}", self.setup.run, id)
     }
 
     /// Journals what the Migrations' statuses say happened since the last pass; a move that
@@ -473,7 +499,11 @@ impl Backend for KubeBackend {
                 .pods
                 .get(&reflector::ObjectRef::new(&p.name).within(&self.setup.namespace));
             p.seen |= pod.is_some();
+            // As on the local backend, the move speaks for a job it is moving: one that
+            // ends meanwhile fails the move, and its end is seen once the move is over.
+            let moving = self.moves.values().any(|m| m.job == job);
             let life = match &pod {
+                _ if moving => Life::Running,
                 None if !p.seen => Life::Running,
                 None => Life::Exited,
                 Some(pod) => life(pod),
@@ -561,11 +591,11 @@ impl Backend for KubeBackend {
         };
         let api: Api<Migration> = Api::namespaced(self.client.clone(), &self.setup.namespace);
         let patch = json!({"spec": {"cancel": true}});
+        let (params, patch) = (PatchParams::default(), Patch::Merge(&patch));
         self.rt
-            .block_on(async {
-                api.patch(&m.name, &PatchParams::default(), &Patch::Merge(&patch))
-                    .await
-            })
+            .block_on(retried(&self.client, || {
+                api.patch(&m.name, &params, &patch)
+            }))
             .is_ok()
     }
 
@@ -581,31 +611,18 @@ impl Backend for KubeBackend {
 
     fn shutdown(&mut self) -> Result<(), String> {
         let api = self.pods();
-        let run = self.setup.run.clone();
+        let client = &self.client;
+        let run = ListParams::default().labels(&format!("{LABEL_RUN}={}", self.setup.run));
         self.rt.block_on(async {
-            api.delete_collection(
-                &DeleteParams::default(),
-                &ListParams::default().labels(&format!("{LABEL_RUN}={run}")),
-            )
-            .await
-            .map(drop)
-            .map_err(|e| {
-                format!(
-                    "cannot delete the run's pods: {e}",
-                    e = crate::live::kubernetes::api::say(&e)
-                )
-            })?;
+            let params = DeleteParams::default();
+            retried(client, || api.delete_collection(&params, &run))
+                .await
+                .map_err(|e| format!("cannot delete the run's pods: {}", say(&e)))?;
             // The agents stop each pod's process, then remove it.
             for _ in 0..300 {
-                let left = api
-                    .list(&ListParams::default().labels(&format!("{LABEL_RUN}={run}")))
+                let left = retried(client, || api.list(&run))
                     .await
-                    .map_err(|e| {
-                        format!(
-                            "cannot list the run's pods: {e}",
-                            e = crate::live::kubernetes::api::say(&e)
-                        )
-                    })?;
+                    .map_err(|e| format!("cannot list the run's pods: {}", say(&e)))?;
                 if left.items.is_empty() {
                     return Ok(());
                 }
@@ -614,6 +631,23 @@ impl Backend for KubeBackend {
             Err("the run's pods were not all removed within 30 s".to_string())
         })
     }
+}
+
+/// Whether the object `name` that a create found taken is this run's.
+async fn ours<K>(api: &Api<K>, name: &str, run: &str) -> bool
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    api.get(name)
+        .await
+        .is_ok_and(|o| o.labels().get(LABEL_RUN).is_some_and(|r| r == run))
+}
+
+/// Whether pod `name` is bound to `node` (a retried binding finds its first try done).
+async fn bound_to(api: &Api<Pod>, name: &str, node: &str) -> bool {
+    api.get(name)
+        .await
+        .is_ok_and(|p| p.spec.and_then(|s| s.node_name).as_deref() == Some(node))
 }
 
 fn phase(pod: &Pod) -> String {
@@ -696,7 +730,7 @@ async fn require_crd(client: &Client) -> Result<(), String> {
         Err(kube::Error::Api(e)) if e.code == 404 => Err(
             "this cluster has no Migration CRD (migrations.migsim.io), which checkpointing mechanisms need; `migsim cluster up` installs it, or use migration.mechanism = \"restart\"".into(),
         ),
-        Err(e) => Err(format!("cannot look up the Migration CRD: {e}", e = crate::live::kubernetes::api::say(&e))),
+        Err(e) => Err(format!("cannot look up the Migration CRD: {e}", e = say(&e))),
     }
 }
 

@@ -4,6 +4,8 @@
 //! leaving nothing. Skipped with the reason where root, criu, etcd or the built kube-apiserver
 //! is missing, unless MIGSIM_REQUIRE_CRIU / MIGSIM_REQUIRE_KUBE are set, as the test script does.
 
+mod faults;
+
 use crate::common;
 
 use std::io::Write;
@@ -113,6 +115,25 @@ impl Cluster {
 
     /// `migsim live` through the backend's own credentials; returns its results folder.
     fn live(&self, name: &str, extra: &[&str]) -> (PathBuf, Output) {
+        let (out, args) = self.live_args(name, extra);
+        let o = migsim(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        (out, o)
+    }
+
+    /// `migsim live` started, not waited for: for the tests that break things as it runs.
+    fn start_live(&self, name: &str, extra: &[&str]) -> (PathBuf, std::process::Child) {
+        let (out, args) = self.live_args(name, extra);
+        let child = Command::new(env!("CARGO_BIN_EXE_migsim"))
+            .args(&args)
+            .env_remove("KUBECONFIG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary runs");
+        (out, child)
+    }
+
+    fn live_args(&self, name: &str, extra: &[&str]) -> (PathBuf, Vec<String>) {
         let out = self.tmp.path().join(name);
         let backend = self.backend();
         let mut args = vec![
@@ -127,8 +148,34 @@ impl Cluster {
             "-q",
         ];
         args.extend_from_slice(extra);
-        let o = migsim(&args);
-        (out, o)
+        (out.clone(), args.into_iter().map(String::from).collect())
+    }
+
+    /// `cluster restart COMPONENT`, which must succeed.
+    fn restart(&self, component: &str) {
+        let o = migsim(&[
+            "cluster",
+            "restart",
+            "--state",
+            self.state.to_str().unwrap(),
+            component,
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+
+    /// The PID of the daemon of `role` as the record has it now.
+    fn pid(&self, role: &str) -> i32 {
+        let record: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(self.state.join("cluster.json")).unwrap(),
+        )
+        .unwrap();
+        record["daemons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["role"] == role)
+            .and_then(|d| d["process"]["pid"].as_i64())
+            .unwrap_or_else(|| panic!("no {role} in {record}")) as i32
     }
 
     fn down(&self) -> Output {
@@ -531,7 +578,7 @@ fn kubernetes_backend_says_what_is_missing() {
 /// Its trials, each skipped with the reason where this machine lacks what it needs.
 pub fn trials() -> Vec<libtest_mimic::Trial> {
     let cluster = common::needs_criu().and(kube_ready, "MIGSIM_REQUIRE_KUBE");
-    vec![
+    let mut trials = vec![
         Needs::nothing().test(
             "kubernetes_backend_says_what_is_missing",
             kubernetes_backend_says_what_is_missing,
@@ -544,5 +591,7 @@ pub fn trials() -> Vec<libtest_mimic::Trial> {
             "kubernetes_move_to_a_target_too_small_is_rolled_back",
             a_move_to_a_target_too_small_is_rolled_back,
         ),
-    ]
+    ];
+    trials.extend(faults::trials(&cluster));
+    trials
 }
