@@ -138,6 +138,14 @@ fn the_backend_killed_in_a_move_and_resumed() {
     });
     live.kill().unwrap();
     live.wait().unwrap();
+    // Its pods run on: a new run on the same cluster is refused, and told what to do.
+    let (_, o) = c.live("second-run", &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("one run at a time per cluster") && text(&o).contains("--resume"),
+        "{}",
+        text(&o)
+    );
     let (_, o) = c.live("backend-killed", &["--resume"]);
     assert!(o.status.success(), "{}", text(&o));
     let (moves, jobs) = (

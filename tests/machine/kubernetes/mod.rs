@@ -360,6 +360,11 @@ fn sim_local_and_kubernetes_side_by_side(c: &Cluster, kube: &Path) {
         report.contains("| migrations.complete | 1.000 | 1.000 | 1.000 |"),
         "{report}"
     );
+    // Each backend started the three jobs once, and timed it.
+    for backend in ["local", "kubernetes"] {
+        let row = format!("| {backend} | 3 | ");
+        assert!(report.contains(&row), "no {row} in\n{report}");
+    }
 }
 
 /// Pod events while `run` goes on, one line per change: name, phase, termination reason.

@@ -39,6 +39,7 @@ pub fn markdown(r: &Report) -> String {
             num(diff)
         );
     }
+    s.push_str(&starts(std::slice::from_ref(r)));
     s.push_str("\n## Migrations: real against the cost model and the simulator\n\n");
     if r.migrations.is_empty() {
         s.push_str("No live migrations.\n");
@@ -92,6 +93,26 @@ pub fn markdown(r: &Report) -> String {
     s
 }
 
+/// How long each backend took to start a job (the simulator starts them at once).
+fn starts(reports: &[Report]) -> String {
+    let mut s = String::from("\n## Job starts: the start asked for until the job runs (real s)\n\n| backend | starts | mean | p50 | max |\n|---|---:|---:|---:|---:|\n");
+    for r in reports {
+        let _ = match &r.live.start_latency {
+            Some(l) => writeln!(
+                s,
+                "| {} | {} | {:.3} | {:.3} | {:.3} |",
+                backend(r),
+                l.starts,
+                l.mean_s,
+                l.p50_s,
+                l.max_s
+            ),
+            None => writeln!(s, "| {} | - | - | - | - |", backend(r)),
+        };
+    }
+    s
+}
+
 /// What a report's live run ran on, short: `local`, `kubernetes`.
 fn backend(r: &Report) -> &str {
     r.live.backend.split(" (").next().unwrap_or_default()
@@ -124,6 +145,7 @@ pub fn side_by_side(reports: &[Report]) -> String {
             .collect();
         let _ = writeln!(s, "| {} | {} | {} |", m.name, num(m.sim), lives.join(" | "));
     }
+    s.push_str(&starts(reports));
     s.push_str("\n## Migrations\n\n| backend | job | mechanism | memory | outcome | live total (s) | live downtime (s) | model downtime (s) | sim downtime (s) |\n|---|---|---|---:|---|---:|---:|---:|---:|\n");
     for r in reports {
         for m in &r.migrations {

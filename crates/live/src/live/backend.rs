@@ -70,4 +70,6 @@ pub trait Backend {
     fn migration_memory(&self, node: NodeId) -> f64;
     /// Waits for migrations in flight, then stops every job and removes what was created.
     fn shutdown(&mut self) -> Result<(), String>;
+    /// How long each start took to run its job, real seconds (see [`crate::live::latency`]).
+    fn start_latencies(&self) -> Vec<f64>;
 }

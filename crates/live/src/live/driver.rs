@@ -271,6 +271,9 @@ mod tests {
         fn migration_memory(&self, _: NodeId) -> f64 {
             0.0
         }
+        fn start_latencies(&self) -> Vec<f64> {
+            Vec::new()
+        }
         fn shutdown(&mut self) -> Result<(), String> {
             Ok(())
         }

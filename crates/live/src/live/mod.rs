@@ -9,6 +9,7 @@ mod driver;
 pub mod journal;
 #[cfg(feature = "kubernetes")]
 pub mod kubernetes;
+pub mod latency;
 pub mod local;
 mod plant;
 mod state;
@@ -58,6 +59,9 @@ pub struct LiveInfo {
     pub criu: String,
     pub kernel: String,
     pub cgroup: local::cgroup::Version,
+    /// How long its backend took to start jobs (none in a `live.json` older than this).
+    #[serde(default)]
+    pub start_latency: Option<latency::StartLatency>,
     /// The run was stopped (Ctrl-C) before its end.
     pub interrupted: bool,
     /// Said on the way (leftover sessions removed, recoveries).
@@ -290,6 +294,7 @@ pub fn run_local(
         criu: ready.criu.version.clone(),
         kernel: kernel(),
         cgroup: local::cgroup::detect()?.version,
+        start_latency: latency::StartLatency::of(&backend.start_latencies()),
         interrupted: stop.load(std::sync::atomic::Ordering::SeqCst),
         notes,
     };
@@ -383,6 +388,7 @@ pub fn run_kubernetes(
         criu: backend.criu(),
         kernel: kernel(),
         cgroup: local::cgroup::detect().map_or(local::cgroup::Version::V2, |c| c.version),
+        start_latency: latency::StartLatency::of(&backend.start_latencies()),
         interrupted: stop.load(std::sync::atomic::Ordering::SeqCst),
         notes,
     };

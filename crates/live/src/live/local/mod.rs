@@ -251,6 +251,8 @@ pub struct LocalBackend {
     moves: HashMap<u32, Move>,
     steps: Receiver<StepTaken>,
     capacities: Vec<f64>,
+    /// Real seconds each start took to spawn its job.
+    started: Vec<f64>,
 }
 
 impl LocalBackend {
@@ -345,6 +347,7 @@ impl LocalBackend {
             moves: HashMap::new(),
             steps: rx,
             capacities: setup.capacities,
+            started: Vec::new(),
         }
     }
 
@@ -392,11 +395,17 @@ impl LocalBackend {
 impl Backend for LocalBackend {
     fn start(&mut self, job: JobId, node: NodeId) -> Result<(), String> {
         let oom_base = 0;
+        let asked = std::time::Instant::now();
         self.ctx
             .start_job(job.index(), node.index())
             .map_err(|e| e.to_string())?;
+        self.started.push(asked.elapsed().as_secs_f64());
         self.jobs.insert(job, Running::new(node, oom_base, 0.0));
         Ok(())
+    }
+
+    fn start_latencies(&self) -> Vec<f64> {
+        self.started.clone()
     }
 
     fn observe(&mut self) -> Observation {

@@ -9,7 +9,7 @@ mod resume;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Node, Pod};
@@ -104,7 +104,13 @@ pub struct KubeBackend {
     restarts: HashMap<u32, Restart>,
     moves: HashMap<u32, Move>,
     steps: Vec<StepTaken>,
+    /// When each new pod (not one a move lands) was asked for, and when the watch first
+    /// showed each pod Running: a start's latency through the API.
+    asked: HashMap<String, Instant>,
+    running: Running,
 }
+
+type Running = Arc<Mutex<HashMap<String, Instant>>>;
 
 impl KubeBackend {
     /// Checks that every scenario node has a migsim agent, then watches this run's pods.
@@ -122,12 +128,23 @@ impl KubeBackend {
         if mechanism != Mechanism::Restart {
             rt.block_on(require_crd(&client))?;
         }
+        rt.block_on(alone(&client, &setup.namespace, &setup.run))?;
         let pods: Api<Pod> = Api::namespaced(client.clone(), &setup.namespace);
         let (store, writer) = reflector::store();
         let config = watcher::Config::default().labels(&format!("{LABEL_RUN}={}", setup.run));
+        let running = Running::default();
+        let seen = Arc::clone(&running);
         let watch =
             reflector::reflector(writer, watcher(pods, config).backoff(Reconnect::default()))
-                .for_each(|_| futures::future::ready(()));
+                .for_each(move |event| {
+                    if let Ok(watcher::Event::Apply(pod) | watcher::Event::InitApply(pod)) = event {
+                        if phase(&pod) == "Running" {
+                            let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+                            seen.entry(pod.name_any()).or_insert_with(Instant::now);
+                        }
+                    }
+                    futures::future::ready(())
+                });
         rt.spawn(watch);
         rt.block_on(store.wait_until_ready())
             .map_err(|e| format!("cannot watch pods: {e}"))?;
@@ -156,6 +173,8 @@ impl KubeBackend {
             restarts: HashMap::new(),
             moves: HashMap::new(),
             steps: Vec::new(),
+            asked: HashMap::new(),
+            running,
             setup,
         })
     }
@@ -215,6 +234,9 @@ impl KubeBackend {
             "metadata": {"name": name},
             "target": {"apiVersion": "v1", "kind": "Node", "name": target},
         });
+        if restore_from.is_none() {
+            self.asked.insert(name.clone(), Instant::now());
+        }
         let api = self.pods();
         let (client, run) = (&self.client, &self.setup.run);
         let post = PostParams::default();
@@ -454,6 +476,16 @@ impl KubeBackend {
 }
 
 impl Backend for KubeBackend {
+    fn start_latencies(&self) -> Vec<f64> {
+        let running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        let mut names: Vec<&String> = self.asked.keys().collect();
+        names.sort();
+        names
+            .into_iter()
+            .filter_map(|n| Some((*running.get(n)? - self.asked[n]).as_secs_f64()))
+            .collect()
+    }
+
     fn start(&mut self, job: JobId, node: NodeId) -> Result<(), String> {
         let name = self.place(job, node, None)?;
         self.jobs.insert(
@@ -630,6 +662,27 @@ impl Backend for KubeBackend {
             }
             Err("the run's pods were not all removed within 30 s".to_string())
         })
+    }
+}
+
+/// Refuses to share the cluster with another run whose pods still run: the agents name a
+/// job's cgroup and files by its index in the scenario, so two runs' jobs would meet.
+async fn alone(client: &Client, namespace: &str, run: &str) -> Result<(), String> {
+    let api: Api<Pod> = Api::namespaced(client.clone(), namespace);
+    let listed = api
+        .list(&ListParams::default().labels(LABEL_RUN))
+        .await
+        .map_err(|e| format!("cannot list pods: {}", say(&e)))?;
+    let other = listed.items.iter().find(|p| {
+        p.labels().get(LABEL_RUN).is_some_and(|r| r != run)
+            && !matches!(phase(p).as_str(), "Succeeded" | "Failed")
+    });
+    match other {
+        Some(p) => Err(format!(
+            "run {} still has pods in namespace {namespace} (pod {}): one run at a time per cluster; resume it (--resume with its --out), or delete its pods: kubectl delete pods -n {namespace} -l {LABEL_RUN}={}",
+            p.labels()[LABEL_RUN], p.name_any(), p.labels()[LABEL_RUN]
+        )),
+        None => Ok(()),
     }
 }
 
