@@ -301,6 +301,76 @@ fn writes_beyond_a_role_are_refused(c: &Cluster) {
     assert!(gone.status.success(), "{}", text(&gone));
 }
 
+/// A Migration asked with `spec.cancel` is called off by its target's agent before it
+/// freezes anything: it ends Cancelled, and the pod waiting for it never runs.
+fn a_cancelled_migration_is_not_carried_out(c: &Cluster) {
+    let objects = r#"{"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "v1", "kind": "Pod",
+         "metadata": {"name": "waiting", "namespace": "migsim",
+                      "labels": {"migsim.io/job": "0", "migsim.io/run": "cancel-test"},
+                      "annotations": {"migsim.io/restore-from": "cancel-test-m0"}},
+         "spec": {"nodeName": "n-1", "schedulerName": "migsim", "restartPolicy": "Never",
+                  "containers": [{"name": "job", "image": "migsim.io/memhog:live"}]}},
+        {"apiVersion": "migsim.io/v1alpha1", "kind": "Migration",
+         "metadata": {"name": "cancel-test-m0", "namespace": "migsim",
+                      "labels": {"migsim.io/run": "cancel-test", "migsim.io/migration": "0"}},
+         "spec": {"pod": "nobody", "source": "n-0", "target": "n-1", "mechanism": "stop-and-copy",
+                  "targetPod": "waiting", "cancel": true}}]}"#;
+    let made = kubectl(&c.admin(), &["create", "-f", "-"], Some(objects));
+    assert!(made.status.success(), "{}", text(&made));
+    let phase = || {
+        let o = kubectl(
+            &c.admin(),
+            &[
+                "get",
+                "migration",
+                "cancel-test-m0",
+                "-n",
+                "migsim",
+                "-o",
+                "jsonpath={.status.phase} {.status.reason}",
+            ],
+            None,
+        );
+        stdout(&o)
+    };
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !phase().starts_with("Cancelled") {
+        assert!(
+            std::time::Instant::now() < until,
+            "not cancelled: {}",
+            phase()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let o = kubectl(
+        &c.admin(),
+        &[
+            "get",
+            "pod",
+            "waiting",
+            "-n",
+            "migsim",
+            "-o",
+            "jsonpath={.status.phase}",
+        ],
+        None,
+    );
+    assert_ne!(stdout(&o), "Running", "{}", text(&o));
+    let gone = kubectl(
+        &c.admin(),
+        &[
+            "delete",
+            "pod/waiting",
+            "migration/cancel-test-m0",
+            "-n",
+            "migsim",
+        ],
+        None,
+    );
+    assert!(gone.status.success(), "{}", text(&gone));
+}
+
 /// The scenario's move of `a` reached Complete through a Migration object, as a real move.
 fn migrated(c: &Cluster, out: &Path, mechanism: &str) {
     common::moved_a_and_nothing_was_killed(out, mechanism);
@@ -442,6 +512,7 @@ fn kubernetes_backend_migrates_through_migration_objects() {
     let mut c = Cluster::up(None);
     nodes_ready(&c);
     writes_beyond_a_role_are_refused(&c);
+    a_cancelled_migration_is_not_carried_out(&c);
 
     let (out, o) = c.live("controller", &[]);
     assert!(o.status.success(), "{}", text(&o));
