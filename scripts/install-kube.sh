@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the real kube-apiserver and kubectl that `migsim cluster up` runs, from the Go module
 # k8s.io/kubernetes, into ~/.cache/migsim-kube/VERSION/ (only the first build pays), and
-# installs etcd >= 3.5.13 from Debian trixie (pinned low, like criu; bookworm's 3.4 is too old).
+# installs etcd >= 3.5.13 from Debian trixie (pinned low, like criu; bookworm's 3.4 is too old)
+# and Debian's Prometheus (for the tests of `live --prometheus`).
 #   ./scripts/install-kube.sh          # prints the directory of the binaries on its last line
 # A plain `go install k8s.io/kubernetes/cmd/kube-apiserver` fails: its go.mod requires the
 # staging modules (k8s.io/api, ...) at v0.0.0, relying on replace directives that only apply
@@ -28,6 +29,22 @@ install_etcd() {
     if command -v systemctl >/dev/null 2>&1; then systemctl disable --now etcd >/dev/null 2>&1 || true; fi
     pkill -x etcd 2>/dev/null || true
     echo "installed $(etcd --version | head -1) from Debian trixie" >&2
+}
+
+# Prometheus, for the tests of `live --prometheus` (Debian's own; the package would start a
+# system Prometheus, which migsim does not use).
+install_prometheus() {
+    if command -v prometheus >/dev/null 2>&1; then
+        return
+    fi
+    if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+        echo "note: prometheus is not installed (Debian: apt-get install prometheus); its tests will be skipped" >&2
+        return
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+    if command -v systemctl >/dev/null 2>&1; then systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
+    pkill -x prometheus 2>/dev/null || true
+    echo "installed $(prometheus --version 2>&1 | head -1) from Debian" >&2
 }
 
 build_kube() {
@@ -78,6 +95,7 @@ build_kube() {
 if [ -z "${MIGSIM_KUBE_BUILD_ONLY:-}" ]; then
     cd "$(dirname "$0")/.."
     install_etcd
+    install_prometheus
 fi
 build_kube
 "$BIN/kube-apiserver" --version >&2

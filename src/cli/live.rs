@@ -56,6 +56,12 @@ pub struct LiveArgs {
     #[cfg(feature = "kubernetes")]
     #[arg(long, default_value = "migsim")]
     namespace: String,
+    /// --backend kubernetes: read memory from this Prometheus (http://HOST:PORT), which
+    /// scrapes the agents' /metrics/resource (`cluster up` writes DIR/prometheus.yml for it),
+    /// instead of from the agents.
+    #[cfg(feature = "kubernetes")]
+    #[arg(long)]
+    prometheus: Option<String>,
     /// No progress line and no summary.
     #[arg(long, short)]
     quiet: bool,
@@ -103,6 +109,7 @@ pub fn live(args: LiveArgs) -> Result<(), CliError> {
             let kube = live::KubeOptions {
                 kubeconfig: args.kubeconfig.clone(),
                 namespace: args.namespace.clone(),
+                prometheus: args.prometheus.clone(),
             };
             live::run_kubernetes(&scenario, &options, &kube, &stop, &mut on_tick)
         }

@@ -5,6 +5,7 @@
 //! is missing, unless MIGSIM_REQUIRE_CRIU / MIGSIM_REQUIRE_KUBE are set, as the test script does.
 
 mod faults;
+mod prometheus;
 
 use crate::common;
 
@@ -669,5 +670,6 @@ pub fn trials() -> Vec<libtest_mimic::Trial> {
         ),
     ];
     trials.extend(faults::trials(&cluster));
+    trials.extend(prometheus::trials(&cluster));
     trials
 }

@@ -310,6 +310,9 @@ pub struct KubeOptions {
     /// None: `$KUBECONFIG`, else `~/.kube/config`.
     pub kubeconfig: Option<PathBuf>,
     pub namespace: String,
+    /// Read memory from this Prometheus (`http://HOST:PORT`), which scrapes the agents,
+    /// rather than from the agents themselves.
+    pub prometheus: Option<String>,
 }
 
 /// Runs `scenario` through the Kubernetes API of the cluster `kube` names (with migsim node
@@ -347,6 +350,11 @@ pub fn run_kubernetes(
             .map(|j| LiveWorkload::of(j, clock.speed, 1.0))
             .collect(),
         cpus: scenario.jobs.iter().map(|j| j.cpu).collect(),
+        prometheus: kube
+            .prometheus
+            .as_deref()
+            .map(kubernetes::backend::Prometheus::parse)
+            .transpose()?,
     };
     let connected = KubeBackend::connect(setup, scenario.spec.migration.mechanism);
     let mut notes = Vec::new();
@@ -381,7 +389,13 @@ pub fn run_kubernetes(
     )?;
     notes.extend(more);
     let info = LiveInfo {
-        backend: format!("kubernetes ({})", kubeconfig.display()),
+        backend: format!(
+            "kubernetes ({}; memory from {})",
+            kubeconfig.display(),
+            kube.prometheus
+                .as_ref()
+                .map_or("the agents".to_string(), |p| format!("Prometheus at {p}"))
+        ),
         session: run,
         speed: clock.speed,
         memory_scale: scale,

@@ -108,18 +108,17 @@ impl Mover {
             if let Step::Issued { cause, .. } = step {
                 asked.insert(*id, cause.clone());
             }
-            record(statuses.entry(*id).or_default(), step, self.scale);
+            apply_step(statuses.entry(*id).or_default(), step, self.scale);
         }
         let open: Vec<InFlight> = journal::in_flight(entries);
         for (id, status) in statuses {
             let Some((namespace, name)) = asked.get(&id).and_then(|c| c.split_once('/')) else {
                 continue;
             };
-            if !open.iter().any(|m| m.id == id) {
+            let Some(m) = open.iter().find(|m| m.id == id).cloned() else {
                 self.ended.insert(cause(namespace, name), status);
                 continue;
-            }
-            let m = open.iter().find(|m| m.id == id).expect("open").clone();
+            };
             let ctx = Arc::clone(&self.ctx);
             let thread = std::thread::spawn(move || recover(&ctx, &m, "target node's agent"));
             self.active.insert(
@@ -263,7 +262,7 @@ impl Mover {
         if matches!(s.step, Step::Issued { .. }) {
             return;
         }
-        record(&mut a.status, &s.step, scale);
+        apply_step(&mut a.status, &s.step, scale);
         let (ns, name, status) = (a.namespace.clone(), a.name.clone(), a.status.clone());
         if let Err(e) = write_status(&self.client, &ns, &name, &status).await {
             eprintln!("migration {name}: {e}");
@@ -293,7 +292,7 @@ impl Mover {
 }
 
 /// What a step says in a Migration's status.
-fn record(st: &mut MigrationStatus, step: &Step, scale: f64) {
+fn apply_step(st: &mut MigrationStatus, step: &Step, scale: f64) {
     match step {
         Step::Freezing { .. } => {
             st.phase = Phase::InProgress;

@@ -5,7 +5,10 @@
 //! nodes' agents carry out, followed by watch. No policy lives here: the driver runs the
 //! control loop, as on the local backend and in the simulator.
 
+mod prometheus;
 mod resume;
+
+pub use prometheus::Prometheus;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -85,6 +88,8 @@ pub struct KubeSetup {
     pub workloads: Vec<LiveWorkload>,
     /// CPUs each job asks for.
     pub cpus: Vec<f64>,
+    /// Monitoring through Prometheus rather than from the agents.
+    pub prometheus: Option<Prometheus>,
 }
 
 pub struct KubeBackend {
@@ -108,6 +113,8 @@ pub struct KubeBackend {
     /// showed each pod Running: a start's latency through the API.
     asked: HashMap<String, Instant>,
     running: Running,
+    /// What Prometheus last failed with, said once.
+    scrape_error: Option<String>,
 }
 
 type Running = Arc<Mutex<HashMap<String, Instant>>>;
@@ -175,6 +182,7 @@ impl KubeBackend {
             steps: Vec::new(),
             asked: HashMap::new(),
             running,
+            scrape_error: None,
             setup,
         })
     }
@@ -285,15 +293,45 @@ impl KubeBackend {
             .note(note);
     }
 
-    /// Every agent's metrics, by node index (a node that does not answer has none).
-    fn scrape(&self) -> Vec<Vec<Sample>> {
-        self.rt.block_on(async {
-            let mut all = Vec::new();
-            for n in &self.nodes {
-                all.push(fetch(&n.metrics).await.unwrap_or_default());
+    /// Every node's metrics, by node index, from its agent or from Prometheus (a node that
+    /// does not answer has none; a Prometheus that does not is noted, once per change).
+    fn scrape(&mut self) -> Vec<Vec<Sample>> {
+        let Some(p) = &self.setup.prometheus else {
+            return self.rt.block_on(async {
+                let mut all = Vec::new();
+                for n in &self.nodes {
+                    all.push(fetch(&n.metrics).await.unwrap_or_default());
+                }
+                all
+            });
+        };
+        let addresses: Vec<&str> = self.nodes.iter().map(|n| n.metrics.as_str()).collect();
+        let ns = &self.setup.namespace;
+        let queries = [
+            "node_memory_working_set_bytes".to_string(),
+            format!("container_memory_working_set_bytes{{namespace=\"{ns}\",container=\"{CONTAINER}\"}}"),
+            format!("migsim_pod_work_seconds{{namespace=\"{ns}\"}}"),
+        ];
+        let queries: Vec<&str> = queries.iter().map(String::as_str).collect();
+        match self.rt.block_on(p.by_node(&queries, &addresses)) {
+            Ok(all) => all,
+            Err(e) => {
+                if self.scrape_error.as_ref() != Some(&e) {
+                    self.note(format!("monitoring: {e}"));
+                    self.scrape_error = Some(e);
+                }
+                vec![Vec::new(); self.nodes.len()]
             }
-            all
-        })
+        }
+    }
+
+    /// The pod memory series its monitoring source has: the kubelet's resource metrics name
+    /// it per pod, cAdvisor's (what Prometheus users query) per container.
+    fn pod_metric(&self) -> &'static str {
+        match self.setup.prometheus {
+            None => "pod_memory_working_set_bytes",
+            Some(_) => "container_memory_working_set_bytes",
+        }
     }
 
     fn step(&mut self, id: u32, step: Step) {
@@ -504,6 +542,7 @@ impl Backend for KubeBackend {
     fn observe(&mut self) -> Observation {
         self.follow_restarts();
         let scraped = self.scrape();
+        let pod_metric = self.pod_metric();
         let nodes = scraped
             .iter()
             .map(|s| {
@@ -520,7 +559,7 @@ impl Backend for KubeBackend {
                     .find(|x| x.name == name && x.label("pod") == Some(p.name.as_str()))
                     .map(|x| x.value)
             };
-            if let Some(m) = metric("pod_memory_working_set_bytes") {
+            if let Some(m) = metric(pod_metric) {
                 p.recent.rotate_left(1);
                 p.recent[3] = m / self.scale;
             }
@@ -789,11 +828,16 @@ async fn require_crd(client: &Client) -> Result<(), String> {
 
 /// GETs an agent's metrics over plain HTTP (loopback only).
 async fn fetch(address: &str) -> Result<Vec<Sample>, String> {
+    parse_metrics(&http_get(address, METRICS_PATH).await?)
+}
+
+/// GETs `path` over plain HTTP and returns the body.
+async fn http_get(address: &str, path: &str) -> Result<String, String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let io = async {
         let mut stream = tokio::net::TcpStream::connect(address).await?;
         stream
-            .write_all(format!("GET {METRICS_PATH} HTTP/1.0\r\nHost: {address}\r\n\r\n").as_bytes())
+            .write_all(format!("GET {path} HTTP/1.0\r\nHost: {address}\r\n\r\n").as_bytes())
             .await?;
         let mut text = String::new();
         stream.read_to_string(&mut text).await?;
@@ -803,6 +847,8 @@ async fn fetch(address: &str) -> Result<Vec<Sample>, String> {
         .await
         .map_err(|_| format!("{address}: no answer"))?
         .map_err(|e| format!("{address}: {e}"))?;
-    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    parse_metrics(body)
+    Ok(text
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_string())
 }

@@ -27,6 +27,7 @@ pub use manifests::NAMESPACE;
 use process::Daemon;
 
 pub const RECORD: &str = "cluster.json";
+pub const PROMETHEUS_CONFIG: &str = "prometheus.yml";
 
 /// How to bring a cluster up.
 #[derive(Clone, Debug)]
@@ -182,6 +183,7 @@ fn start(
     identities.extend(record.nodes.iter().map(|n| Identity::node(&n.name)));
     let pki = Pki::create(&layout.pki().dir, &identities)?;
     write_kubeconfigs(record, layout, &pki, &identities)?;
+    write_prometheus_config(record, layout)?;
 
     start_etcd(record, layout)?;
     say(&format!(
@@ -203,6 +205,36 @@ fn start(
     rt.block_on(wait_nodes_ready(record, layout))?;
     say(&format!("{} nodes are Ready", record.nodes.len()));
     Ok(())
+}
+
+/// `DIR/prometheus.yml`: a Prometheus that scrapes the agents as it would scrape kubelets, for
+/// `live --prometheus` (migsim does not start one: a real cluster has its own).
+fn write_prometheus_config(record: &ClusterRecord, layout: &Layout) -> Result<(), String> {
+    let targets: Vec<String> = record
+        .nodes
+        .iter()
+        .map(|n| format!("\"127.0.0.1:{}\"", n.metrics_port))
+        .collect();
+    let dir = layout.dir.display();
+    let text = format!(
+        "# Prometheus scraping this cluster's node agents, as it would scrape kubelets:
+#   prometheus --config.file {dir}/{PROMETHEUS_CONFIG} --storage.tsdb.path {dir}/prometheus --web.listen-address 127.0.0.1:9090
+#   migsim live SCENARIO --backend kubernetes --prometheus http://127.0.0.1:9090 --out DIR
+global:
+  scrape_interval: 1s
+scrape_configs:
+  - job_name: migsim-agents
+    metrics_path: /metrics/resource
+    # Scrape times, not the agents' own: a series that stops (a pod gone) is then marked stale.
+    honor_timestamps: false
+    static_configs:
+      - targets: [{}]
+",
+        targets.join(", ")
+    );
+    let path = layout.dir.join(PROMETHEUS_CONFIG);
+    crate::output::write_atomic(&path, &|w| w.write_all(text.as_bytes()))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// The cluster's parts, each started as `up` starts it; `restart` starts one again.
@@ -473,6 +505,8 @@ pub fn down(dir: &Path) -> Result<(), String> {
         "work",
         "kubeconfig",
         "backend.kubeconfig",
+        PROMETHEUS_CONFIG,
+        "prometheus",
         RECORD,
     ] {
         let path = dir.join(entry);
