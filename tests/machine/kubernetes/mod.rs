@@ -438,13 +438,14 @@ fn sim_local_and_kubernetes_side_by_side(c: &Cluster, kube: &Path) {
     }
 }
 
-/// Pod events while `run` goes on, one line per change: name, phase, termination reason.
+/// Pod events while `run` goes on, one line per change: event, name, phase, termination
+/// reason.
 fn watching_pods<T>(c: &Cluster, run: impl FnOnce() -> T) -> (T, String) {
     let mut watch = Command::new(kubectl_path())
         .arg("--kubeconfig")
         .arg(c.admin())
-        .args(["get", "pods", "-n", "migsim", "--watch", "--no-headers", "-o"])
-        .arg("custom-columns=NAME:.metadata.name,PHASE:.status.phase,REASON:.status.containerStatuses[0].state.terminated.reason")
+        .args(["get", "pods", "-n", "migsim", "--watch", "--output-watch-events", "--no-headers", "-o"])
+        .arg("custom-columns=EVENT:.type,NAME:.object.metadata.name,PHASE:.object.status.phase,REASON:.object.status.containerStatuses[0].state.terminated.reason")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -453,6 +454,33 @@ fn watching_pods<T>(c: &Cluster, run: impl FnOnce() -> T) -> (T, String) {
     let _ = watch.kill();
     let seen = watch.wait_with_output().unwrap();
     (result, stdout(&seen))
+}
+
+/// At no instant of the watched `events` did a job have two Running pods (a pod is
+/// `JOB-INDEX-GENERATION`).
+fn one_running_pod_per_job(events: &str) {
+    let mut phases: std::collections::BTreeMap<&str, &str> = Default::default();
+    for line in events.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let [event, name, phase, ..] = f[..] else {
+            continue;
+        };
+        if event == "DELETED" {
+            phases.remove(name);
+        } else {
+            phases.insert(name, phase);
+        }
+        let job = name.rsplit_once('-').map_or(name, |(j, _)| j);
+        let running: Vec<&&str> = phases
+            .iter()
+            .filter(|(n, p)| n.rsplit_once('-').map(|(j, _)| j) == Some(job) && **p == "Running")
+            .map(|(n, _)| n)
+            .collect();
+        assert!(
+            running.len() <= 1,
+            "{running:?} Running at once, after {line:?} in\n{events}"
+        );
+    }
 }
 
 /// A cluster whose every process was SIGKILLed, as in a crash: the next `up` on its folder
@@ -515,9 +543,19 @@ fn kubernetes_backend_migrates_through_migration_objects() {
     writes_beyond_a_role_are_refused(&c);
     a_cancelled_migration_is_not_carried_out(&c);
 
-    let (out, o) = c.live("controller", &[]);
+    let ((out, o), pods) = watching_pods(&c, || c.live("controller", &[]));
     assert!(o.status.success(), "{}", text(&o));
     migrated(&c, &out, "stop-and-copy");
+    // The watch saw the move: the job's pod on the target ran, and never beside the old one
+    // (which its agent ended, or the backend deleted, first).
+    assert!(
+        pods.lines().any(|l| l
+            .split_whitespace()
+            .take(3)
+            .eq(["MODIFIED", "a-0-1", "Running"])),
+        "{pods}"
+    );
+    one_running_pod_per_job(&pods);
     sim_local_and_kubernetes_side_by_side(&c, &out);
 
     // Without the controller the kernel kills a job, and its pod says so as a kubelet does.

@@ -325,7 +325,7 @@ pub fn run_kubernetes(
     stop: &AtomicBool,
     on_tick: &mut dyn FnMut(f64),
 ) -> Result<LiveRun, String> {
-    use kubernetes::backend::{KubeBackend, KubeSetup};
+    use kubernetes::backend::KubeBackend;
     let kubeconfig = kubernetes::api::find_kubeconfig(kube.kubeconfig.as_deref())?;
     let Opened {
         journal,
@@ -337,25 +337,7 @@ pub fn run_kubernetes(
         Some((clock, _, run)) => (*clock, run.clone()),
         None => (Clock::starting_now(opts.speed), local::session::new_id()),
     };
-    let setup = KubeSetup {
-        kubeconfig: kubeconfig.clone(),
-        namespace: kube.namespace.clone(),
-        run: run.clone(),
-        nodes: scenario.spec.node_names(),
-        clock,
-        journal: Arc::clone(&journal),
-        workloads: scenario
-            .jobs
-            .iter()
-            .map(|j| LiveWorkload::of(j, clock.speed, 1.0))
-            .collect(),
-        cpus: scenario.jobs.iter().map(|j| j.cpu).collect(),
-        prometheus: kube
-            .prometheus
-            .as_deref()
-            .map(kubernetes::backend::Prometheus::parse)
-            .transpose()?,
-    };
+    let setup = kube_setup(scenario, kube, &kubeconfig, &run, clock, &journal)?;
     let connected = KubeBackend::connect(setup, scenario.spec.migration.mechanism);
     let mut notes = Vec::new();
     let mut backend = match resumed {
@@ -409,6 +391,37 @@ pub fn run_kubernetes(
     write_outputs(opts, scenario, &output, &info)
         .map_err(|e| format!("cannot write the results to {}: {e}", opts.out.display()))?;
     Ok(LiveRun { output, info })
+}
+
+/// What the Kubernetes backend of run `run` is given.
+#[cfg(feature = "kubernetes")]
+fn kube_setup(
+    scenario: &Scenario,
+    kube: &KubeOptions,
+    kubeconfig: &std::path::Path,
+    run: &str,
+    clock: Clock,
+    journal: &Arc<Mutex<Journal>>,
+) -> Result<kubernetes::backend::KubeSetup, String> {
+    Ok(kubernetes::backend::KubeSetup {
+        kubeconfig: kubeconfig.to_path_buf(),
+        namespace: kube.namespace.clone(),
+        run: run.to_string(),
+        nodes: scenario.spec.node_names(),
+        clock,
+        journal: Arc::clone(journal),
+        workloads: scenario
+            .jobs
+            .iter()
+            .map(|j| LiveWorkload::of(j, clock.speed, 1.0))
+            .collect(),
+        cpus: scenario.jobs.iter().map(|j| j.cpu).collect(),
+        prometheus: kube
+            .prometheus
+            .as_deref()
+            .map(kubernetes::backend::Prometheus::parse)
+            .transpose()?,
+    })
 }
 
 /// Applies the steps a backend's takeover of a resumed run took, each noted.

@@ -77,6 +77,11 @@ pub struct MigrationStatus {
     pub downtime_s: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Set by the source's agent once the move is Complete and its pod has ended
+    /// (`Migrated`): only then does the target's agent say the new pod runs, so that no job
+    /// ever has two Running pods. The target never writes it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub source_released: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]

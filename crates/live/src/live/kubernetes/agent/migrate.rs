@@ -274,20 +274,27 @@ impl Mover {
         }
     }
 
-    /// Whether a move of `pod` away from this node is under way or done (its process is then
-    /// stopped or gone without the pod having ended). Pod names recur from run to run: a
-    /// Migration is only of the pod of its own run.
-    pub fn moving_away(migrations: &[Arc<Migration>], me: &str, pod: &Pod) -> bool {
+    /// The move of `pod` away from this node that is under way or done, if any (its process
+    /// is then stopped or gone without the pod having ended). Pod names recur from run to
+    /// run: a Migration is only of the pod of its own run.
+    pub fn moving_away<'m>(
+        migrations: &'m [Arc<Migration>],
+        me: &str,
+        pod: &Pod,
+    ) -> Option<&'m Migration> {
         let run = pod.labels().get(LABEL_RUN);
-        migrations.iter().any(|m| {
-            m.spec.source == me
-                && m.spec.pod == pod.name_any()
-                && m.labels().get(LABEL_RUN) == run
-                && !matches!(
-                    m.status.as_ref().map(|s| s.phase),
-                    Some(Phase::Failed | Phase::Cancelled)
-                )
-        })
+        migrations
+            .iter()
+            .find(|m| {
+                m.spec.source == me
+                    && m.spec.pod == pod.name_any()
+                    && m.labels().get(LABEL_RUN) == run
+                    && !matches!(
+                        m.status.as_ref().map(|s| s.phase),
+                        Some(Phase::Failed | Phase::Cancelled)
+                    )
+            })
+            .map(|m| m.as_ref())
     }
 }
 

@@ -113,6 +113,15 @@ impl Host {
             if let Some(cgroup) = cgroup {
                 cgroup.remove().map_err(|e| e.to_string())?;
             }
+            // A committed move's old pod the backend deleted before this agent ended it.
+            if let Some(m) = Mover::moving_away(migrations, &self.name, pod) {
+                if m.status
+                    .as_ref()
+                    .is_some_and(|st| st.phase == Phase::Complete && !st.source_released)
+                {
+                    self.released(m).await?;
+                }
+            }
             return delete_now(&api, pod).await;
         }
         let phase = pod
@@ -120,9 +129,15 @@ impl Host {
             .as_ref()
             .and_then(|s| s.phase.clone())
             .unwrap_or_default();
-        if Mover::moving_away(migrations, &self.name, pod) {
-            // Its process is frozen for the move, or gone to the target: it has not ended.
-            return Ok(());
+        if let Some(m) = Mover::moving_away(migrations, &self.name, pod) {
+            // Its process is frozen for the move, or gone to the target: it has not ended
+            // until the move is committed.
+            return match &m.status {
+                Some(st) if st.phase == Phase::Complete && !st.source_released => {
+                    self.end_migrated(&api, pod, m).await
+                }
+                _ => Ok(()),
+            };
         }
         let ended = {
             let mut runs = lock(&self.runs);
@@ -178,8 +193,8 @@ impl Host {
         patch(api, pod, running(&Network::address(self.index), &started)).await
     }
 
-    /// A pod a Migration brings here: once the move is complete, its restored process is the
-    /// pod's, which runs.
+    /// A pod a Migration brings here: once the move is complete and the source's pod has
+    /// ended, its restored process is the pod's, which runs.
     async fn land(
         &self,
         api: &Api<Pod>,
@@ -191,7 +206,7 @@ impl Host {
             m.name_any() == from
                 && m.status
                     .as_ref()
-                    .is_some_and(|s| s.phase == Phase::Complete)
+                    .is_some_and(|s| s.phase == Phase::Complete && s.source_released)
         });
         if !complete {
             return Ok(());
@@ -199,6 +214,33 @@ impl Host {
         self.adopt(pod)?;
         let started = Timestamp::now().to_string();
         patch(api, pod, running(&Network::address(self.index), &started)).await
+    }
+
+    /// A committed move's old pod: it ends `Migrated` (its process runs on as the target's
+    /// pod), then the Migration says so, for the target's pod to run.
+    async fn end_migrated(&self, api: &Api<Pod>, pod: &Pod, m: &Migration) -> Result<(), String> {
+        let started = {
+            let mut runs = lock(&self.runs);
+            let run = runs.get_mut(&pod.uid().unwrap_or_default());
+            let started = run.as_ref().map(|r| r.started.clone());
+            if let Some(r) = run {
+                r.ended = true;
+            }
+            started
+        };
+        let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
+        if phase != Some("Succeeded") {
+            let started = started.unwrap_or_else(|| Timestamp::now().to_string());
+            patch(api, pod, terminated((0, "Migrated"), &started)).await?;
+        }
+        self.released(m).await
+    }
+
+    /// Tells the target's agent that this node's pod of the move has ended.
+    async fn released(&self, m: &Migration) -> Result<(), String> {
+        let migrations: Api<Migration> =
+            Api::namespaced(self.client.clone(), &m.namespace().unwrap_or_default());
+        api::patch_status(&migrations, &m.name_any(), &json!({"sourceReleased": true})).await
     }
 
     /// A pod this agent ran before it restarted: its process is taken over; if it is gone,
