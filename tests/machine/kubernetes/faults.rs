@@ -1,7 +1,8 @@
 //! Faults injected for real while a run goes on through the API: the target's agent killed in
 //! a move and restarted, kube-apiserver restarted, the backend killed and resumed. Each time
-//! every migration ends in one terminal phase, no job is started twice, and `cluster down`
-//! leaves nothing.
+//! every migration ends in one terminal phase, no job is started twice, no job has two Running
+//! pods at once (where a watch can follow: not across the API server's restart), and `cluster
+//! down` leaves nothing.
 
 use std::path::Path;
 use std::process::Child;
@@ -10,7 +11,9 @@ use std::time::{Duration, Instant};
 use crate::common::needs::Needs;
 use crate::common::{job, num, rows, text, Rows};
 
-use super::{kubectl, migrated, nothing_left, stdout, Cluster};
+use super::{
+    kubectl, migrated, nothing_left, one_running_pod_per_job, stdout, watching_pods, Cluster,
+};
 
 /// Waits for `done`, failing the test with `what` after `limit`.
 fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
@@ -41,7 +44,8 @@ fn finished(child: Child) {
     assert!(o.status.success(), "{}", text(&o));
 }
 
-/// Every Migration of the cluster in a terminal phase, and as many as the run's moves.
+/// Every Migration of the cluster in a terminal phase, one for each of the run's moves but
+/// those a resumed backend called off because its predecessor died before making it.
 fn every_migration_ended(c: &Cluster, moves: &Rows) {
     let o = kubectl(
         &c.admin(),
@@ -56,7 +60,11 @@ fn every_migration_ended(c: &Cluster, moves: &Rows) {
         None,
     );
     let phases = stdout(&o);
-    assert_eq!(phases.lines().count(), moves.len(), "{}", text(&o));
+    let made = moves
+        .iter()
+        .filter(|m| !m["reason"].contains("before it created the Migration"))
+        .count();
+    assert_eq!(phases.lines().count(), made, "{}\n{moves:?}", text(&o));
     assert!(
         phases
             .lines()
@@ -79,12 +87,16 @@ fn no_job_started_twice(jobs: &Rows) {
 fn an_agent_killed_in_a_move_rolls_it_back_when_restarted() {
     let c = Cluster::up(Some("crash-after-dump"));
     let agent = c.pid("node n-1");
-    let (out, live) = c.start_live("agent-killed", &[]);
-    wait_for("the agent's death", Duration::from_secs(60), || {
-        !alive(agent)
+    let (out, pods) = watching_pods(&c, || {
+        let (out, live) = c.start_live("agent-killed", &[]);
+        wait_for("the agent's death", Duration::from_secs(60), || {
+            !alive(agent)
+        });
+        c.restart("n-1");
+        finished(live);
+        out
     });
-    c.restart("n-1");
-    finished(live);
+    one_running_pod_per_job(&pods);
     let (moves, jobs) = (
         rows(&out.join("migrations.csv")),
         rows(&out.join("jobs.csv")),
@@ -132,22 +144,25 @@ fn the_api_server_restarted_in_a_run() {
 /// the Migration from the API and its journal, and finishes the run; the move ends once.
 fn the_backend_killed_in_a_move_and_resumed() {
     let c = Cluster::up(None);
-    let (out, mut live) = c.start_live("backend-killed", &[]);
-    wait_for("the move's freeze", Duration::from_secs(60), || {
-        journaled(&out, r#""step":"freezing""#, 1)
+    let ((out, o), pods) = watching_pods(&c, || {
+        let (out, mut live) = c.start_live("backend-killed", &[]);
+        wait_for("the move's freeze", Duration::from_secs(60), || {
+            journaled(&out, r#""step":"freezing""#, 1)
+        });
+        live.kill().unwrap();
+        live.wait().unwrap();
+        // Its pods run on: a new run on the same cluster is refused, and told what to do.
+        let (_, o) = c.live("second-run", &[]);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        assert!(
+            text(&o).contains("one run at a time per cluster") && text(&o).contains("--resume"),
+            "{}",
+            text(&o)
+        );
+        c.live("backend-killed", &["--resume"])
     });
-    live.kill().unwrap();
-    live.wait().unwrap();
-    // Its pods run on: a new run on the same cluster is refused, and told what to do.
-    let (_, o) = c.live("second-run", &[]);
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(
-        text(&o).contains("one run at a time per cluster") && text(&o).contains("--resume"),
-        "{}",
-        text(&o)
-    );
-    let (_, o) = c.live("backend-killed", &["--resume"]);
     assert!(o.status.success(), "{}", text(&o));
+    one_running_pod_per_job(&pods);
     let (moves, jobs) = (
         rows(&out.join("migrations.csv")),
         rows(&out.join("jobs.csv")),
