@@ -2,8 +2,9 @@
 //! workload process (`migsim-memhog`) following the memory profile in the pod's annotation,
 //! in its own cgroup below the node's and in the node's network namespace. Its status is
 //! written as a kubelet writes it: Running with its conditions and container status, then
-//! Succeeded (`Completed`) or Failed (`OOMKilled` when its cgroup killed it, else `Error`). A
-//! deleted pod's process is killed and the pod removed for good.
+//! Succeeded (`Completed`, or `Migrated` once a move of its job to another node is committed)
+//! or Failed (`OOMKilled` when its cgroup killed it, else `Error`). A deleted pod's process is
+//! killed and the pod removed for good.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
