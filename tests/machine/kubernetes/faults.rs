@@ -11,9 +11,7 @@ use std::time::{Duration, Instant};
 use crate::common::needs::Needs;
 use crate::common::{job, num, rows, text, Rows};
 
-use super::{
-    kubectl, migrated, nothing_left, one_running_pod_per_job, stdout, watching_pods, Cluster,
-};
+use super::{migrated, migrations, nothing_left, one_running_pod_per_job, watching_pods, Cluster};
 
 /// Waits for `done`, failing the test with `what` after `limit`.
 fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
@@ -47,19 +45,7 @@ fn finished(child: Child) {
 /// Every Migration of the cluster in a terminal phase, one for each of the run's moves but
 /// those a resumed backend called off because its predecessor died before making it.
 fn every_migration_ended(c: &Cluster, moves: &Rows) {
-    let o = kubectl(
-        &c.admin(),
-        &[
-            "get",
-            "migrations",
-            "-n",
-            "migsim",
-            "-o",
-            r#"jsonpath={range .items[*]}{.status.phase}{"\n"}{end}"#,
-        ],
-        None,
-    );
-    let phases = stdout(&o);
+    let (o, phases) = migrations(c, "{.status.phase}");
     let made = moves
         .iter()
         .filter(|m| !m["reason"].contains("before it created the Migration"))

@@ -372,16 +372,27 @@ fn a_cancelled_migration_is_not_carried_out(c: &Cluster) {
     assert!(gone.status.success(), "{}", text(&gone));
 }
 
+/// The cluster's Migrations as kubectl lists them, a line each: `fields`, a jsonpath template
+/// of one of them.
+fn migrations(c: &Cluster, fields: &str) -> (Output, String) {
+    let template = format!("jsonpath={{range .items[*]}}{fields}{{\"\\n\"}}{{end}}");
+    let o = kubectl(
+        &c.admin(),
+        &["get", "migrations", "-n", "migsim", "-o", &template],
+        None,
+    );
+    let listed = stdout(&o);
+    (o, listed)
+}
+
 /// The scenario's move of `a` reached Complete through a Migration object, as a real move.
 fn migrated(c: &Cluster, out: &Path, mechanism: &str) {
     common::moved_a_and_nothing_was_killed(out, mechanism);
     // The Migration object says the same, in its own status.
-    let o = kubectl(
-        &c.admin(),
-        &["get", "migrations", "-n", "migsim", "-o", "jsonpath={range .items[*]}{.spec.mechanism} {.status.phase} {.status.bytesSent} {.status.downtimeS}{\"\\n\"}{end}"],
-        None,
+    let (o, listed) = migrations(
+        c,
+        "{.spec.mechanism} {.status.phase} {.status.bytesSent} {.status.downtimeS}",
     );
-    let listed = stdout(&o);
     let line = listed
         .lines()
         .find(|l| l.starts_with(mechanism))
@@ -623,19 +634,7 @@ fn a_move_to_a_target_too_small_is_rolled_back() {
         rows(&out.join("jobs.csv")),
     );
     common::failed_and_rolled_back(&moves, &jobs, "restore");
-    let o = kubectl(
-        &c.admin(),
-        &[
-            "get",
-            "migrations",
-            "-n",
-            "migsim",
-            "-o",
-            r#"jsonpath={range .items[*]}{.status.phase}: {.status.reason}{"\n"}{end}"#,
-        ],
-        None,
-    );
-    let listed = stdout(&o);
+    let (o, listed) = migrations(&c, "{.status.phase}: {.status.reason}");
     assert_eq!(listed.lines().count(), moves.len(), "{}", text(&o));
     assert!(
         listed

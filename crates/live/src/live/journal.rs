@@ -123,6 +123,24 @@ pub enum Step {
     },
 }
 
+impl Step {
+    /// Its name, as recoveries report where a move stopped and a Migration's status names
+    /// its step.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Step::Issued { .. } => "issued",
+            Step::Freezing { .. } => "freezing",
+            Step::Dumped { .. } => "dumped",
+            Step::Restoring => "restoring",
+            Step::Pulled { .. } => "pulled",
+            Step::Restored => "restored",
+            Step::Complete { .. } => "complete",
+            Step::Failed { .. } => "failed",
+            Step::Cancelled { .. } => "cancelled",
+        }
+    }
+}
+
 /// The journal, open for appending.
 pub struct Journal {
     path: PathBuf,

@@ -42,7 +42,7 @@ pub fn recover(ctx: &Ctx, m: &InFlight, who: &str) {
     let _ = std::fs::remove_dir_all(&images);
     let (job, source, target) = (m.job as usize, NodeId(m.source), NodeId(m.target));
     let downtime = |end: f64| m.frozen_at.map_or(0.0, |f| (end - f).max(0.0));
-    let at = step_name(&m.last);
+    let at = m.last.name();
     if m.frozen_at.is_none() {
         return ctx.step(
             m.id,
@@ -78,20 +78,6 @@ pub fn recover(ctx: &Ctx, m: &InFlight, who: &str) {
     );
 }
 
-fn step_name(step: &Step) -> &'static str {
-    match step {
-        Step::Issued { .. } => "issued",
-        Step::Freezing { .. } => "freezing",
-        Step::Dumped { .. } => "dumped",
-        Step::Restoring => "restoring",
-        Step::Pulled { .. } => "pulled",
-        Step::Restored => "restored",
-        Step::Complete { .. } => "complete",
-        Step::Failed { .. } => "failed",
-        Step::Cancelled { .. } => "cancelled",
-    }
-}
-
 /// For a session about to be removed: its journal gets an end for each migration in flight.
 pub fn roll_back_journal(session: &Session) {
     let Ok((mut j, entries)) = Journal::reopen(&session.out) else {
@@ -102,7 +88,7 @@ pub fn roll_back_journal(session: &Session) {
             t: m.last_t,
             id: m.id,
             step: Step::Failed {
-                reason: format!("the adapter stopped during the migration (last step: {}); a later start removed its session", step_name(&m.last)),
+                reason: format!("the adapter stopped during the migration (last step: {}); a later start removed its session", m.last.name()),
                 downtime_s: 0.0,
             },
         });

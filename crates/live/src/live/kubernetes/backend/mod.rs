@@ -507,6 +507,21 @@ impl KubeBackend {
         }
     }
 
+    /// Makes `name` the job's pod. `seen`: the pod is in the watch's store (one that is not
+    /// yet counts as starting).
+    fn keep(&mut self, job: JobId, node: NodeId, name: String, work_s: f64, seen: bool) {
+        self.jobs.insert(
+            job,
+            JobPod {
+                name,
+                node,
+                recent: [0.0; 4],
+                work_s,
+                seen,
+            },
+        );
+    }
+
     fn pod(&self, name: &str) -> Option<Arc<Pod>> {
         self.pods
             .get(&reflector::ObjectRef::new(name).within(&self.setup.namespace))
@@ -526,16 +541,7 @@ impl Backend for KubeBackend {
 
     fn start(&mut self, job: JobId, node: NodeId) -> Result<(), String> {
         let name = self.place(job, node, None)?;
-        self.jobs.insert(
-            job,
-            JobPod {
-                name,
-                node,
-                recent: [0.0; 4],
-                work_s: 0.0,
-                seen: false,
-            },
-        );
+        self.keep(job, node, name, 0.0, false);
         Ok(())
     }
 

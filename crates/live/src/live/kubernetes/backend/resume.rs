@@ -11,7 +11,7 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::runtime::reflector;
 use kube::ResourceExt;
 
-use super::{phase, JobPod, KubeBackend, Move, Restart, STEPS};
+use super::{phase, KubeBackend, Move, Restart, STEPS};
 use crate::live::backend::StepTaken;
 use crate::live::journal::{Entry, InFlight, Step};
 use crate::live::kubernetes::api::{ANNOTATION_RESTORE, LABEL_JOB};
@@ -75,20 +75,6 @@ impl KubeBackend {
         Ok(std::mem::take(&mut self.steps))
     }
 
-    /// `seen`: the pod is in the watch's store (one that is not yet counts as starting).
-    fn keep(&mut self, job: JobId, node: NodeId, name: String, work_s: f64, seen: bool) {
-        self.jobs.insert(
-            job,
-            JobPod {
-                name,
-                node,
-                recent: [0.0; 4],
-                work_s,
-                seen,
-            },
-        );
-    }
-
     fn follow_on(&mut self, pods: &[Arc<Pod>], m: &InFlight) -> Result<(), String> {
         let (job, target) = (JobId(m.job), NodeId(m.target));
         let Some(frozen) = m.frozen_at else {
@@ -142,7 +128,7 @@ impl KubeBackend {
             );
             return Ok(());
         };
-        let last = step_name(&m.last);
+        let last = m.last.name();
         self.moves.insert(
             m.id,
             Move {
@@ -215,16 +201,4 @@ fn restores_from(pod: &Pod) -> Option<&str> {
 /// A pod a Migration brings to its node that has not started: the job is not there yet.
 fn waiting_to_land(pod: &Pod) -> bool {
     restores_from(pod).is_some() && phase(pod) != "Running" && !ended(pod)
-}
-
-/// The name of a step as a Migration's status names it.
-fn step_name(step: &Step) -> &'static str {
-    match step {
-        Step::Freezing { .. } => "freezing",
-        Step::Dumped { .. } => "dumped",
-        Step::Restoring => "restoring",
-        Step::Pulled { .. } => "pulled",
-        Step::Restored => "restored",
-        _ => "",
-    }
 }
