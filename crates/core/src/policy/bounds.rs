@@ -91,8 +91,22 @@ impl Bounds {
         self.cpu[v] = cpu;
         while v > 1 {
             v /= 2;
+            let was = self.outcome(v);
             self.play(v);
+            // Above a game whose outcome stands, won by another leaf, nothing changes.
+            if self.winner[v] != i as u32 && self.outcome(v) == was {
+                break;
+            }
         }
+    }
+
+    /// What the games above tree node `v` read of it, bit for bit.
+    fn outcome(&self, v: usize) -> (u32, u64, u64) {
+        (
+            self.winner[v],
+            self.until[v].to_bits(),
+            self.cpu[v].to_bits(),
+        )
     }
 
     /// The highest memory bound below tree node `v`, now.
@@ -103,6 +117,12 @@ impl Bounds {
     /// The highest CPU bound below tree node `v`.
     pub fn cpu(&self, v: usize) -> f64 {
         self.cpu[v]
+    }
+
+    /// The first leaf below tree node `v`.
+    pub fn first_leaf(&self, v: usize) -> usize {
+        let depth = self.width.trailing_zeros() - v.ilog2();
+        (v << depth) - self.width
     }
 
     /// The whole tree, to start a best-first search from.

@@ -7,6 +7,11 @@
 //! covers the rest. The [`Bounds`] tree leads each search to the nodes that may fit, and the
 //! room of a node it reaches that is not known exactly is computed anew, as a full pass would:
 //! every decision is the one a scan of all nodes makes.
+//!
+//! Nodes are kept in bands of free CPUs, a tree for each, and a search asks only the bands
+//! where the job's CPUs may be free: the nodes with the most free memory are often those whose
+//! CPUs the newest, still small jobs have filled, and one tree would lead every search to each
+//! of them in turn.
 
 use std::collections::BinaryHeap;
 
@@ -35,6 +40,24 @@ const FREE_SLACK: f64 = 1e-6;
 /// fraction of the largest node: [`Room::fits`] adds where the bound subtracts.
 const FIT_SLACK: f64 = 4.0 * f64::EPSILON;
 
+/// The free CPUs at which a node passes into the next band: powers of √2 from 1 to 128, so
+/// that a band's nodes with too few CPUs for a job that may fit there are a small part of it,
+/// whatever the sizes of nodes and jobs.
+const BAND_CPUS: [f64; 15] = {
+    let mut t = [1.0; 15];
+    let mut k = 1;
+    while k < 15 {
+        t[k] = t[k - 1] * std::f64::consts::SQRT_2;
+        k += 1;
+    }
+    t
+};
+
+/// The band of a node with `cpu` CPUs free (negative infinity when it takes nothing).
+fn band_of(cpu: f64) -> usize {
+    BAND_CPUS.partition_point(|&t| t <= cpu)
+}
+
 #[derive(Debug, Default)]
 pub struct Rooms {
     rooms: Vec<Room>,
@@ -48,9 +71,12 @@ pub struct Rooms {
     /// How far a fitting node's bound may fall short of a need: [`FIT_SLACK`] of the largest
     /// node.
     fit_slack: f64,
-    bounds: Bounds,
+    /// Each band's bounds (a node's leaf takes nothing in every other band), and each node's
+    /// band.
+    bands: Vec<Bounds>,
+    band: Vec<u8>,
     stack: Vec<usize>,
-    heap: BinaryHeap<Subtree>,
+    heap: BinaryHeap<(Subtree, usize)>,
 }
 
 impl Rooms {
@@ -67,11 +93,11 @@ impl Rooms {
         self.pass += 1;
         if nodes != self.rooms.len() {
             self.resize(nodes);
-            self.bounds.advance(now);
+            self.bands.iter_mut().for_each(|b| b.advance(now));
             (0..nodes).for_each(|i| self.compute(i, source));
             return;
         }
-        self.bounds.advance(now);
+        self.bands.iter_mut().for_each(|b| b.advance(now));
         changed.into_iter().for_each(|i| self.compute(i, source));
         let unknown = std::mem::take(&mut self.unknown);
         for &i in &unknown {
@@ -90,7 +116,8 @@ impl Rooms {
         self.drift = vec![Drift::Still; nodes];
         self.unknown.clear();
         self.fit_slack = 0.0;
-        self.bounds = Bounds::new(nodes);
+        self.bands = (0..=BAND_CPUS.len()).map(|_| Bounds::new(nodes)).collect();
+        self.band = vec![0; nodes];
     }
 
     fn compute(&mut self, i: usize, source: &mut Source) {
@@ -105,15 +132,21 @@ impl Rooms {
         self.set_bounds(i);
     }
 
-    /// Leaf `i`'s bounds from its room: exact while still (or computed in every pass), with
-    /// the slack of rounding while it narrows.
+    /// Leaf `i`'s bounds from its room, in the band of its free CPUs: exact while still (or
+    /// computed in every pass), with the slack of rounding while it narrows.
     fn set_bounds(&mut self, i: usize) {
         let r = &self.rooms[i];
         let (slack, fall) = match self.drift[i] {
             Drift::Narrowing(rate) => (FREE_SLACK * r.memory_capacity, rate.max(0.0)),
             Drift::Still | Drift::Unknown => (0.0, 0.0),
         };
-        self.bounds.set(i, r.free() + slack, fall, r.cpu_bound());
+        let (cpu, was) = (r.cpu_bound(), usize::from(self.band[i]));
+        let band = band_of(cpu);
+        if band != was {
+            self.bands[was].set(i, f64::NEG_INFINITY, 0.0, f64::NEG_INFINITY);
+            self.band[i] = band as u8;
+        }
+        self.bands[band].set(i, r.free() + slack, fall, cpu);
     }
 
     /// Whether node `i`'s room is exact now.
@@ -132,9 +165,10 @@ impl Rooms {
         self.set_bounds(i);
     }
 
-    /// Whether some node under tree node `v` may fit the job.
-    fn may_fit(&self, v: usize, need: f64, cpu: f64) -> bool {
-        self.bounds.free(v) + self.fit_slack >= need && self.bounds.cpu(v) >= cpu
+    /// Whether some node under tree node `v` of `band` may fit the job.
+    fn may_fit(&self, band: usize, v: usize, need: f64, cpu: f64) -> bool {
+        let b = &self.bands[band];
+        b.free(v) + self.fit_slack >= need && b.cpu(v) >= cpu
     }
 
     /// Whether node `i`, reached by a search, fits the job now.
@@ -145,39 +179,48 @@ impl Rooms {
         self.rooms[i].fits(need, cpu)
     }
 
-    /// The first node, in order, where the job fits.
+    /// The first node, in order, where the job fits: the first of each band's firsts.
     pub fn first(&mut self, need: f64, cpu: f64, source: &mut Source) -> Option<usize> {
         let mut found = None;
-        self.search(need, cpu, source, &mut |i| {
-            found = Some(i);
-            false
-        });
+        for band in 0..self.bands.len() {
+            let before = found.unwrap_or(usize::MAX);
+            self.search(band, before, need, cpu, source, &mut |i| {
+                found = Some(i);
+                false
+            });
+        }
         found
     }
 
     /// Every node where the job fits, in order, into `out`.
     pub fn fitting(&mut self, need: f64, cpu: f64, source: &mut Source, out: &mut Vec<usize>) {
         out.clear();
-        self.search(need, cpu, source, &mut |i| {
-            out.push(i);
-            true
-        });
+        for band in 0..self.bands.len() {
+            self.search(band, usize::MAX, need, cpu, source, &mut |i| {
+                out.push(i);
+                true
+            });
+        }
+        out.sort_unstable();
     }
 
-    /// Visits the nodes where the job fits, in order, while `visit` says to go on.
+    /// Visits the nodes of `band` before node `before` where the job fits, in order, while
+    /// `visit` says to go on.
     fn search(
         &mut self,
+        band: usize,
+        before: usize,
         need: f64,
         cpu: f64,
         source: &mut Source,
         visit: &mut dyn FnMut(usize) -> bool,
     ) {
-        let width = self.bounds.width();
+        let width = self.bands[band].width();
         let mut stack = std::mem::take(&mut self.stack);
         stack.clear();
         stack.push(1);
         while let Some(v) = stack.pop() {
-            if !self.may_fit(v, need, cpu) {
+            if self.bands[band].first_leaf(v) >= before || !self.may_fit(band, v, need, cpu) {
                 continue;
             }
             if v < width {
@@ -195,26 +238,28 @@ impl Rooms {
     pub fn widest(&mut self, need: f64, cpu: f64, source: &mut Source) -> Option<usize> {
         let mut heap = std::mem::take(&mut self.heap);
         heap.clear();
-        heap.push(self.bounds.root());
+        heap.extend(self.bands.iter().map(Bounds::root).zip(0..));
         let mut best = Best::default();
-        while let Some(e) = heap.pop() {
+        while let Some((e, band)) = heap.pop() {
             match best.reach(&e, e.bound - need) {
                 Reach::Stop => break,
                 Reach::Skip => continue,
                 Reach::Search => {}
             }
-            if !self.may_fit(e.v, need, cpu) {
+            if !self.may_fit(band, e.v, need, cpu) {
                 continue;
             }
-            if let Some(halves) = self.bounds.halves(&e) {
-                heap.extend(halves);
+            if let Some(halves) = self.bands[band].halves(&e) {
+                heap.extend(halves.into_iter().map(|h| (h, band)));
                 continue;
             }
             let i = e.start;
             if !self.exact(i) {
-                // Its bound came from a past room: compute it and let it compete on its own.
+                // Its bound came from a past room: compute it and let it compete on its own,
+                // in the band it is in now.
                 self.compute(i, source);
-                heap.push(self.bounds.subtree(e.v, i, 1));
+                let band = usize::from(self.band[i]);
+                heap.push((self.bands[band].subtree(e.v, i, 1), band));
                 continue;
             }
             let room = &self.rooms[i];
@@ -225,5 +270,74 @@ impl Rooms {
         }
         self.heap = heap;
         best.leaf()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// A node of 64 CPUs with `free` CPUs and `used` of 100 bytes, cordoned now and then.
+    fn room(rng: &mut impl Rng) -> Room {
+        let free_cpu: f64 = match rng.random_range(0..4) {
+            0 => rng.random_range(0.0..1.0),
+            1 => f64::from(rng.random_range(0..64u32)),
+            _ => rng.random_range(0.0..64.0),
+        };
+        Room {
+            memory_capacity: 100.0,
+            committed: f64::from(rng.random_range(0..100u32)),
+            cpu_capacity: 64.0,
+            cpu_requested: 64.0 - free_cpu,
+            open: rng.random_range(0..10) > 0,
+        }
+    }
+
+    /// Across the bands of free CPUs, with rooms changing and taking jobs between passes, each
+    /// search decides as a scan of every room does: the first fit, the widest fit (the first of
+    /// equals), and every fit in order.
+    #[test]
+    fn searches_across_bands_decide_as_a_scan() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        for nodes in [1, 2, 5, 37, 200] {
+            let mut truth: Vec<Room> = (0..nodes).map(|_| room(&mut rng)).collect();
+            let mut rooms = Rooms::default();
+            for pass in 0..300 {
+                let changed: Vec<usize> = (0..rng.random_range(0..4))
+                    .map(|_| rng.random_range(0..nodes))
+                    .collect();
+                changed.iter().for_each(|&i| truth[i] = room(&mut rng));
+                let snapshot = truth.clone();
+                let mut source = |i: usize| (snapshot[i], Drift::Still);
+                rooms.begin(f64::from(pass), nodes, changed, &mut source);
+                for _ in 0..5 {
+                    let need = f64::from(rng.random_range(0..60u32));
+                    let cpu = match rng.random_range(0..3) {
+                        0 => f64::from(rng.random_range(1..40u32)),
+                        _ => rng.random_range(0.1..40.0),
+                    };
+                    let fits: Vec<usize> =
+                        (0..nodes).filter(|&i| truth[i].fits(need, cpu)).collect();
+                    let widest = fits.iter().copied().fold(None, |best: Option<usize>, i| {
+                        let after = |i: usize| truth[i].free_after(need);
+                        match best {
+                            Some(b) if after(b) >= after(i) => Some(b),
+                            _ => Some(i),
+                        }
+                    });
+                    let mut all = Vec::new();
+                    rooms.fitting(need, cpu, &mut source, &mut all);
+                    assert_eq!(all, fits, "{nodes} nodes, pass {pass}: every fit");
+                    assert_eq!(rooms.first(need, cpu, &mut source), fits.first().copied());
+                    let chosen = rooms.widest(need, cpu, &mut source);
+                    assert_eq!(chosen, widest, "{nodes} nodes, pass {pass}: the widest fit");
+                    if let Some(i) = chosen {
+                        rooms.take(i, need, cpu);
+                        truth[i].take(need, cpu);
+                    }
+                }
+            }
+        }
     }
 }
