@@ -47,7 +47,7 @@ impl UnschedulerSpec {
         view.nodes
             .iter()
             .filter_map(|n| {
-                let u = n.utilization();
+                let u = view.used(n.id) / n.memory_capacity;
                 if !n.cordoned && u > self.threshold {
                     Some(CordonChange {
                         node: n.id,
@@ -93,6 +93,7 @@ mod tests {
             }],
             with_jobs: vec![NodeId(0)],
             migrations: vec![],
+            lines: vec![],
         };
         assert_eq!(
             spec.decide(&view(85.0, false)),

@@ -1,5 +1,5 @@
 use crate::engine::SimTime;
-use crate::model::{JobId, NodeId};
+use crate::model::{JobId, NodeId, Usage};
 
 /// The cluster as a monitoring system shows it at `time` (which may lag the present).
 #[derive(Clone, Debug, Default)]
@@ -11,6 +11,32 @@ pub struct ClusterView {
     pub with_jobs: Vec<NodeId>,
     /// Migrations in flight. The controller knows its own, so these are current, not stale.
     pub migrations: Vec<MigrationView>,
+    /// Each node's usage line, in a snapshot that keeps them (empty otherwise): such a node
+    /// uses what its line gives at `time` (see [`ClusterView::used`]).
+    pub lines: Vec<Option<Usage>>,
+}
+
+impl ClusterView {
+    /// Memory in use on `node` at the view's time.
+    pub fn used(&self, node: NodeId) -> f64 {
+        match self.lines.get(node.index()) {
+            Some(Some(line)) => line.at(self.time),
+            _ => self.nodes[node.index()].memory_used,
+        }
+    }
+
+    /// Memory free on `node` at the view's time.
+    pub fn free(&self, node: NodeId) -> f64 {
+        self.nodes[node.index()].memory_capacity - self.used(node)
+    }
+
+    /// Sets `node`'s own figure of memory in use from its line, if it has one (see
+    /// [`NodeView::memory_used`]).
+    pub fn settle(&mut self, node: NodeId) {
+        if let Some(Some(line)) = self.lines.get(node.index()) {
+            self.nodes[node.index()].memory_used = line.at(self.time);
+        }
+    }
 }
 
 /// A migration in flight, as the controller tracks it.
@@ -34,6 +60,10 @@ pub struct MigrationView {
 pub struct NodeView {
     pub id: NodeId,
     pub memory_capacity: f64,
+    /// Memory in use at the view's time. A snapshot whose nodes keep usage lines evaluates
+    /// this only for the nodes a decision reads of their own figures (those asked whether they
+    /// request memory, and those migrations touch), so that a retake need not touch every
+    /// node; [`ClusterView::used`] gives every node's.
     pub memory_used: f64,
     pub cpu_capacity: f64,
     pub cpu_requested: f64,

@@ -1,8 +1,9 @@
 //! What monitoring showed at one moment, assembled from a cluster's facts (the same for every
 //! driver), and how a decision brings it up to date. A snapshot is retaken in place: a node
-//! that did not change since the snapshot last read it is not read again, only its usage line
-//! is evaluated at the new instant, and only the nodes past the instant from which they may
-//! ask the controller are asked whether they do.
+//! that did not change since the snapshot last read it is not read again, its usage line
+//! stands for its figure at the new instant, and only the nodes past the instant from which
+//! they may ask the controller are asked whether they do; a retake touches only those and the
+//! nodes that changed.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -19,9 +20,7 @@ pub struct Snapshot {
     /// Some node in it asks the controller for memory: without one, and without migrations
     /// in flight, a decision on it decides nothing.
     pub asks: bool,
-    /// Each node's usage as last read, if the driver keeps it as a line (see [`Facts::usage`]),
-    /// and how many have none.
-    lines: Vec<Option<Usage>>,
+    /// How many nodes have no usage line in the view (see [`Facts::usage`]).
     lineless: usize,
     /// With every node on a line: the nodes whose jobs may be wanted (see [`Watch`]).
     watch: Watch,
@@ -35,7 +34,7 @@ impl Snapshot {
     /// Each node's usage line at the snapshot, if every node has one: then each figure of
     /// usage in the view is its line evaluated at the view's time.
     pub fn lines(&self) -> Option<&[Option<Usage>]> {
-        (self.lineless == 0).then_some(&self.lines[..])
+        (self.lineless == 0).then_some(&self.view.lines[..])
     }
 
     /// The notes the snapshot's figures account for: the oldest it may still ask for, as a
@@ -66,24 +65,27 @@ impl Snapshot {
         let count = facts.node_count();
         let changed = notes
             .since(self.filled)
-            .filter(|_| self.lines.len() == count);
+            .filter(|_| self.view.lines.len() == count);
         let now = facts.now();
         match changed {
             Some(changed) => changed.iter().for_each(|&id| self.read_node(facts, id)),
             None => {
                 self.view.nodes.resize_with(count, empty_node);
-                self.lines.resize(count, None);
-                self.lineless = self.lines.iter().filter(|l| l.is_none()).count();
+                self.view.lines.resize(count, None);
+                self.lineless = self.view.lines.iter().filter(|l| l.is_none()).count();
                 (0..count as u32).for_each(|i| self.read_node(facts, NodeId(i)));
             }
         }
         let reread = changed.map_or(Reread::All(count), Reread::Some);
         self.view.time = now;
-        for (v, line) in self.view.nodes.iter_mut().zip(&self.lines) {
-            v.memory_used = match line {
-                Some(line) => line.at(now),
-                None => facts.node(v.id).memory_used,
-            };
+        // With every node on a line, a node's own figure is set only where it is read.
+        if self.lineless > 0 {
+            for (v, line) in self.view.nodes.iter_mut().zip(&self.view.lines) {
+                v.memory_used = match line {
+                    Some(line) => line.at(now),
+                    None => facts.node(v.id).memory_used,
+                };
+            }
         }
         let asked = match self.lineless {
             0 => {
@@ -92,7 +94,7 @@ impl Snapshot {
                     // It missed the nodes read while some had no line.
                     false => Reread::All(count),
                 };
-                let (lines, nodes) = (&self.lines, &self.view.nodes);
+                let (lines, nodes) = (&self.view.lines, &self.view.nodes);
                 self.watch.update(reread, now, |id| {
                     let line = lines[id.index()].as_ref().expect("every node has a line");
                     wanted_from(line, nodes[id.index()].memory_capacity)
@@ -105,6 +107,10 @@ impl Snapshot {
             }
         };
         let view = &mut self.view;
+        asked
+            .iter()
+            .flat_map(|ids| ids.iter())
+            .for_each(|&id| view.settle(id));
         let mut fill = |v: &mut NodeView| {
             if wants_jobs(v) {
                 facts.jobs_on(v.id, jobs);
@@ -135,7 +141,7 @@ impl Snapshot {
         v.cordoned = n.cordoned;
         v.down = n.down;
         let line = facts.usage(id);
-        let was = std::mem::replace(&mut self.lines[id.index()], line);
+        let was = std::mem::replace(&mut self.view.lines[id.index()], line);
         self.lineless = self.lineless + usize::from(line.is_none()) - usize::from(was.is_none());
     }
 
@@ -163,6 +169,13 @@ impl Snapshot {
             }
         }
         facts.migrations(&mut view.migrations);
+        // A decision reads the figures of the nodes migrations touch.
+        for i in 0..view.migrations.len() {
+            let m = &view.migrations[i];
+            let (source, target) = (m.source, m.target);
+            view.settle(source);
+            view.settle(target);
+        }
     }
 }
 

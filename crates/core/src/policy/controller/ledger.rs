@@ -26,10 +26,10 @@ struct Booking {
 impl Booking {
     /// A node no move touches yet. The view's CPU requests already include what in-flight
     /// moves hold on targets.
-    fn untouched(n: &NodeView) -> Self {
+    fn untouched(view: &ClusterView, n: &NodeView) -> Self {
         Booking {
             busy: 0,
-            free: n.free(),
+            free: view.free(n.id),
             cpu: n.cpu_capacity - n.cpu_requested,
             leaving: 0.0,
         }
@@ -65,7 +65,7 @@ impl Ledger {
         let i = match self.booked.binary_search_by_key(&node, |&(id, _)| id) {
             Ok(i) => i,
             Err(i) => {
-                let fresh = Booking::untouched(&view.nodes[node.index()]);
+                let fresh = Booking::untouched(view, &view.nodes[node.index()]);
                 self.booked.insert(i, (node, fresh));
                 i
             }
@@ -117,7 +117,7 @@ impl Ledger {
         let b = self
             .booking(t.id)
             .copied()
-            .unwrap_or_else(|| Booking::untouched(t));
+            .unwrap_or_else(|| Booking::untouched(view, t));
         let room = b.cpu + 1e-9 >= job.cpu && (!paced || b.busy < self.per_node);
         room.then_some(Candidate {
             id: t.id,

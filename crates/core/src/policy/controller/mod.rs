@@ -245,21 +245,21 @@ impl Controller {
     fn cancels(&self, view: &ClusterView, d: &mut Decisions) {
         let node = |id: NodeId| &view.nodes[id.index()];
         for m in view.migrations.iter().filter(|m| !m.committed) {
-            let source = node(m.source);
-            let target = node(m.target);
-            let relaxed = source.free()
+            let (source, target) = (node(m.source), node(m.target));
+            let (source_free, target_free) = (view.free(m.source), view.free(m.target));
+            let relaxed = source_free
                 >= (self.spec.threshold + self.spec.target.margin) * source.memory_capacity;
             // Once the job is frozen its downtime is being paid; calling the move off then
             // would waste it, unless the target cannot take the job any more.
             let reason = if relaxed && !m.frozen && self.request(source).is_none() {
                 format!(
                     "cancelled: source {:.1}% free, no longer needs it",
-                    100.0 * source.free() / source.memory_capacity
+                    100.0 * source_free / source.memory_capacity
                 )
-            } else if target.free() - m.incoming < self.spec.threshold * target.memory_capacity {
+            } else if target_free - m.incoming < self.spec.threshold * target.memory_capacity {
                 format!(
                     "cancelled: target would keep {:.1}% free, below the threshold",
-                    100.0 * (target.free() - m.incoming) / target.memory_capacity
+                    100.0 * (target_free - m.incoming) / target.memory_capacity
                 )
             } else {
                 continue;
