@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use migsim::migration::calibration::{Calibration, Holdout, Input};
 use migsim::output::write_atomic;
-use migsim::units::human_bytes;
+use migsim::units::{human_bytes, positive, Rate};
 
 use crate::cli::calibrate::report;
 use crate::cli::CliError;
@@ -19,10 +19,17 @@ pub struct FitArgs {
     /// Also fit on all sizes but the largest N, and show how well those N are predicted.
     #[arg(long, value_name = "N")]
     holdout: Option<usize>,
+    /// The link every input's transfers crossed, e.g. 10Gbit/s (for a paper's table, the
+    /// network it states); without it, what each input says (a generic CSV: loopback).
+    #[arg(long, value_parser = positive::<Rate>)]
+    link: Option<f64>,
 }
 
 pub fn fit(args: FitArgs) -> Result<(), CliError> {
-    let inputs = read_inputs(&args.inputs)?;
+    let mut inputs = read_inputs(&args.inputs)?;
+    if let Some(link) = args.link {
+        inputs.iter_mut().for_each(|i| i.link = Some(link));
+    }
     let calibration = Calibration::from_inputs(&inputs).map_err(CliError::Input)?;
     println!("fitted {}", calibration.inputs.join(", "));
     report::print(&calibration);

@@ -35,6 +35,18 @@ pub fn print(c: &Calibration) {
             );
         }
     }
+    if let Some(whole) = c.whole() {
+        println!(
+            "  no step measured: the {whole} line is the frozen part of stop-and-copy (one streamed checkpoint)"
+        );
+    }
+    let unpriced: Vec<&str> = c.unpriced().iter().map(|p| p.as_str()).collect();
+    if !unpriced.is_empty() {
+        println!(
+            "  not priced by the cost model (shown, kept in the file): {}",
+            unpriced.join(", ")
+        );
+    }
     if let Some(total) = c.phases.get(&Phase::Total) {
         print!("  total, measured -> cost model (stop-and-copy):");
         for z in &total.sizes {

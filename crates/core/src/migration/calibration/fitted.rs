@@ -58,11 +58,12 @@ impl Calibration {
             ));
         }
         let samples: Vec<Sample> = inputs.iter().flat_map(|i| i.samples.clone()).collect();
-        let names = inputs
+        let names: Vec<String> = inputs
             .iter()
             .map(|i| i.path.display().to_string())
             .collect();
-        Calibration::fit(&samples, link, names)
+        let from = names.join(", ");
+        Calibration::fit(&samples, link, names).map_err(|m| format!("{from}: {m}"))
     }
 
     pub fn fit(
@@ -83,7 +84,7 @@ impl Calibration {
                 .filter(|s| s.phase == Phase::Setup)
                 .map(|s| s.seconds),
         );
-        let cost = cost_model(&phases, setup.unwrap_or(0.0), link);
+        let cost = cost_model(&phases, setup.unwrap_or(0.0), link)?;
         Ok(Calibration {
             inputs,
             link,
@@ -96,6 +97,30 @@ impl Calibration {
     /// (loopback measurements are bound by CRIU, not by a network).
     pub fn bandwidth(&self) -> f64 {
         self.link.unwrap_or(f64::INFINITY)
+    }
+
+    /// The measured phases no term of the cost model is fitted from: kept in the file and
+    /// shown, but they change no prediction.
+    pub fn unpriced(&self) -> Vec<Phase> {
+        let steps = self.phases.keys().any(|p| STEPS.contains(p));
+        let whole = whole_phase(&self.phases);
+        self.phases
+            .keys()
+            .copied()
+            .filter(|&p| match p {
+                Phase::Setup | Phase::Dump | Phase::Stream | Phase::Transfer | Phase::Restore => {
+                    false
+                }
+                Phase::Downtime | Phase::Total => steps || whole != Some(p),
+                Phase::PreDump | Phase::LazyRestore | Phase::LazyPull => true,
+            })
+            .collect()
+    }
+
+    /// The whole migration's phase the cost model stands on when no step was measured.
+    pub fn whole(&self) -> Option<Phase> {
+        let steps = self.phases.keys().any(|p| STEPS.contains(p));
+        whole_phase(&self.phases).filter(|_| !steps)
     }
 
     /// A stop-and-copy migration of `bytes` alone on the measured link, end to end.
@@ -188,16 +213,49 @@ pub(super) fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
     (n > 0).then(|| sum / n as f64)
 }
 
+/// The steps of a migration a cost model is fitted from, when any was measured.
+const STEPS: [Phase; 4] = [Phase::Dump, Phase::Stream, Phase::Transfer, Phase::Restore];
+
+/// The whole migration's figure to stand on: the downtime, else the total.
+fn whole_phase(phases: &BTreeMap<Phase, PhaseFit>) -> Option<Phase> {
+    [Phase::Downtime, Phase::Total]
+        .into_iter()
+        .find(|p| phases.contains_key(p))
+}
+
 /// The cost model of the fitted phases. The streamed transfer goes at the slower of the dump
 /// rate and what the link carries: on a measured link, a stream slower than the dump was bound
 /// by the link, which sets the efficiency; on loopback there is no link, so a stream slower
-/// than the dump is CRIU's page server itself, which caps the checkpoint rate.
-fn cost_model(phases: &BTreeMap<Phase, PhaseFit>, setup: f64, link: Option<f64>) -> CostModel {
+/// than the dump is CRIU's page server itself, which caps the checkpoint rate. A transfer after
+/// the dump is read against the link it crossed. With no step measured (a paper's table of
+/// totals), the whole migration's line becomes the frozen part of stop-and-copy: one streamed
+/// checkpoint at the line's cost, less the setup when the total includes it. Without any of
+/// these there is nothing to price a migration with, and the fit is refused.
+fn cost_model(
+    phases: &BTreeMap<Phase, PhaseFit>,
+    setup: f64,
+    link: Option<f64>,
+) -> Result<CostModel, String> {
     let line = |p| phases.get(&p).map(|f: &PhaseFit| f.line);
     let mut m = CostModel {
         setup,
         ..CostModel::default()
     };
+    if !STEPS.iter().any(|p| phases.contains_key(p)) {
+        let Some(whole) = whole_phase(phases) else {
+            let measured: Vec<&str> = phases.keys().map(|p| p.as_str()).collect();
+            return Err(format!(
+                "the phases measured ({}) price no migration: measure dump (or checkpoint) and restore, with stream or transfer for the network, or give each size's downtime or total",
+                measured.join(", ")
+            ));
+        };
+        let w = line(whole).expect("the whole phase was fitted");
+        let included = if whole == Phase::Total { setup } else { 0.0 };
+        m.streaming = true;
+        m.checkpoint_overhead = (w.overhead() - included).max(0.0);
+        m.checkpoint_rate = w.rate();
+        return Ok(m);
+    }
     if let Some(dump) = line(Phase::Dump) {
         m.checkpoint_overhead = dump.overhead();
         m.checkpoint_rate = dump.rate();
@@ -205,6 +263,13 @@ fn cost_model(phases: &BTreeMap<Phase, PhaseFit>, setup: f64, link: Option<f64>)
     if let Some(restore) = line(Phase::Restore) {
         m.restore_overhead = restore.overhead();
         m.restore_rate = restore.rate();
+    }
+    if let Some(transfer) = line(Phase::Transfer) {
+        let link = link.ok_or(
+            "phase `transfer` was measured, but not the link it crossed: give it with --link (e.g. 10Gbit/s), or measure stream",
+        )?;
+        m.transfer_overhead = transfer.overhead();
+        m.efficiency = (transfer.rate() / link).min(1.0);
     }
     if let Some(stream) = line(Phase::Stream) {
         m.streaming = true;
@@ -217,7 +282,7 @@ fn cost_model(phases: &BTreeMap<Phase, PhaseFit>, setup: f64, link: Option<f64>)
             }
         }
     }
-    m
+    Ok(m)
 }
 
 /// The file's layout.
@@ -280,6 +345,87 @@ mod tests {
         let c = Calibration::fit(&s, Some(125e6), vec![]).unwrap();
         assert!((c.cost.efficiency - 0.8).abs() < 1e-9);
         assert!((c.cost.checkpoint_rate - 1e9).abs() < 1e-3);
+    }
+
+    const GIB: f64 = 1073741824.0;
+
+    /// `phase` at 1, 2, 4 and 8 GiB on the line `intercept` s + 1 s per `gib_per_s` GiB.
+    fn line_of(phase: Phase, intercept: f64, gib_per_s: f64) -> Vec<Sample> {
+        [1024.0, 2048.0, 4096.0, 8192.0]
+            .map(|mib| Sample::at_mib(phase, mib, intercept + mib / 1024.0 / gib_per_s))
+            .to_vec()
+    }
+
+    #[test]
+    fn a_table_of_totals_is_the_frozen_part_of_stop_and_copy() {
+        // A paper's totals: 2 s + 0.4 GiB/s. No step measured, so the total is the model.
+        let c = Calibration::fit(&line_of(Phase::Total, 2.0, 0.4), None, vec![]).unwrap();
+        assert_eq!(c.whole(), Some(Phase::Total));
+        assert!(c.unpriced().is_empty());
+        for gib in [1.0, 8.0, 50.0] {
+            let want = 2.0 + gib / 0.4;
+            assert!(
+                (c.predict_total(gib * GIB) - want).abs() < 1e-6,
+                "{gib} GiB"
+            );
+        }
+        // With a measured setup, the total includes it: the frozen part is the rest.
+        let mut s = line_of(Phase::Total, 2.0, 0.4);
+        s.push(Sample::at_mib(Phase::Setup, 1024.0, 0.5));
+        let c = Calibration::fit(&s, None, vec![]).unwrap();
+        assert!((c.cost.checkpoint_overhead - 1.5).abs() < 1e-9);
+        assert!((c.predict_total(50.0 * GIB) - (2.0 + 50.0 / 0.4)).abs() < 1e-6);
+        // Downtime is the frozen part itself, and wins over a total; the total is then a check.
+        let mut s = line_of(Phase::Downtime, 1.0, 0.5);
+        s.extend(line_of(Phase::Total, 3.0, 0.5));
+        s.push(Sample::at_mib(Phase::Setup, 1024.0, 2.0));
+        let c = Calibration::fit(&s, None, vec![]).unwrap();
+        assert_eq!(
+            (c.whole(), c.unpriced()),
+            (Some(Phase::Downtime), vec![Phase::Total])
+        );
+        assert!((c.predict_total(10.0 * GIB) - (2.0 + 1.0 + 10.0 / 0.5)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_transfer_after_the_dump_is_read_against_its_link() {
+        let mut s = line_of(Phase::Dump, 0.1, 2.0);
+        s.extend(line_of(Phase::Restore, 0.2, 4.0));
+        // 0.3 s + 0.5 GiB/s over a 1 GiB/s link: half of it.
+        s.extend(line_of(Phase::Transfer, 0.3, 0.5));
+        let c = Calibration::fit(&s, Some(GIB), vec![]).unwrap();
+        assert!((c.cost.efficiency - 0.5).abs() < 1e-9);
+        assert!((c.cost.transfer_overhead - 0.3).abs() < 1e-9);
+        assert!(!c.cost.streaming && c.whole().is_none());
+        // 1 GiB: 0.1 + 0.5 s dump, 0.3 + 2 s over the link at half, 0.2 + 0.25 s restore.
+        assert!((c.predict_total(GIB) - 3.35).abs() < 1e-9);
+        let e = Calibration::fit(&s, None, vec![]).unwrap_err();
+        assert!(
+            e.contains("`transfer` was measured, but not the link") && e.contains("--link"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn phases_that_price_nothing_are_refused_or_named() {
+        let mut s = line_of(Phase::LazyPull, 0.1, 1.0);
+        s.extend(line_of(Phase::PreDump, 0.1, 1.0));
+        s.push(Sample::at_mib(Phase::Setup, 1024.0, 0.5));
+        let e = Calibration::fit(&s, None, vec![]).unwrap_err();
+        assert!(
+            e.starts_with("the phases measured (setup, pre_dump, lazy_pull) price no migration")
+                && e.contains("measure dump (or checkpoint) and restore")
+                && e.contains("downtime or total"),
+            "{e}"
+        );
+        s.extend(line_of(Phase::Dump, 0.1, 1.0));
+        s.extend(line_of(Phase::Total, 0.1, 1.0));
+        let c = Calibration::fit(&s, None, vec![]).unwrap();
+        assert_eq!(
+            c.unpriced(),
+            vec![Phase::PreDump, Phase::LazyPull, Phase::Total]
+        );
+        assert!(c.cost.checkpoint_overhead > 0.0 && c.whole().is_none());
     }
 
     #[test]

@@ -127,4 +127,41 @@ mod tests {
         assert!(h.rows[0].relative_error().abs() < 1e-9);
         assert!(Holdout::run(&[input], 4).is_err());
     }
+
+    /// A table of published totals alone (the UMS means, without their phases) fitted on the
+    /// smaller sizes predicts the two largest within 15%, through the cost model it gives.
+    #[test]
+    fn published_totals_alone_predict_the_largest_sizes() {
+        use crate::migration::calibration::ums::{UmsRun, UMS_APPROACHES};
+        for a in &UMS_APPROACHES {
+            let totals = UmsRun::parse(a.data)
+                .unwrap()
+                .iter()
+                .flat_map(UmsRun::samples)
+                .filter(|s| s.phase == Phase::Total)
+                .collect();
+            let input = Input {
+                path: a.file.into(),
+                samples: totals,
+                link: None,
+            };
+            let h = Holdout::run(&[input], 2).unwrap();
+            let model: Vec<&HoldoutRow> = h
+                .rows
+                .iter()
+                .filter(|r| r.what == "total (model)")
+                .collect();
+            assert_eq!(model.len(), 2, "{}", a.profile);
+            for r in model {
+                let e = r.relative_error();
+                assert!(
+                    e.abs() < 0.15,
+                    "{} at {} B: {:+.1}%",
+                    a.profile,
+                    r.size,
+                    100.0 * e
+                );
+            }
+        }
+    }
 }

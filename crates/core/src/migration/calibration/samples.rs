@@ -17,10 +17,12 @@ use crate::migration::calibration::ums::{UmsRun, UMS_LINK};
 pub enum Phase {
     /// Everything before the job freezes (creating the target container); a fixed cost.
     Setup,
-    /// `criu dump` to local disk.
+    /// `criu dump` to local disk (`checkpoint` in a CSV means the same).
     Dump,
     /// `criu dump --page-server`: checkpoint and transfer overlapped.
     Stream,
+    /// Copying the dumped images to the target over the network, after the dump.
+    Transfer,
     /// `criu restore` from the images.
     Restore,
     /// `criu pre-dump`: a live copy while the job runs (needs soft-dirty tracking).
@@ -29,19 +31,23 @@ pub enum Phase {
     LazyRestore,
     /// From a lazy restore's start until `criu lazy-pages` has pulled every page.
     LazyPull,
+    /// How long the job stood frozen in a whole migration.
+    Downtime,
     /// A whole migration, measured end to end.
     Total,
 }
 
 impl Phase {
-    pub const ALL: [Phase; 8] = [
+    pub const ALL: [Phase; 10] = [
         Phase::Setup,
         Phase::Dump,
         Phase::Stream,
+        Phase::Transfer,
         Phase::Restore,
         Phase::PreDump,
         Phase::LazyRestore,
         Phase::LazyPull,
+        Phase::Downtime,
         Phase::Total,
     ];
 
@@ -50,16 +56,28 @@ impl Phase {
             Phase::Setup => "setup",
             Phase::Dump => "dump",
             Phase::Stream => "stream",
+            Phase::Transfer => "transfer",
             Phase::Restore => "restore",
             Phase::PreDump => "pre_dump",
             Phase::LazyRestore => "lazy_restore",
             Phase::LazyPull => "lazy_pull",
+            Phase::Downtime => "downtime",
             Phase::Total => "total",
         }
     }
 
     pub fn parse(s: &str) -> Result<Phase, String> {
-        crate::tagged::one_of("phase", s, &Phase::ALL, Phase::as_str)
+        match s {
+            // What papers call CRIU's dump.
+            "checkpoint" => Ok(Phase::Dump),
+            _ => crate::tagged::one_of("phase", s, &Phase::ALL, Phase::as_str)
+                .map_err(|m| format!("{m} (and checkpoint, the same as dump)")),
+        }
+    }
+
+    /// A whole migration's figure rather than one step's.
+    pub fn is_whole(self) -> bool {
+        matches!(self, Phase::Downtime | Phase::Total)
     }
 }
 
@@ -225,6 +243,33 @@ mod tests {
         .unwrap();
         assert_eq!(m.samples.len(), 1, "skipped rows do not count");
         assert_eq!((m.samples[0].size, m.samples[0].memory_bytes), (64.0, 70.0));
+    }
+
+    /// Every phase name a table may bring reads as its phase; `checkpoint` is the dump.
+    #[test]
+    fn every_phase_name_reads() {
+        let names = [
+            ("setup", Phase::Setup),
+            ("checkpoint", Phase::Dump),
+            ("dump", Phase::Dump),
+            ("stream", Phase::Stream),
+            ("transfer", Phase::Transfer),
+            ("restore", Phase::Restore),
+            ("pre_dump", Phase::PreDump),
+            ("lazy_restore", Phase::LazyRestore),
+            ("lazy_pull", Phase::LazyPull),
+            ("downtime", Phase::Downtime),
+            ("total", Phase::Total),
+        ];
+        let rows: String = names.iter().map(|(n, _)| format!("100,{n},1\n")).collect();
+        let g = read("all.csv", &format!("memory_bytes,phase,seconds\n{rows}")).unwrap();
+        let read: Vec<Phase> = g.samples.iter().map(|s| s.phase).collect();
+        assert_eq!(read, names.map(|(_, p)| p).to_vec());
+        let e = Phase::parse("copy").unwrap_err();
+        assert!(
+            e.contains("transfer") && e.contains("downtime") && e.contains("checkpoint"),
+            "{e}"
+        );
     }
 
     #[test]
