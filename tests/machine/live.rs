@@ -157,7 +157,45 @@ fn migrates_and_matches(variant: &[&str], mechanism: &str) -> String {
         std::fs::read_to_string(tmp.path().join("report.md")).unwrap(),
         report
     );
+    let o = migsim(
+        &[
+            "compare",
+            sim.to_str().unwrap(),
+            out.to_str().unwrap(),
+            "--json",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    a_json_report_gives_each_moves_ratios(&o.stdout, mechanism);
     journal
+}
+
+/// `compare --json`: job a's completed move with its live/model ratios, as the figures give.
+fn a_json_report_gives_each_moves_ratios(stdout: &[u8], mechanism: &str) {
+    let report: serde_json::Value = serde_json::from_slice(stdout).expect("compare --json is JSON");
+    let moves = report["migrations"].as_array().expect("migrations");
+    let a = moves
+        .iter()
+        .find(|m| m["job"] == "a" && m["outcome"] == "complete")
+        .unwrap_or_else(|| panic!("no complete move of a in {report:#}"));
+    assert_eq!(a["mechanism"], mechanism);
+    let f = |k: &str| a[k].as_f64().unwrap_or_else(|| panic!("{k} in {a:#}"));
+    let downtime = f("live_downtime_s") / f("model_downtime_s");
+    assert!(
+        (f("downtime_ratio") - downtime).abs() < 1e-12 && downtime > 0.0,
+        "{a:#}"
+    );
+    let total = f("live_duration_s") / f("model_duration_s");
+    assert!(
+        (f("total_ratio") - total).abs() < 1e-12 && total > 0.0,
+        "{a:#}"
+    );
+    assert_eq!(
+        report["metrics"].as_array().map(Vec::len),
+        Some(10),
+        "{report:#}"
+    );
 }
 
 fn without_the_controller_the_kernel_kills_a_job() {

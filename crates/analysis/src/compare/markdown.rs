@@ -44,13 +44,13 @@ pub fn markdown(r: &Report) -> String {
     if r.migrations.is_empty() {
         s.push_str("No live migrations.\n");
     } else {
-        s.push_str("| job | mechanism | memory | issued (s) | outcome | live total (s) | live downtime (s) | model total (s) | model downtime (s) | live / model downtime | sim issued (s) | sim memory | sim downtime (s) |\n|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        s.push_str("| job | mechanism | memory | issued (s) | outcome | live total (s) | live downtime (s) | model total (s) | model downtime (s) | live / model total | live / model downtime | sim issued (s) | sim memory | sim downtime (s) |\n|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for m in &r.migrations {
-            let ratio = (m.model_downtime_s > 0.0).then(|| m.live_downtime_s / m.model_downtime_s);
+            let ratio = |r: Option<f64>| r.map_or("-".into(), |r| format!("{r:.2}"));
             let _ =
                 writeln!(
                 s,
-                "| {} | {} | {} | {:.2} | {}{} | {} | {:.3} | {:.3} | {:.3} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {:.2} | {}{} | {} | {:.3} | {:.3} | {:.3} | {} | {} | {} | {} | {} |",
                 m.job,
                 m.mechanism,
                 human_bytes(m.memory_bytes),
@@ -61,7 +61,8 @@ pub fn markdown(r: &Report) -> String {
                 m.live_downtime_s,
                 m.model_duration_s,
                 m.model_downtime_s,
-                ratio.map_or("-".into(), |r| format!("{r:.2}")),
+                ratio(m.total_ratio()),
+                ratio(m.downtime_ratio()),
                 num(m.sim_issued_s),
                 m.sim_memory_bytes.map_or("-".into(), human_bytes),
                 num(m.sim_downtime_s),

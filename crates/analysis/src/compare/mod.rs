@@ -3,17 +3,19 @@
 //! off them: headline metrics, each real migration against the cost model's prediction and the
 //! simulator's move of the same job, OOM kills, and node utilisation over time.
 
+mod json;
 mod markdown;
 
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::input::{read_csv, read_json, table, InputError};
 use crate::live::{LiveInfo, INFO_FILE};
 use crate::migration::MigrationSpec;
 
+pub use json::json;
 pub use markdown::{markdown, side_by_side};
 
 #[derive(Debug, Deserialize)]
@@ -67,7 +69,7 @@ impl Side {
 }
 
 /// A headline metric in both runs.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MetricPair {
     pub name: &'static str,
     pub sim: Option<f64>,
@@ -75,7 +77,7 @@ pub struct MetricPair {
 }
 
 /// One real migration, against the model and the simulator.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MigrationGap {
     pub job: String,
     pub mechanism: String,
@@ -95,8 +97,21 @@ pub struct MigrationGap {
     pub sim_downtime_s: Option<f64>,
 }
 
+impl MigrationGap {
+    /// Live downtime over the model's, where the model expects some.
+    pub fn downtime_ratio(&self) -> Option<f64> {
+        (self.model_downtime_s > 0.0).then(|| self.live_downtime_s / self.model_downtime_s)
+    }
+
+    /// The live move from freeze to end over the model's, where both are known.
+    pub fn total_ratio(&self) -> Option<f64> {
+        let live = self.live_duration_s?;
+        (self.model_duration_s > 0.0).then(|| live / self.model_duration_s)
+    }
+}
+
 /// OOM kills of one job in both runs.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct KillGap {
     pub job: String,
     pub sim: Vec<f64>,
@@ -104,7 +119,7 @@ pub struct KillGap {
 }
 
 /// Utilisation of one node: the live series read at the simulator's sample times.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct UtilizationGap {
     pub node: String,
     pub sim_mean: f64,
