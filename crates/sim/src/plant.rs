@@ -45,6 +45,7 @@ impl Facts for Simulator {
             network: n.network,
             cordoned: n.cordoned,
             down: n.down,
+            terms: n.has_terms(),
         }
     }
 

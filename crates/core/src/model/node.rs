@@ -133,6 +133,11 @@ impl Node {
         self.growing = self.growing + u32::from(after > 0.0) - u32::from(before > 0.0);
     }
 
+    /// Some migration term is open here.
+    pub fn has_terms(&self) -> bool {
+        self.terms > 0
+    }
+
     pub fn open_term(&mut self) {
         self.terms += 1;
     }

@@ -128,6 +128,8 @@ impl Facts for LivePlant<'_> {
             network: n.network,
             cordoned: self.state.cordoned[node.index()],
             down: false,
+            // Its usage is never below its jobs': it is taken as at least their sum.
+            terms: false,
         }
     }
 

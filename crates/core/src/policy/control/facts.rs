@@ -19,6 +19,9 @@ pub struct NodeFacts {
     pub network: f64,
     pub cordoned: bool,
     pub down: bool,
+    /// Memory no job here accounts for is open on it (a migration's pages landing or held, or
+    /// the pages a pulled job still lacks): its usage is then not its jobs' sum.
+    pub terms: bool,
 }
 
 /// How a node's memory moves between its changes.

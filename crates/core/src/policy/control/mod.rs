@@ -40,14 +40,22 @@ fn room(
     jobs: &mut Vec<JobId>,
 ) -> (Room, Drift) {
     let n = facts.node(id);
-    facts.jobs_on(id, jobs);
-    let footprints = jobs.iter().map(|&j| {
-        let f = facts.footprint(j);
-        (f.memory, f.request)
-    });
+    // With nothing reserved and no migration's memory on the node, its jobs' usage is its
+    // own: it commits what it uses, and its jobs need not be read.
+    let committed = match scheduler.reserves() || n.terms {
+        true => {
+            facts.jobs_on(id, jobs);
+            let footprints = jobs.iter().map(|&j| {
+                let f = facts.footprint(j);
+                (f.memory, f.request)
+            });
+            scheduler.committed(n.memory_used, footprints)
+        }
+        false => n.memory_used,
+    };
     let room = Room {
         memory_capacity: n.memory_capacity,
-        committed: scheduler.committed(n.memory_used, footprints),
+        committed,
         cpu_capacity: n.cpu_capacity,
         cpu_requested: n.cpu_requested,
         open: !n.cordoned && !n.down,

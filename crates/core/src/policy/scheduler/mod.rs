@@ -101,6 +101,11 @@ impl Scheduler {
         }
     }
 
+    /// It holds memory for jobs beyond what they use.
+    pub fn reserves(&self) -> bool {
+        self.reserve_fraction != 0.0
+    }
+
     /// Memory held for a job with this request.
     pub fn reservation(&self, request: f64) -> f64 {
         self.reserve_fraction * request
@@ -109,12 +114,8 @@ impl Scheduler {
     /// What a node has committed, from its usage and its jobs' (usage, request): a running job
     /// holds the larger of its usage and its reservation, so a reservation is never counted
     /// twice once the job has grown past it; memory no job accounts for (a migration's pages)
-    /// is committed as it is. Nothing reserved, a node commits what it uses, and its jobs are
-    /// not read.
+    /// is committed as it is.
     pub fn committed(&self, used: f64, jobs: impl IntoIterator<Item = (f64, f64)>) -> f64 {
-        if self.reserve_fraction == 0.0 {
-            return used;
-        }
         let (jobs, held) = jobs
             .into_iter()
             .fold((0.0, 0.0), |(sum, held), (memory, request)| {
