@@ -118,6 +118,8 @@ impl JobView {
     }
 }
 
+/// Of its own figure, [`NodeView::memory_used`]: in a snapshot on usage lines, only for the
+/// nodes it settles.
 impl NodeView {
     pub fn utilization(&self) -> f64 {
         self.memory_used / self.memory_capacity

@@ -31,8 +31,8 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Each node's usage line at the snapshot, if every node has one: then each figure of
-    /// usage in the view is its line evaluated at the view's time.
+    /// Each node's usage line at the snapshot, if every node has one: then each node's usage
+    /// in the view is its line at the view's time ([`ClusterView::used`]).
     pub fn lines(&self) -> Option<&[Option<Usage>]> {
         (self.lineless == 0).then_some(&self.view.lines[..])
     }

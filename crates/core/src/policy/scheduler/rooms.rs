@@ -4,7 +4,7 @@
 //! A room computed in an earlier pass stays exact while nothing on its node moves, and gives an
 //! upper bound on the room now while nothing on it shrinks: what its jobs commit grows at least
 //! at the rate the cluster states until the node next changes, and a slack far above rounding
-//! covers the rest. The [`Bounds`] tree leads each search to the nodes that may fit, and the
+//! covers the rest. The [`Bounds`] trees lead each search to the nodes that may fit, and the
 //! room of a node it reaches that is not known exactly is computed anew, as a full pass would:
 //! every decision is the one a scan of all nodes makes.
 //!
@@ -46,7 +46,8 @@ const FIT_SLACK: f64 = 4.0 * f64::EPSILON;
 /// but, with twice the trees, ran slower on the 10k-node bench.)
 const BAND_CPUS: [f64; 8] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0];
 
-/// The band of a node with `cpu` CPUs free (negative infinity when it takes nothing).
+/// The band of a node with `cpu` CPUs free: the first for a node that takes nothing (its CPU
+/// bound is negative infinity).
 fn band_of(cpu: f64) -> usize {
     BAND_CPUS.partition_point(|&t| t <= cpu)
 }
