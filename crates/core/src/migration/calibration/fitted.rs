@@ -102,8 +102,7 @@ impl Calibration {
     /// The measured phases no term of the cost model is fitted from: kept in the file and
     /// shown, but they change no prediction.
     pub fn unpriced(&self) -> Vec<Phase> {
-        let steps = self.phases.keys().any(|p| STEPS.contains(p));
-        let whole = whole_phase(&self.phases);
+        let whole = self.whole();
         self.phases
             .keys()
             .copied()
@@ -111,7 +110,7 @@ impl Calibration {
                 Phase::Setup | Phase::Dump | Phase::Stream | Phase::Transfer | Phase::Restore => {
                     false
                 }
-                Phase::Downtime | Phase::Total => steps || whole != Some(p),
+                Phase::Downtime | Phase::Total => whole != Some(p),
                 Phase::PreDump | Phase::LazyRestore | Phase::LazyPull => true,
             })
             .collect()
@@ -119,8 +118,7 @@ impl Calibration {
 
     /// The whole migration's phase the cost model stands on when no step was measured.
     pub fn whole(&self) -> Option<Phase> {
-        let steps = self.phases.keys().any(|p| STEPS.contains(p));
-        whole_phase(&self.phases).filter(|_| !steps)
+        whole_phase(&self.phases)
     }
 
     /// A stop-and-copy migration of `bytes` alone on the measured link, end to end.
@@ -216,8 +214,16 @@ pub(super) fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
 /// The steps of a migration a cost model is fitted from, when any was measured.
 const STEPS: [Phase; 4] = [Phase::Dump, Phase::Stream, Phase::Transfer, Phase::Restore];
 
-/// The whole migration's figure to stand on: the downtime, else the total.
+fn measures_steps(phases: &BTreeMap<Phase, PhaseFit>) -> bool {
+    STEPS.iter().any(|p| phases.contains_key(p))
+}
+
+/// The whole migration's figure the cost model stands on when no step was measured: the
+/// downtime, else the total.
 fn whole_phase(phases: &BTreeMap<Phase, PhaseFit>) -> Option<Phase> {
+    if measures_steps(phases) {
+        return None;
+    }
     [Phase::Downtime, Phase::Total]
         .into_iter()
         .find(|p| phases.contains_key(p))
@@ -241,20 +247,20 @@ fn cost_model(
         setup,
         ..CostModel::default()
     };
-    if !STEPS.iter().any(|p| phases.contains_key(p)) {
-        let Some(whole) = whole_phase(phases) else {
-            let measured: Vec<&str> = phases.keys().map(|p| p.as_str()).collect();
-            return Err(format!(
-                "the phases measured ({}) price no migration: measure dump (or checkpoint) and restore, with stream or transfer for the network, or give each size's downtime or total",
-                measured.join(", ")
-            ));
-        };
+    if let Some(whole) = whole_phase(phases) {
         let w = line(whole).expect("the whole phase was fitted");
         let included = if whole == Phase::Total { setup } else { 0.0 };
         m.streaming = true;
         m.checkpoint_overhead = (w.overhead() - included).max(0.0);
         m.checkpoint_rate = w.rate();
         return Ok(m);
+    }
+    if !measures_steps(phases) {
+        let measured: Vec<&str> = phases.keys().map(|p| p.as_str()).collect();
+        return Err(format!(
+            "the phases measured ({}) price no migration: measure dump (or checkpoint) and restore, with stream or transfer for the network, or give each size's downtime or total",
+            measured.join(", ")
+        ));
     }
     if let Some(dump) = line(Phase::Dump) {
         m.checkpoint_overhead = dump.overhead();
