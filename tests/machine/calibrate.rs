@@ -43,6 +43,8 @@ fn measure_writes_one_row_per_run_and_phase_and_leaves_nothing_behind() {
     let o = migsim(&[
         "calibrate",
         "measure",
+        "--path",
+        "loopback",
         "--sizes",
         "32MiB,64MiB",
         "--repeat",
@@ -122,6 +124,100 @@ fn measure_writes_one_row_per_run_and_phase_and_leaves_nothing_behind() {
     );
 }
 
+/// The live path: the local backend's own moves, stop-and-copy and post-copy, timed phase by
+/// phase, fitted into a cost model that prices post-copy's pull by its own line; nothing of
+/// the session is left.
+fn measure_times_the_local_backends_moves_and_leaves_nothing_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (work, state, out) = (
+        tmp.path().join("work"),
+        tmp.path().join("state"),
+        tmp.path().join("live.csv"),
+    );
+    std::fs::create_dir(&work).unwrap();
+    let o = migsim(&[
+        "calibrate",
+        "measure",
+        "--sizes",
+        "32MiB,96MiB",
+        "--repeat",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+        "--work-dir",
+        work.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(stdout.contains("the local backend's moves"), "{stdout}");
+    let rows = read_rows(&out);
+    let phases = ["stream", "restore", "downtime", "handoff", "lazy_pull"];
+    assert_eq!(rows.len(), 2 * phases.len());
+    let lazy = Support::detect(&common::criu().unwrap()).lazy;
+    for size in [32u64 << 20, 96 << 20] {
+        let secs = |phase| -> f64 { field(&rows, size, phase)["seconds"].parse().unwrap() };
+        for phase in ["stream", "restore", "downtime"] {
+            let r = field(&rows, size, phase);
+            assert_eq!(r["status"], "ok", "{phase}: {r:?}");
+            let memory: f64 = r["memory_bytes"].parse().unwrap();
+            assert!(
+                memory >= 0.99 * size as f64 && memory < size as f64 * 1.2,
+                "{phase}: {memory}"
+            );
+        }
+        // The downtime is the stream and the restore, one after the other.
+        let parts = secs("stream") + secs("restore");
+        assert!((parts - secs("downtime")).abs() < 1e-6, "{parts}");
+        let sent: f64 = field(&rows, size, "stream")["image_bytes"].parse().unwrap();
+        assert!(sent >= size as f64, "every page crossed: {sent}");
+        for phase in ["handoff", "lazy_pull"] {
+            let r = field(&rows, size, phase);
+            match &lazy {
+                Ok(()) => assert_eq!(r["status"], "ok", "{phase}: {r:?}"),
+                Err(why) => assert_eq!((r["status"].as_str(), &r["note"]), ("skipped", why)),
+            }
+        }
+        if lazy.is_ok() {
+            // Post-copy is frozen for less than stop-and-copy: its pages come after.
+            assert!(secs("handoff") < secs("downtime"), "{rows:?}");
+        }
+    }
+    let fitted = tmp.path().join("live.toml");
+    let o = migsim(&[
+        "calibrate",
+        "fit",
+        out.to_str().unwrap(),
+        "--out",
+        fitted.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let c = Calibration::read(&fitted).unwrap();
+    assert!(c.cost.streaming && c.cost.restore_overhead > 0.0, "{c:?}");
+    if lazy.is_ok() {
+        assert!(c.cost.handoff_overhead.is_some() && c.cost.pull_rate.is_finite());
+    }
+    assert!(processes_naming(&[work.clone(), state.clone()]).is_empty());
+    let sessions: Vec<_> = std::fs::read_dir(&state)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(sessions.is_empty(), "sessions left: {sessions:?}");
+    let id = stdout
+        .split("session ")
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .expect("the session is named");
+    for ns in ["fabric", "n0", "n1"] {
+        let path = format!("/run/netns/migsim-{id}-{ns}");
+        assert!(!Path::new(&path).exists(), "{path} left");
+    }
+}
+
 /// A restored process is the same process: its counter goes on from where it was frozen.
 fn a_restored_process_keeps_counting() {
     let criu = common::criu().expect("the harness checked for criu");
@@ -173,6 +269,8 @@ fn a_process_holding_a_socket_fails_with_the_reason() {
         "16MiB",
         "--repeat",
         "1",
+        "--path",
+        "loopback",
         "--hold-socket",
         "tcp",
         "--out",
@@ -255,6 +353,10 @@ fn shipped_calibrations_are_current() {
             "calibrations/vm-kernel-6.18.toml",
             "traces/criu/vm-kernel-6.18.csv",
         ),
+        (
+            "calibrations/vm-kernel-6.18-live.toml",
+            "traces/criu/vm-kernel-6.18-live.csv",
+        ),
     ];
     for (file, input) in shipped {
         let fit = Calibration::from_inputs(&[Input::read(Path::new(input)).unwrap()]).unwrap();
@@ -277,6 +379,27 @@ fn shipped_calibrations_are_current() {
         sizes.sort_unstable();
         sizes.dedup();
         assert_eq!(sizes, [64 << 20, 128 << 20, 256 << 20, 512 << 20, 1 << 30]);
+    }
+    // The live path's covers the sizes live runs move, 32 to 256 MiB, five runs of each phase.
+    let live = Input::read(Path::new("traces/criu/vm-kernel-6.18-live.csv")).unwrap();
+    for phase in [
+        Phase::Stream,
+        Phase::Restore,
+        Phase::Downtime,
+        Phase::Handoff,
+        Phase::LazyPull,
+    ] {
+        let sizes: Vec<u64> = live
+            .samples
+            .iter()
+            .filter(|s| s.phase == phase)
+            .map(|s| s.size as u64)
+            .collect();
+        assert_eq!(sizes.len(), 30, "{phase}");
+        let mut distinct = sizes.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct, [32, 64, 96, 128, 192, 256].map(|m: u64| m << 20));
     }
 }
 
@@ -454,6 +577,10 @@ pub fn trials() -> Vec<libtest_mimic::Trial> {
         (
             "a_process_holding_a_socket_fails_with_the_reason",
             a_process_holding_a_socket_fails_with_the_reason,
+        ),
+        (
+            "measure_times_the_local_backends_moves_and_leaves_nothing_behind",
+            measure_times_the_local_backends_moves_and_leaves_nothing_behind,
         ),
         (
             "a_restored_process_keeps_counting",

@@ -236,14 +236,14 @@ impl Simulator {
         let streamed = m.mechanism.streams(c.streaming);
         m.flow_bytes = bytes;
         m.round_started = now;
-        let (source, target) = (m.source, m.target);
+        let (source, target, phase) = (m.source, m.target, m.phase);
         if Self::accumulates(m, c.streaming) && m.incoming.is_none() {
             m.incoming = Some(self.cluster.open_term(target, now, 0.0, 0.0));
         }
         let wire = bytes / c.efficiency;
-        let (flow, changes) = self
-            .network
-            .start(now, source, target, wire, c.wire_cap(streamed));
+        let (flow, changes) =
+            self.network
+                .start(now, source, target, wire, c.wire_cap(phase, streamed));
         self.migrations[id.index()].flow = Some(flow);
         let slot = flow.0 as usize;
         if self.flow_owner.len() <= slot {

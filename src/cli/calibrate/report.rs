@@ -63,7 +63,7 @@ pub fn print(c: &Calibration) {
 
 pub fn cost_line(m: &CostModel) -> String {
     format!(
-        "setup {:.2} s | checkpoint {:.2} s + {} | transfer +{:.2} s at {:.0}% of the link | restore {:.2} s + {} | streaming {}",
+        "setup {:.2} s | checkpoint {:.2} s + {} | transfer +{:.2} s at {:.0}% of the link | restore {:.2} s + {} | streaming {} | post-copy handoff {:.2} s + {}, pull +{:.2} s at {}",
         m.setup,
         m.checkpoint_overhead,
         rate(m.checkpoint_rate),
@@ -71,8 +71,20 @@ pub fn cost_line(m: &CostModel) -> String {
         100.0 * m.efficiency,
         m.restore_overhead,
         rate(m.restore_rate),
-        m.streaming
+        m.streaming,
+        m.handoff_time(0.0),
+        rate(m.handoff_rate),
+        m.pull_overhead,
+        pull_rate(m.pull_rate),
     )
+}
+
+fn pull_rate(r: f64) -> String {
+    if r.is_finite() {
+        format!("{}/s", human_bytes(r))
+    } else {
+        "the link's pace".into()
+    }
 }
 
 fn rate(r: f64) -> String {

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::keypath::{FieldIssue, KeyPath};
+use crate::migration::Phase;
 use crate::units::{ByteRate, Seconds};
 
 /// Cost parameters as written: every field optional, so a scenario can override a profile one
@@ -38,6 +39,21 @@ pub struct CostSpec {
     /// (the thesis charged whole seconds); absent: no rounding.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub round_up: Option<Seconds>,
+    /// Post-copy: seconds frozen from the freeze until the job runs on the target without its
+    /// memory; absent: the checkpoint's, transfer's and restore's overheads together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handoff_overhead: Option<Seconds>,
+    /// Post-copy: how the frozen handoff grows with the job's memory (page maps, not pages);
+    /// absent: it does not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handoff_rate: Option<ByteRate>,
+    /// Post-copy: seconds before the first page is pulled, once the job runs on the target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pull_overhead: Option<Seconds>,
+    /// Post-copy: how fast `criu lazy-pages` pulls pages, at most (the link may be slower);
+    /// absent: as fast as the link carries them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pull_rate: Option<ByteRate>,
 }
 
 /// Resolved cost parameters, in seconds and bytes per second. An infinite rate costs nothing.
@@ -53,6 +69,11 @@ pub struct CostModel {
     pub streaming: bool,
     /// 0: no rounding.
     pub round_up: f64,
+    /// None: the three overheads together.
+    pub handoff_overhead: Option<f64>,
+    pub handoff_rate: f64,
+    pub pull_overhead: f64,
+    pub pull_rate: f64,
 }
 
 impl Default for CostModel {
@@ -68,6 +89,10 @@ impl Default for CostModel {
             restore_rate: f64::INFINITY,
             streaming: false,
             round_up: 0.0,
+            handoff_overhead: None,
+            handoff_rate: f64::INFINITY,
+            pull_overhead: 0.0,
+            pull_rate: f64::INFINITY,
         }
     }
 }
@@ -87,6 +112,13 @@ impl CostSpec {
             restore_rate: rate(self.restore_rate, base.restore_rate),
             streaming: self.streaming.unwrap_or(base.streaming),
             round_up: secs(self.round_up, base.round_up),
+            handoff_overhead: self
+                .handoff_overhead
+                .map(|s| s.value)
+                .or(base.handoff_overhead),
+            handoff_rate: rate(self.handoff_rate, base.handoff_rate),
+            pull_overhead: secs(self.pull_overhead, base.pull_overhead),
+            pull_rate: rate(self.pull_rate, base.pull_rate),
         }
     }
 
@@ -97,6 +129,8 @@ impl CostSpec {
             ("transfer_overhead", self.transfer_overhead),
             ("restore_overhead", self.restore_overhead),
             ("round_up", self.round_up),
+            ("handoff_overhead", self.handoff_overhead),
+            ("pull_overhead", self.pull_overhead),
         ];
         for (key, v) in times {
             if let Some(v) = v.filter(|v| v.value < 0.0) {
@@ -109,6 +143,8 @@ impl CostSpec {
         for (key, v) in [
             ("checkpoint_rate", self.checkpoint_rate),
             ("restore_rate", self.restore_rate),
+            ("handoff_rate", self.handoff_rate),
+            ("pull_rate", self.pull_rate),
         ] {
             if let Some(v) = v.filter(|v| v.value <= 0.0) {
                 return Err(FieldIssue::new(
@@ -142,6 +178,10 @@ impl From<&CostModel> for CostSpec {
             restore_rate: rate(m.restore_rate),
             streaming: Some(m.streaming),
             round_up: (m.round_up > 0.0).then(|| Seconds::new(m.round_up)),
+            handoff_overhead: m.handoff_overhead.map(Seconds::new),
+            handoff_rate: rate(m.handoff_rate),
+            pull_overhead: (m.pull_overhead > 0.0).then(|| Seconds::new(m.pull_overhead)),
+            pull_rate: rate(m.pull_rate),
         }
     }
 }
@@ -165,17 +205,33 @@ impl CostModel {
         whole.max(frozen + restore) - frozen
     }
 
-    /// The fastest a transfer may go, in bytes on the wire per second: a streamed checkpoint
-    /// sends no faster than CRIU dumps.
-    pub fn wire_cap(&self, streaming: bool) -> Option<f64> {
-        (streaming && self.checkpoint_rate.is_finite())
-            .then(|| self.checkpoint_rate / self.efficiency)
+    /// Post-copy's frozen part for a job of `bytes`: its state moves and the target restores
+    /// it without its memory.
+    pub fn handoff_time(&self, bytes: f64) -> f64 {
+        let overhead = self
+            .handoff_overhead
+            .unwrap_or(self.checkpoint_overhead + self.transfer_overhead + self.restore_overhead);
+        overhead + bytes / self.handoff_rate
+    }
+
+    /// The fastest the pages of `phase` may go, in bytes on the wire per second: a streamed
+    /// checkpoint sends no faster than CRIU dumps, a post-copy pull no faster than
+    /// `criu lazy-pages` pulls.
+    pub fn wire_cap(&self, phase: Phase, streaming: bool) -> Option<f64> {
+        let rate = if phase == Phase::Pull {
+            self.pull_rate
+        } else if streaming {
+            self.checkpoint_rate
+        } else {
+            f64::INFINITY
+        };
+        rate.is_finite().then(|| rate / self.efficiency)
     }
 
     /// Seconds to send `bytes` of pages alone on a link of `bandwidth` bytes per second.
     pub fn transfer_time(&self, bytes: f64, bandwidth: f64, streaming: bool) -> f64 {
         let wire = self
-            .wire_cap(streaming)
+            .wire_cap(Phase::Transfer, streaming)
             .map_or(bandwidth, |c| c.min(bandwidth));
         self.transfer_overhead + bytes / (self.efficiency * wire)
     }

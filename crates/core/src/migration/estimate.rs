@@ -34,23 +34,28 @@ impl MigrationSpec {
     pub fn estimate(&self, cost: &CostModel, bytes: f64, bandwidth: f64, dirty: f64) -> Estimate {
         let c = cost;
         let streams = self.mechanism.streams(c.streaming);
-        let wire = c.wire_cap(streams).map_or(bandwidth, |w| w.min(bandwidth));
-        // Pages go at the link's rate, or after pre-copy's rounds at their average rate.
-        let (mut bytes_left, mut rate) = (bytes, c.efficiency * wire);
+        let pace = |phase| {
+            let wire = c
+                .wire_cap(phase, streams)
+                .map_or(bandwidth, |w| w.min(bandwidth));
+            c.efficiency * wire
+        };
+        // Pages go at the pace of their phase, or after pre-copy's rounds at their average rate.
+        let (mut bytes_left, mut average) = (bytes, None);
         let mut diverges = None;
         let mut frozen_before = 0.0;
         let mut phases = Vec::new();
         for p in self.mechanism.phases(c.streaming) {
             let mut seconds = (p.timer)(c, bytes);
             if p.repeats {
-                let (live, last, average) = self.pre_copy_rounds(bytes, c, bandwidth, dirty);
+                let (live, last, rate) = self.pre_copy_rounds(bytes, c, bandwidth, dirty);
                 if let Err(why) = &live {
                     diverges = Some(why.clone());
                 }
                 seconds = live.unwrap_or(f64::INFINITY);
-                (bytes_left, rate) = (last, average);
+                (bytes_left, average) = (last, Some(rate));
             } else if p.pages.is_some() {
-                seconds += bytes_left / rate;
+                seconds += bytes_left / average.unwrap_or_else(|| pace(p.phase));
             }
             if p.rounds_up {
                 seconds = c.rounded_restore(frozen_before, seconds);

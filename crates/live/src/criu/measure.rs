@@ -3,8 +3,8 @@
 //! A run at one size times, in order: `pre_dump` (when the kernel tracks dirty pages), `dump`
 //! to disk and `restore` from those images (the restored process must keep counting), `stream`
 //! (a dump sent to a page server over loopback), and `lazy_restore` / `lazy_pull` (post-copy:
-//! the source serves pages, the target restores at once and pulls them). Each gets one row,
-//! also when it is skipped or fails, with the reason.
+//! the source serves pages, the target restores at once and pulls them; the pull is timed from
+//! the restore's return). Each gets one row, also when it is skipped or fails, with the reason.
 
 use std::ffi::OsStr;
 use std::io;
@@ -45,6 +45,27 @@ pub struct Row {
     pub note: String,
 }
 
+impl Row {
+    /// A row of this machine with nothing measured yet.
+    pub fn blank(host: &str, kernel: &str, criu: &str) -> Row {
+        Row {
+            host: host.to_string(),
+            kernel: kernel.to_string(),
+            criu: criu.to_string(),
+            run: 0,
+            size_bytes: 0,
+            memory_bytes: None,
+            dirty_rate: 0.0,
+            phase: Phase::Dump,
+            status: Status::Skipped,
+            seconds: None,
+            image_bytes: None,
+            resumed: None,
+            note: String::new(),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
@@ -78,19 +99,10 @@ impl Measurer {
     pub fn run(&self, index: usize, size: u64, on_phase: &mut dyn FnMut(Phase)) -> Vec<Row> {
         let dir = self.work.join(format!("run-{index}"));
         let template = Row {
-            host: self.host.clone(),
-            kernel: self.kernel.clone(),
-            criu: self.criu.version.clone(),
             run: index,
             size_bytes: size,
-            memory_bytes: None,
             dirty_rate: self.workload.dirty_rate,
-            phase: Phase::Dump,
-            status: Status::Skipped,
-            seconds: None,
-            image_bytes: None,
-            resumed: None,
-            note: String::new(),
+            ..Row::blank(&self.host, &self.kernel, &self.criu.version)
         };
         let mut run = Run {
             m: self,
@@ -412,7 +424,6 @@ impl Run<'_> {
             }
         };
         let pidfile = self.path("lazy-restore.pid");
-        let started = Instant::now();
         let restored = self.criu_step(
             Phase::LazyRestore,
             &target,
@@ -437,6 +448,8 @@ impl Run<'_> {
             );
             return Ok(());
         }
+        // The pull is timed from the job's running on the target, as post-copy's pull phase.
+        let started = Instant::now();
         let pulled = daemon.finish(DAEMON_LIMIT);
         let seconds = started.elapsed().as_secs_f64();
         let served = dump.finish(DAEMON_LIMIT);

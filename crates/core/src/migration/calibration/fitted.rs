@@ -107,11 +107,18 @@ impl Calibration {
             .keys()
             .copied()
             .filter(|&p| match p {
-                Phase::Setup | Phase::Dump | Phase::Stream | Phase::Transfer | Phase::Restore => {
-                    false
-                }
+                Phase::Setup
+                | Phase::Dump
+                | Phase::Stream
+                | Phase::Transfer
+                | Phase::Restore
+                | Phase::Handoff
+                | Phase::LazyPull => false,
+                // A measured handoff is post-copy's frozen part; a lazy restore is only a
+                // part of it.
+                Phase::LazyRestore => self.phases.contains_key(&Phase::Handoff),
                 Phase::Downtime | Phase::Total => whole != Some(p),
-                Phase::PreDump | Phase::LazyRestore | Phase::LazyPull => true,
+                Phase::PreDump => true,
             })
             .collect()
     }
@@ -236,7 +243,8 @@ fn whole_phase(phases: &BTreeMap<Phase, PhaseFit>) -> Option<Phase> {
 /// the dump is read against the link it crossed. With no step measured (a paper's table of
 /// totals), the whole migration's line becomes the frozen part of stop-and-copy: one streamed
 /// checkpoint at the line's cost, less the setup when the total includes it. Without any of
-/// these there is nothing to price a migration with, and the fit is refused.
+/// these there is nothing to price a migration with, and the fit is refused. Post-copy's
+/// frozen handoff and its pull come from their own lines where measured.
 fn cost_model(
     phases: &BTreeMap<Phase, PhaseFit>,
     setup: f64,
@@ -247,21 +255,37 @@ fn cost_model(
         setup,
         ..CostModel::default()
     };
-    if let Some(whole) = whole_phase(phases) {
-        let w = line(whole).expect("the whole phase was fitted");
-        let included = if whole == Phase::Total { setup } else { 0.0 };
-        m.streaming = true;
-        m.checkpoint_overhead = (w.overhead() - included).max(0.0);
-        m.checkpoint_rate = w.rate();
-        return Ok(m);
+    match whole_phase(phases) {
+        Some(whole) => {
+            let w = line(whole).expect("the whole phase was fitted");
+            let included = if whole == Phase::Total { setup } else { 0.0 };
+            m.streaming = true;
+            m.checkpoint_overhead = (w.overhead() - included).max(0.0);
+            m.checkpoint_rate = w.rate();
+        }
+        None if measures_steps(phases) => price_steps(&mut m, &line, link)?,
+        None => {
+            let measured: Vec<&str> = phases.keys().map(|p| p.as_str()).collect();
+            return Err(format!(
+                "the phases measured ({}) price no migration: measure dump (or checkpoint) and restore, with stream or transfer for the network, or give each size's downtime or total",
+                measured.join(", ")
+            ));
+        }
     }
-    if !measures_steps(phases) {
-        let measured: Vec<&str> = phases.keys().map(|p| p.as_str()).collect();
-        return Err(format!(
-            "the phases measured ({}) price no migration: measure dump (or checkpoint) and restore, with stream or transfer for the network, or give each size's downtime or total",
-            measured.join(", ")
-        ));
+    price_post_copy(&mut m, line(Phase::Handoff), line(Phase::LazyRestore));
+    if let Some(pull) = line(Phase::LazyPull) {
+        m.pull_overhead = pull.overhead();
+        m.pull_rate = pull.rate();
     }
+    Ok(m)
+}
+
+/// Stop-and-copy's terms from the steps measured.
+fn price_steps(
+    m: &mut CostModel,
+    line: &dyn Fn(Phase) -> Option<LinearFit>,
+    link: Option<f64>,
+) -> Result<(), String> {
     if let Some(dump) = line(Phase::Dump) {
         m.checkpoint_overhead = dump.overhead();
         m.checkpoint_rate = dump.rate();
@@ -288,7 +312,19 @@ fn cost_model(
             }
         }
     }
-    Ok(m)
+    Ok(())
+}
+
+/// Post-copy's frozen part: as measured whole, else a dump's and a transfer's fixed costs
+/// (a lazy dump writes no pages) and a lazy restore; else the cost model's default.
+fn price_post_copy(m: &mut CostModel, handoff: Option<LinearFit>, lazy: Option<LinearFit>) {
+    if let Some(h) = handoff {
+        m.handoff_overhead = Some(h.overhead());
+        m.handoff_rate = h.rate();
+    } else if let Some(l) = lazy {
+        m.handoff_overhead = Some(m.checkpoint_overhead + m.transfer_overhead + l.overhead());
+        m.handoff_rate = l.rate();
+    }
 }
 
 /// The file's layout.
@@ -427,11 +463,56 @@ mod tests {
         s.extend(line_of(Phase::Dump, 0.1, 1.0));
         s.extend(line_of(Phase::Total, 0.1, 1.0));
         let c = Calibration::fit(&s, None, vec![]).unwrap();
-        assert_eq!(
-            c.unpriced(),
-            vec![Phase::PreDump, Phase::LazyPull, Phase::Total]
-        );
+        assert_eq!(c.unpriced(), vec![Phase::PreDump, Phase::Total]);
         assert!(c.cost.checkpoint_overhead > 0.0 && c.whole().is_none());
+    }
+
+    /// Post-copy's moves: frozen for the handoff, then the pull, each priced by its own line.
+    fn post_copy(c: &Calibration, bytes: f64) -> crate::migration::Estimate {
+        let spec = MigrationSpec {
+            mechanism: Mechanism::PostCopy,
+            ..MigrationSpec::default()
+        };
+        spec.estimate(&c.cost, bytes, 10.0 * GIB, 0.0)
+    }
+
+    #[test]
+    fn post_copy_is_priced_by_its_handoff_and_pull_lines() {
+        let mut s = line_of(Phase::Stream, 0.2, 1.0);
+        s.extend(line_of(Phase::Restore, 0.05, 2.0));
+        s.extend(line_of(Phase::LazyRestore, 0.03, 100.0));
+        s.extend(line_of(Phase::LazyPull, 0.4, 0.5));
+        // Without a handoff measured whole: the stream's latency and the lazy restore's line.
+        let c = Calibration::fit(&s, None, vec![]).unwrap();
+        let e = post_copy(&c, 2.0 * GIB);
+        assert!(
+            (e.downtime - (0.2 + 0.03 + 2.0 / 100.0)).abs() < 1e-9,
+            "{e:?}"
+        );
+        // The pull, at its own pace on a link that could carry 20 times more.
+        assert!(
+            (e.total - e.downtime - (0.4 + 2.0 / 0.5)).abs() < 1e-9,
+            "{e:?}"
+        );
+        assert!(c.unpriced().is_empty());
+        // A handoff measured whole wins, and the lazy restore is then only shown.
+        s.extend(line_of(Phase::Handoff, 0.1, 50.0));
+        let c = Calibration::fit(&s, None, vec![]).unwrap();
+        let e = post_copy(&c, 2.0 * GIB);
+        assert!((e.downtime - (0.1 + 2.0 / 50.0)).abs() < 1e-9, "{e:?}");
+        assert_eq!(c.unpriced(), vec![Phase::LazyRestore]);
+        // A link slower than the pull bounds it.
+        let slow = MigrationSpec {
+            mechanism: Mechanism::PostCopy,
+            ..MigrationSpec::default()
+        }
+        .estimate(&c.cost, 2.0 * GIB, 0.25 * GIB, 0.0);
+        assert!((slow.total - slow.downtime - (0.4 + 8.0)).abs() < 1e-9);
+        // Both survive the file.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, c.to_toml()).unwrap();
+        assert_eq!(Calibration::read(&path).unwrap(), c);
     }
 
     #[test]

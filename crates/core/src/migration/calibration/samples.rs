@@ -29,7 +29,11 @@ pub enum Phase {
     PreDump,
     /// `criu restore --lazy-pages`: until the job runs again on the target.
     LazyRestore,
-    /// From a lazy restore's start until `criu lazy-pages` has pulled every page.
+    /// Post-copy's frozen part, whole: from the freeze (a dump without memory) until the job
+    /// runs again on the target.
+    Handoff,
+    /// From the job's running again on the target after a lazy restore until
+    /// `criu lazy-pages` has pulled every page.
     LazyPull,
     /// How long the job stood frozen in a whole migration.
     Downtime,
@@ -38,7 +42,7 @@ pub enum Phase {
 }
 
 impl Phase {
-    pub const ALL: [Phase; 10] = [
+    pub const ALL: [Phase; 11] = [
         Phase::Setup,
         Phase::Dump,
         Phase::Stream,
@@ -46,6 +50,7 @@ impl Phase {
         Phase::Restore,
         Phase::PreDump,
         Phase::LazyRestore,
+        Phase::Handoff,
         Phase::LazyPull,
         Phase::Downtime,
         Phase::Total,
@@ -60,6 +65,7 @@ impl Phase {
             Phase::Restore => "restore",
             Phase::PreDump => "pre_dump",
             Phase::LazyRestore => "lazy_restore",
+            Phase::Handoff => "handoff",
             Phase::LazyPull => "lazy_pull",
             Phase::Downtime => "downtime",
             Phase::Total => "total",
@@ -257,6 +263,7 @@ mod tests {
             ("restore", Phase::Restore),
             ("pre_dump", Phase::PreDump),
             ("lazy_restore", Phase::LazyRestore),
+            ("handoff", Phase::Handoff),
             ("lazy_pull", Phase::LazyPull),
             ("downtime", Phase::Downtime),
             ("total", Phase::Total),

@@ -5,6 +5,7 @@
 
 pub mod cgroup;
 pub(crate) mod job;
+pub mod measure;
 pub(crate) mod migrate;
 pub mod netns;
 mod place;
@@ -19,6 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use crate::criu::Criu;
 use crate::live::backend::{Backend, JobUsage, Life, MoveOrder, Observation, StepTaken};
@@ -200,7 +202,13 @@ struct Running {
     recent: [f64; 4],
     work_s: f64,
     migrating: Option<u32>,
+    /// When it was started here, until its workload has been seen: `unshare` forks the
+    /// workload a moment after it starts, and a job read in between has not ended.
+    starting: Option<Instant>,
 }
+
+/// How long a started job's workload may take to appear before the job counts as ended.
+const START_GRACE: Duration = Duration::from_secs(10);
 
 impl Running {
     fn new(node: NodeId, oom_base: u64, work_s: f64) -> Self {
@@ -210,7 +218,12 @@ impl Running {
             recent: [0.0; 4],
             work_s,
             migrating: None,
+            starting: None,
         }
+    }
+
+    fn starting(&self) -> bool {
+        self.starting.is_some_and(|t| t.elapsed() < START_GRACE)
     }
 
     fn memory(&self) -> f64 {
@@ -363,23 +376,27 @@ impl LocalBackend {
         self.ctx.files(job.index())
     }
 
-    fn observe_job(&self, job: JobId, r: &Running) -> JobUsage {
+    /// What `job` does now, and whether its workload process was there.
+    fn observe_job(&self, job: JobId, r: &Running) -> (JobUsage, bool) {
         let cg = self.ctx.job_cgroup(r.node, job.index());
         let progress = self.files(job).read();
         let work_s = progress.map_or(r.work_s, |p| p.work as f64 / 1e9);
         let memory = cg
             .anon_bytes()
             .map_or(r.memory(), |b| b as f64 / self.ctx.scale);
-        let life = if r.migrating.is_some() || job::workload_pid(&cg).is_some() {
+        let there = job::workload_pid(&cg).is_some();
+        let life = if r.migrating.is_some() || there {
             Life::Running
         } else if progress.is_some_and(|p| p.done) {
             Life::Finished
         } else if cg.oom_kills().unwrap_or(0) > r.oom_base {
             Life::OomKilled
+        } else if r.starting() {
+            Life::Running
         } else {
             Life::Exited
         };
-        JobUsage {
+        let usage = JobUsage {
             job,
             memory: if life == Life::Running {
                 memory
@@ -388,19 +405,22 @@ impl LocalBackend {
             },
             work_s,
             life,
-        }
+        };
+        (usage, there)
     }
 }
 
 impl Backend for LocalBackend {
     fn start(&mut self, job: JobId, node: NodeId) -> Result<(), String> {
         let oom_base = 0;
-        let asked = std::time::Instant::now();
+        let asked = Instant::now();
         self.ctx
             .start_job(job.index(), node.index())
             .map_err(|e| e.to_string())?;
         self.started.push(asked.elapsed().as_secs_f64());
-        self.jobs.insert(job, Running::new(node, oom_base, 0.0));
+        let mut running = Running::new(node, oom_base, 0.0);
+        running.starting = Some(asked);
+        self.jobs.insert(job, running);
         Ok(())
     }
 
@@ -416,22 +436,26 @@ impl Backend for LocalBackend {
             .iter()
             .map(|n| n.anon_bytes().unwrap_or(0) as f64 / self.ctx.scale)
             .collect();
-        let mut jobs: Vec<JobUsage> = self
+        let mut seen: Vec<(JobUsage, bool)> = self
             .jobs
             .iter()
             .map(|(&j, r)| self.observe_job(j, r))
             .collect();
-        jobs.sort_by_key(|u| u.job);
-        for u in &jobs {
+        seen.sort_by_key(|(u, _)| u.job);
+        for (u, there) in &seen {
             if u.life == Life::Running {
                 let r = self.jobs.get_mut(&u.job).expect("observed");
                 r.recent.rotate_left(1);
                 r.recent[3] = u.memory;
                 r.work_s = u.work_s;
+                if *there {
+                    r.starting = None;
+                }
             } else {
                 self.jobs.remove(&u.job);
             }
         }
+        let jobs = seen.into_iter().map(|(u, _)| u).collect();
         Observation { nodes, jobs }
     }
 
