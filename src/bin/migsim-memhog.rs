@@ -142,7 +142,7 @@ fn follow(job: &LiveWorkload, args: &Args) -> std::io::Result<()> {
         progress.work = (progress.work + (ran.as_secs_f64() * job.speed * 1e9) as u64).min(work_ns);
         progress.done = progress.work >= work_ns;
         memory.resize(job.bytes_at(&profile, progress.work) as usize);
-        memory.dirty(args.dirty_rate * ran.as_secs_f64());
+        memory.dirty((args.dirty_rate + job.real_dirty_rate()) * ran.as_secs_f64());
         ticks += 1;
         if progress.done || ticks.is_multiple_of(WRITE_EVERY / 2) {
             write(&args.progress, &progress)?;

@@ -186,8 +186,9 @@ impl Simulator {
         } else {
             f64::INFINITY
         };
+        let job = self.cluster.job(m.job);
         let dirty =
-            self.migration.pre_copy.dirty_rate.value + self.cluster.job(m.job).growth().max(0.0);
+            job.spec.dirties(self.migration.pre_copy.dirty_rate.value) + job.growth().max(0.0);
         let round = m.rounds - 1;
         match self
             .migration

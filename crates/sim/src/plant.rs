@@ -61,6 +61,7 @@ impl Facts for Simulator {
             node: j.node(),
             memory: j.memory_at(now),
             request: j.spec.request,
+            dirty_rate: j.spec.dirty_rate,
             cpu: j.spec.cpu,
             started: j.started,
             migrations: j.migrations,

@@ -229,7 +229,7 @@ fn announce(criu: &Criu, support: &Support, host: &str, kernel: &str, args: &Mea
     );
     if args.path == MeasuredPath::Loopback {
         if let Err(why) = &support.pre_dump {
-            println!("  pre_dump will be skipped: {why}");
+            println!("  pre_dump, and with it the workload's dirty rate, will be skipped: {why}");
         }
     }
     if let Err(why) = &support.lazy {
@@ -257,6 +257,15 @@ fn print_table(rows: &[Row]) {
             human_bytes(size as f64),
             secs.len(),
             secs[secs.len() / 2]
+        );
+    }
+    let mut dirtied: Vec<f64> = rows.iter().filter_map(|r| r.dirtied_rate).collect();
+    if !dirtied.is_empty() {
+        dirtied.sort_by(f64::total_cmp);
+        println!(
+            "the workload dirtied {}/s (median of {} runs; a job's dirty_rate)",
+            human_bytes(dirtied[dirtied.len() / 2]),
+            dirtied.len()
         );
     }
     let mut notes: BTreeMap<(String, String), usize> = BTreeMap::new();

@@ -83,7 +83,7 @@ fn pull_rate(r: f64) -> String {
     if r.is_finite() {
         format!("{}/s", human_bytes(r))
     } else {
-        "the link's pace".into()
+        "the streamed checkpoint's pace".into()
     }
 }
 

@@ -51,7 +51,7 @@ pub struct CostSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pull_overhead: Option<Seconds>,
     /// Post-copy: how fast `criu lazy-pages` pulls pages, at most (the link may be slower);
-    /// absent: as fast as the link carries them.
+    /// absent: as a streamed checkpoint goes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pull_rate: Option<ByteRate>,
 }
@@ -216,9 +216,9 @@ impl CostModel {
 
     /// The fastest the pages of `phase` may go, in bytes on the wire per second: a streamed
     /// checkpoint sends no faster than CRIU dumps, a post-copy pull no faster than
-    /// `criu lazy-pages` pulls.
+    /// `criu lazy-pages` was measured to pull (where it was not, as a streamed dump).
     pub fn wire_cap(&self, phase: Phase, streaming: bool) -> Option<f64> {
-        let rate = if phase == Phase::Pull {
+        let rate = if phase == Phase::Pull && self.pull_rate.is_finite() {
             self.pull_rate
         } else if streaming {
             self.checkpoint_rate

@@ -242,6 +242,7 @@ mod tests {
             cpu: 1.0,
             request: 0.0,
             profile: profile.clone(),
+            dirty_rate: None,
         });
         job.start(NodeId(0), SimTime::ZERO);
         let window = SimDuration::from_secs(30.0);

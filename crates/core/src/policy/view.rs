@@ -84,6 +84,8 @@ pub struct JobView {
     pub growth: f64,
     /// Declared memory request, bytes (0 when unknown).
     pub request: f64,
+    /// Its declared dirty rate, bytes per second; None: the scenario's.
+    pub dirty_rate: Option<f64>,
     pub cpu: f64,
     /// Seconds since it last started.
     pub age: f64,
@@ -107,6 +109,7 @@ impl JobView {
             memory,
             growth: 0.0,
             request,
+            dirty_rate: None,
             cpu,
             age: 0.0,
             migrations: 0,

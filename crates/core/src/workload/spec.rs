@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::keypath::{unique_names, FieldIssue, KeyPath};
 use crate::tagged::{only_keys, required};
-use crate::units::{Plain, Seconds, Time};
+use crate::units::{Plain, Rate, Seconds, Time};
 use crate::workload::dist::Dist;
 use crate::workload::{ProfileSpec, ReadTrace, RequestSpec, TraceWorkloadSpec};
 
@@ -39,6 +39,10 @@ pub struct JobClassSpec {
     #[serde(default)]
     pub request: RequestSpec,
     pub profile: ProfileSpec,
+    /// How fast its jobs dirty their pages (pre-copy re-sends them); absent: the scenario's
+    /// `migration.pre_copy.dirty_rate`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dirty_rate: Option<Dist<Rate>>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -53,6 +57,9 @@ pub struct ExplicitJobSpec {
     #[serde(default)]
     pub request: RequestSpec,
     pub profile: ProfileSpec,
+    /// As a class's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dirty_rate: Option<Dist<Rate>>,
 }
 
 /// When the jobs of a class arrive.
@@ -188,6 +195,13 @@ fn nonneg(key: &str, v: f64) -> Result<(), FieldIssue> {
     }
 }
 
+pub(crate) fn check_dirty_rate(rate: Option<&Dist<Rate>>) -> Result<(), FieldIssue> {
+    match rate {
+        Some(d) => d.check().map_err(|m| FieldIssue::at("dirty_rate", m)),
+        None => Ok(()),
+    }
+}
+
 fn check_common(
     cpu: &Dist<Plain>,
     request: &RequestSpec,
@@ -212,6 +226,7 @@ impl JobClassSpec {
         self.arrival
             .check()
             .map_err(|e| e.under(&KeyPath::root().key("arrival")))?;
+        check_dirty_rate(self.dirty_rate.as_ref())?;
         check_common(&self.cpu, &self.request, &self.profile)
     }
 }
@@ -228,6 +243,7 @@ impl ExplicitJobSpec {
                 ),
             ));
         }
+        check_dirty_rate(self.dirty_rate.as_ref())?;
         check_common(&self.cpu, &self.request, &self.profile)
     }
 }

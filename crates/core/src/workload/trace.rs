@@ -17,7 +17,7 @@ use crate::engine::{SimDuration, SimTime};
 use crate::input::InputError;
 use crate::keypath::{FieldIssue, KeyPath};
 use crate::trace::{Format, Trace};
-use crate::units::{Bytes, Plain, Seconds};
+use crate::units::{Bytes, Plain, Rate, Seconds};
 use crate::workload::dist::Dist;
 use crate::workload::{JobSpec, MemoryProfile};
 
@@ -44,6 +44,11 @@ pub struct TraceWorkloadSpec {
     /// Keep only the jobs of these classes; empty: all.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub classes: Vec<String>,
+    /// How fast each job dirties its pages, drawn per job (traces do not record it; one
+    /// entry per class with `classes` gives each class its own); absent: the scenario's
+    /// `migration.pre_copy.dirty_rate`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dirty_rate: Option<Dist<Rate>>,
     /// Read at load time; the resolved parameters keep the (then absolute) path, not the data.
     #[serde(skip)]
     pub loaded: Option<Arc<Trace>>,
@@ -76,7 +81,7 @@ impl TraceWorkloadSpec {
         if self.arrival_jitter.is_some_and(|j| j.value < 0.0) {
             return Err(FieldIssue::at("arrival_jitter", "must not be negative"));
         }
-        Ok(())
+        crate::workload::spec::check_dirty_rate(self.dirty_rate.as_ref())
     }
 
     /// Reads the trace named relative to `dir` with `read` (the importers live with the
@@ -113,7 +118,12 @@ impl TraceWorkloadSpec {
     }
 
     /// The trace's jobs, drawing CPUs (if a distribution is given) from `rng`.
-    pub fn jobs<R: rand::Rng>(&self, rng: &mut R) -> Vec<JobSpec> {
+    /// Its jobs; `dirty` draws each one's dirty rate from the distribution given, if any.
+    pub fn jobs<R: rand::Rng>(
+        &self,
+        rng: &mut R,
+        dirty: &mut dyn FnMut(Option<&Dist<Rate>>) -> Option<f64>,
+    ) -> Vec<JobSpec> {
         let trace = self.loaded.as_ref().expect("read at load time");
         let step = trace.step_s();
         let ns = |s: f64| SimDuration::from_secs(s).0;
@@ -144,6 +154,7 @@ impl TraceWorkloadSpec {
                     cpu,
                     request: j.meta.request_bytes.unwrap_or(0.0),
                     profile,
+                    dirty_rate: dirty(self.dirty_rate.as_ref()),
                 }
             })
             .collect()

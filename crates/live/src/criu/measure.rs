@@ -5,6 +5,8 @@
 //! (a dump sent to a page server over loopback), and `lazy_restore` / `lazy_pull` (post-copy:
 //! the source serves pages, the target restores at once and pulls them; the pull is timed from
 //! the restore's return). Each gets one row, also when it is skipped or fails, with the reason.
+//! Where the kernel tracks dirty pages, the `pre_dump` row also says how fast the workload
+//! dirtied its pages: what a job's `dirty_rate` is set from.
 
 use std::ffi::OsStr;
 use std::io;
@@ -21,6 +23,8 @@ use crate::migration::calibration::Phase;
 
 /// How long a restored process gets to show that it counts on.
 const RESUME_LIMIT: Duration = Duration::from_secs(5);
+/// How long the workload's dirty pages are counted for.
+const DIRTY_WINDOW: Duration = Duration::from_secs(1);
 /// How long a lazy transfer may take once the restore has started.
 const DAEMON_LIMIT: Duration = Duration::from_secs(300);
 
@@ -43,6 +47,9 @@ pub struct Row {
     /// Whether the restored process kept counting (restores only).
     pub resumed: Option<bool>,
     pub note: String,
+    /// Bytes per second the workload was seen to dirty: the pages a second pre-dump wrote
+    /// over the time since the first (`pre_dump` rows, where the kernel tracks dirty pages).
+    pub dirtied_rate: Option<f64>,
 }
 
 impl Row {
@@ -62,6 +69,7 @@ impl Row {
             image_bytes: None,
             resumed: None,
             note: String::new(),
+            dirtied_rate: None,
         }
     }
 }
@@ -213,11 +221,49 @@ impl Run<'_> {
             return;
         }
         let images = self.path("pre");
-        self.criu_step(
-            Phase::PreDump,
-            &images,
-            &os(&[&"pre-dump", &"-t", &hog.pid.to_string(), &"-D", &images]),
-        );
+        let started = Instant::now();
+        let pid = hog.pid.to_string();
+        let args = os(&[&"pre-dump", &"-t", &pid, &"-D", &images, &"--track-mem"]);
+        if self.criu_step(Phase::PreDump, &images, &args) {
+            self.measure_dirtied(&pid, started);
+        }
+    }
+
+    /// The workload's own dirty rate: a second pre-dump, [`DIRTY_WINDOW`] after the first
+    /// began, writes only the pages written since the first cleared the kernel's dirty bits.
+    fn measure_dirtied(&mut self, pid: &str, since: Instant) {
+        std::thread::sleep(DIRTY_WINDOW.saturating_sub(since.elapsed()));
+        let (second, log) = (self.path("pre2"), self.path("pre2.log"));
+        let elapsed = since.elapsed().as_secs_f64();
+        let ran = std::fs::create_dir_all(&second).and_then(|()| {
+            self.m.criu.run(
+                &self.m.cleanup,
+                &log,
+                &os(&[
+                    &"pre-dump",
+                    &"-t",
+                    &pid,
+                    &"-D",
+                    &second,
+                    &"--prev-images-dir",
+                    &"../pre",
+                    &"--track-mem",
+                ]),
+            )
+        });
+        let row = self.rows.last_mut().expect("the pre-dump row");
+        match ran {
+            Ok(r) if r.failure.is_none() => {
+                row.dirtied_rate = Some(page_bytes(&second) as f64 / elapsed);
+            }
+            Ok(r) => {
+                row.note = format!(
+                    "the second pre-dump, for the dirty rate, failed: {}",
+                    r.failure.unwrap_or_default()
+                );
+            }
+            Err(e) => row.note = format!("cannot run the second pre-dump: {e}"),
+        }
     }
 
     /// Runs one timed criu command in `images` and records its row; true when it succeeded.
@@ -507,6 +553,18 @@ pub(crate) fn dir_bytes(dir: &Path) -> u64 {
         .filter(|e| !e.file_name().to_string_lossy().ends_with(".log"))
         .filter_map(|e| e.metadata().ok())
         .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum()
+}
+
+/// Bytes of the memory pages CRIU wrote into `dir` (`pages-*.img`).
+fn page_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("pages-"))
+        .filter_map(|e| e.metadata().ok())
         .map(|m| m.len())
         .sum()
 }

@@ -150,6 +150,7 @@ impl Facts for LivePlant<'_> {
             },
             memory: self.memory(job),
             request: spec.request,
+            dirty_rate: spec.dirty_rate,
             cpu: spec.cpu,
             started: SimTime::from_secs(j.since),
             migrations: j.migrations,

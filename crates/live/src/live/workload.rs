@@ -18,6 +18,10 @@ pub struct LiveWorkload {
     /// The profile's breakpoints, (progress in ns, scenario bytes).
     pub points: Vec<(u64, f64)>,
     pub stepped: bool,
+    /// Scenario bytes per simulated second it dirties besides its growth (the job's own
+    /// `dirty_rate`; the scenario-wide pre-copy rate is the simulator's alone).
+    #[serde(default)]
+    pub dirty_rate: f64,
 }
 
 impl LiveWorkload {
@@ -29,7 +33,13 @@ impl LiveWorkload {
             scale,
             points: job.profile.points(),
             stepped: job.profile.is_stepped(),
+            dirty_rate: job.dirty_rate.unwrap_or(0.0),
         }
+    }
+
+    /// Real bytes per real second it dirties.
+    pub fn real_dirty_rate(&self) -> f64 {
+        self.dirty_rate * self.speed * self.scale
     }
 
     pub fn profile(&self) -> MemoryProfile {

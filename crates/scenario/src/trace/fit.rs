@@ -96,6 +96,8 @@ fn fit_class(class: String, jobs: &[&TraceJob], step: f64, scale: f64) -> ClassF
             midpoint: normal(&param(|c| c.midpoint)),
             steepness: lognormal::<Plain>(&param(|c| c.steepness)),
         },
+        // Traces record memory, not how fast pages are written.
+        dirty_rate: None,
     };
     ClassFit {
         class,

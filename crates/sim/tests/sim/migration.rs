@@ -236,6 +236,36 @@ pre_copy = { dirty_rate = "2GB/s" }"#,
         .all(|m| m.outcome == Some(MigrationOutcome::Failed)));
 }
 
+/// A job's own dirty rate wins over the scenario's, both ways.
+#[test]
+fn pre_copy_follows_the_jobs_own_dirty_rate() {
+    let own = |rate: &str, global: &str| {
+        let text = one_move(
+            "60GB",
+            &format!("mechanism = \"pre-copy\"\npre_copy = {{ dirty_rate = \"{global}\", downtime_target = \"0.2s\" }}"),
+        )
+        .replace(
+            "profile = { shape = \"constant\", size = \"60GB\" }",
+            &format!("profile = {{ shape = \"constant\", size = \"60GB\" }}\ndirty_rate = \"{rate}\""),
+        );
+        assert!(text.contains("dirty_rate = \"") && text.matches("dirty_rate").count() == 2);
+        run_str(&text)
+    };
+    // The scenario's 2 GB/s would never converge; the job's own 0.25 GB/s does, in six rounds.
+    let out = own("0.25GB/s", "2GB/s");
+    let m = only_migration(&out);
+    assert_eq!((m.outcome, m.rounds), (Some(MigrationOutcome::Complete), 6));
+    // And the other way round: the job writes faster than pre-copy sends.
+    let out = own("2GB/s", "0");
+    let first = &out.record.migrations[0];
+    assert_eq!(first.outcome, Some(MigrationOutcome::Failed));
+    assert!(
+        first.reason.contains("does not converge"),
+        "{}",
+        first.reason
+    );
+}
+
 #[test]
 fn post_copy_downtime_does_not_depend_on_memory() {
     // Frozen only for checkpoint + transfer + restore overheads (0.5 + 0.2 + 0.3 s); then the

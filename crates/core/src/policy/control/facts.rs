@@ -42,6 +42,8 @@ pub struct JobFacts {
     pub node: Option<NodeId>,
     pub memory: f64,
     pub request: f64,
+    /// Its own dirty rate, bytes per second, where it declares one.
+    pub dirty_rate: Option<f64>,
     pub cpu: f64,
     /// When it last started.
     pub started: SimTime,

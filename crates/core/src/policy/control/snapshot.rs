@@ -186,6 +186,7 @@ fn job_view(facts: &impl Facts, id: JobId, window: SimDuration) -> JobView {
         memory: j.memory,
         growth: facts.growth(id, window),
         request: j.request,
+        dirty_rate: j.dirty_rate,
         cpu: j.cpu,
         age: (facts.now() - j.started).as_secs(),
         migrations: j.migrations,

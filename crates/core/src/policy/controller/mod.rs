@@ -172,7 +172,10 @@ impl Controller {
 
     /// Seconds a migration of `job` off `node` is expected to take.
     pub fn expected(&self, node: &NodeView, job: &JobView) -> f64 {
-        let dirty = self.migration.pre_copy.dirty_rate.value + job.growth.max(0.0);
+        let own = job
+            .dirty_rate
+            .unwrap_or(self.migration.pre_copy.dirty_rate.value);
+        let dirty = own + job.growth.max(0.0);
         self.migration
             .expected_duration(&self.cost, job.memory, node.network, dirty)
     }

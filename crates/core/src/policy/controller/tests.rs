@@ -34,6 +34,7 @@ fn random_view(rng: &mut Pcg64, nodes: u32) -> ClusterView {
                 memory,
                 growth: rng.random_range(0.0..4e6),
                 request: 0.0,
+                dirty_rate: None,
                 cpu: f64::from(rng.random_range(1..4)),
                 age: rng.random_range(0.0..3600.0),
                 migrations: rng.random_range(0..3),

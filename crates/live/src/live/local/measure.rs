@@ -208,6 +208,7 @@ fn holding(size: u64) -> LiveWorkload {
         scale: 1.0,
         points: vec![(0, size as f64)],
         stepped: true,
+        dirty_rate: 0.0,
     }
 }
 
