@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use migsim::scenario::Axis;
+use migsim::scenario::{parse_seeds, Axis};
 use migsim::sweep::{
     execute, metric_names, write_runs, Outcome, RunResult, Store, StoreError, Sweep,
 };
@@ -32,9 +32,10 @@ pub struct SweepArgs {
     /// `variant=all` (repeatable).
     #[arg(long, value_name = "PATH=VALUES", value_parser = Axis::parse)]
     vary: Vec<Axis>,
-    /// Run every grid point with seeds 1..=N instead of the sweep's seeds.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
-    seeds: Option<u64>,
+    /// Run every grid point with these seeds instead of the sweep's: N (1..=N), a range
+    /// A..B (both included, e.g. a held-out 101..150) or a list 1,5,9.
+    #[arg(long, value_parser = seed_list)]
+    seeds: Option<SeedList>,
     /// Applied to every run.
     #[command(flatten)]
     set: SetArgs,
@@ -43,8 +44,16 @@ pub struct SweepArgs {
     quiet: bool,
 }
 
+/// One flag's seeds (a newtype, so that clap takes the list as one value).
+#[derive(Clone)]
+struct SeedList(Vec<u64>);
+
+fn seed_list(text: &str) -> Result<SeedList, String> {
+    parse_seeds(text).map(SeedList)
+}
+
 pub fn sweep(args: SweepArgs) -> Result<(), CliError> {
-    let seeds = args.seeds.map(|n| (1..=n).collect());
+    let seeds = args.seeds.map(|s| s.0);
     let sweep = Sweep::load(&args.file, args.set.sets, args.vary, seeds)?;
     let out = args.out.or_default(&sweep.name, None, Some("sweep"));
     let store = Store::open(&out, &sweep, args.resume)

@@ -399,3 +399,36 @@ fn flags_make_a_grid_without_a_sweep_table() {
     let e = String::from_utf8_lossy(&bad.stderr);
     assert!(e.contains("--vary variant: no variant \"nope\""), "{e}");
 }
+
+/// A held-out seed range, or any list, from the command line.
+#[test]
+fn seeds_are_a_range_or_a_list_on_the_command_line() {
+    let f = Fixture::new();
+    for (out, seeds, want) in [
+        ("r", "101..103", vec!["101", "102", "103"]),
+        ("l", "9,4", vec!["9", "4"]),
+    ] {
+        f.ok(out, &["-q", "--seeds", seeds]);
+        let runs = csv_rows(&f.read(&format!("{out}/runs.csv")));
+        let mut got: Vec<&str> = runs.iter().map(|r| r["seed"].as_str()).collect();
+        got.sort_unstable();
+        got.dedup();
+        let mut want = want;
+        want.sort_unstable();
+        assert_eq!(got, want, "{seeds}");
+        assert!(runs.iter().all(|r| r["status"] == "ok"));
+    }
+    let bad = f.sweep("b", &["--seeds", "5..2"], &[]);
+    assert_eq!(bad.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&bad.stderr);
+    assert!(e.contains("5..2: the range ends before it starts"), "{e}");
+    // The sweep's own keys are not a run's: --set names its flags instead.
+    let set = f.sweep("c", &["--set", "sweep.seeds=3"], &[]);
+    assert_eq!(set.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&set.stderr);
+    assert!(
+        e.contains("tiny.toml (from --set sweep.seeds=3): sweep.seeds: --set changes every run, not the sweep")
+            && e.contains("--seeds (N, A..B or a,b,c)"),
+        "{e}"
+    );
+}

@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use migsim_core::keypath::KeyPath;
+
 use crate::scenario::{
     load_variant_str, read_sweep, read_text, resolve_variant_axis, variant_names, Axis, Origin,
     Override, Scenario, ScenarioError, SweepSpec,
@@ -30,6 +32,24 @@ pub struct Sweep {
     pub points: Vec<Vec<usize>>,
 }
 
+/// `--set` changes each run, not the sweep: the sweep's own keys have flags of their own.
+fn refuse_sweep_sets(file: &Path, sets: &[Override]) -> Result<(), ScenarioError> {
+    let sweep = KeyPath::root().key("sweep");
+    match sets.iter().find(|s| s.path.starts_with(&sweep)) {
+        Some(set) => Err(ScenarioError {
+            file: file.to_path_buf(),
+            origin: Origin::Override(format!("--set {}", set.text)),
+            path: Some(set.path.clone()),
+            message: "--set changes every run, not the sweep".into(),
+            hint: Some(
+                "give the seeds with --seeds (N, A..B or a,b,c) and an axis with --vary PATH=VALUES"
+                    .into(),
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
 impl Sweep {
     /// Reads a scenario's `[sweep]`, changed by `--vary` axes and `--seeds`.
     pub fn load(
@@ -39,6 +59,7 @@ impl Sweep {
         seeds: Option<Vec<u64>>,
     ) -> Result<Sweep, ScenarioError> {
         let text = read_text(file)?;
+        refuse_sweep_sets(file, &sets)?;
         let declared = read_sweep(&text, file)?;
         if declared.is_none() && vary.is_empty() && seeds.is_none() {
             return Err(ScenarioError {

@@ -117,8 +117,8 @@ impl TraceWorkloadSpec {
                 .is_some_and(|c| self.classes.contains(c))
     }
 
-    /// The trace's jobs, drawing CPUs (if a distribution is given) from `rng`.
-    /// Its jobs; `dirty` draws each one's dirty rate from the distribution given, if any.
+    /// The trace's jobs, drawing CPUs (if a distribution is given) from `rng` and each one's
+    /// dirty rate (if one is given) with `dirty`.
     pub fn jobs<R: rand::Rng>(
         &self,
         rng: &mut R,

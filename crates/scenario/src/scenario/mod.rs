@@ -17,6 +17,6 @@ pub use load::{load, load_str, load_variant, load_variant_str, read_text, Scenar
 pub use overrides::Override;
 pub use spec::{ScenarioSpec, SimulationSpec};
 pub use sweep::{
-    read_sweep, resolve_variant_axis, seeds, value_text, Axis, SweepSpec, VARIANT_AXIS,
+    parse_seeds, read_sweep, resolve_variant_axis, seeds, value_text, Axis, SweepSpec, VARIANT_AXIS,
 };
 pub use variants::variant_names;

@@ -329,9 +329,57 @@ pub fn seeds(value: Value) -> Result<Vec<u64>, String> {
     Ok(seeds)
 }
 
+/// Seeds as a command line gives them: `N` (1..=N), a range `A..B` (both included) or a list
+/// `a,b,c`; checked as [`seeds`] checks a file's.
+pub fn parse_seeds(text: &str) -> Result<Vec<u64>, String> {
+    let number = |s: &str| -> Result<i64, String> {
+        s.trim()
+            .parse::<i64>()
+            .map_err(|_| format!("`{s}` is not a seed: give N, A..B or a,b,c"))
+    };
+    let value = if let Some((a, b)) = text.split_once("..") {
+        let (from, to) = (number(a)?, number(b)?);
+        if to < from {
+            return Err(format!("{text}: the range ends before it starts"));
+        }
+        if to - from >= 1_000_000 {
+            return Err(format!("{text} is too many seeds (at most a million)"));
+        }
+        Value::Array((from..=to).map(Value::Integer).collect())
+    } else if text.contains(',') {
+        Value::Array(
+            text.split(',')
+                .map(|s| number(s).map(Value::Integer))
+                .collect::<Result<_, _>>()?,
+        )
+    } else {
+        Value::Integer(number(text)?)
+    };
+    seeds(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seeds_from_the_command_line_are_a_count_a_range_or_a_list() {
+        assert_eq!(parse_seeds("3"), Ok(vec![1, 2, 3]));
+        assert_eq!(parse_seeds("101..104"), Ok(vec![101, 102, 103, 104]));
+        assert_eq!(parse_seeds("1,5,9"), Ok(vec![1, 5, 9]));
+        assert_eq!(parse_seeds("7..7"), Ok(vec![7]));
+        for (bad, says) in [
+            ("5..2", "ends before it starts"),
+            ("1,x", "`x` is not a seed"),
+            ("1,1", "seed 1 appears twice"),
+            ("0", "at least one seed"),
+            ("-3..2", "non-negative"),
+            ("1..2000000", "too many"),
+        ] {
+            let e = parse_seeds(bad).unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+    }
 
     fn read(text: &str) -> Result<SweepSpec, String> {
         read_sweep(text, Path::new("s.toml"))
