@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use migsim::scenario::{parse_seeds, Axis};
 use migsim::sweep::{
-    execute, metric_names, write_runs, Outcome, RunResult, Store, StoreError, Sweep,
+    execute, metric_names, write_runs, Outcome, RunResult, Shard, Store, StoreError, Sweep,
 };
 
 use crate::cli::progress::RunsBar;
@@ -36,6 +36,11 @@ pub struct SweepArgs {
     /// A..B (both included, e.g. a held-out 101..150) or a list 1,5,9.
     #[arg(long, value_parser = seed_list)]
     seeds: Option<SeedList>,
+    /// Run only shard K of N (0 <= K < N): the runs whose index in runs.csv is K mod N. Shards
+    /// may run at once, on machines sharing --out; when all are done, the same command without
+    /// --shard and with --resume writes runs.csv and summary.csv.
+    #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
+    shard: Option<Shard>,
     /// Applied to every run.
     #[command(flatten)]
     set: SetArgs,
@@ -56,10 +61,14 @@ pub fn sweep(args: SweepArgs) -> Result<(), CliError> {
     let seeds = args.seeds.map(|s| s.0);
     let sweep = Sweep::load(&args.file, args.set.sets, args.vary, seeds)?;
     let out = args.out.or_default(&sweep.name, None, Some("sweep"));
-    let store = Store::open(&out, &sweep, args.resume)
+    let store = Store::open(&out, &sweep, args.resume, args.shard)
         .map_err(store_error)?
         .compressing(args.compress);
-    let total = sweep.points.len() * sweep.spec.seeds.len();
+    let keys = match args.shard {
+        Some(shard) => shard.runs(&sweep),
+        None => sweep.runs(),
+    };
+    let total = keys.len();
     let jobs = args
         .jobs
         .map_or_else(rayon::current_num_threads, usize::from);
@@ -69,8 +78,10 @@ pub fn sweep(args: SweepArgs) -> Result<(), CliError> {
     );
     let bar = RunsBar::new(!args.quiet, total);
     let started = Instant::now();
-    let results = execute(&sweep, Some(&store), jobs, &stop, &|r| bar.done(r.resumed))
-        .map_err(store_error)?;
+    let results = execute(&sweep, keys, Some(&store), jobs, &stop, &|r| {
+        bar.done(r.resumed)
+    })
+    .map_err(store_error)?;
     bar.finish();
     let wall = started.elapsed().as_secs_f64();
     let results: Vec<RunResult> = results.into_iter().flatten().collect();
@@ -80,6 +91,15 @@ pub fn sweep(args: SweepArgs) -> Result<(), CliError> {
             results.len(),
             out.display()
         )));
+    }
+    if let Some(shard) = args.shard {
+        // A shard's runs are a part of the tables: they are written once every shard is done.
+        println!(
+            "shard {shard}: {} runs in {wall:.2}s on {jobs} threads, into {}; once every shard is done, the same command without --shard and with --resume writes runs.csv and summary.csv",
+            results.len(),
+            out.display()
+        );
+        return Ok(());
     }
     write_tables(&store, &sweep, &results)?;
     report(&sweep, &results, &out, wall, jobs, args.quiet)

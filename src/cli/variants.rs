@@ -56,12 +56,18 @@ pub fn variants(args: VariantsArgs) -> Result<(), CliError> {
     let text = read_text(&args.file)?;
     let sweep = Sweep::new(&args.file, text, args.set.sets, spec)?;
     let never = AtomicBool::new(false);
-    let results: Vec<RunResult> =
-        execute(&sweep, None, rayon::current_num_threads(), &never, &|_| {})
-            .map_err(|e| CliError::Failed(e.to_string()))?
-            .into_iter()
-            .flatten()
-            .collect();
+    let results: Vec<RunResult> = execute(
+        &sweep,
+        sweep.runs(),
+        None,
+        rayon::current_num_threads(),
+        &never,
+        &|_| {},
+    )
+    .map_err(|e| CliError::Failed(e.to_string()))?
+    .into_iter()
+    .flatten()
+    .collect();
     if let Some(path) = &args.csv {
         migsim::output::write_atomic(path, &|w| write_runs(w, &sweep, &results)).map_err(
             |source| CliError::Write {

@@ -271,6 +271,61 @@ fn a_crashed_sweep_resumes_to_the_same_files() {
     }
 }
 
+/// Three shards at once into one folder, then the tables: the same files, byte for byte, as
+/// one unsharded sweep.
+#[test]
+fn shards_run_at_once_give_the_files_of_one_sweep() {
+    let f = Fixture::new();
+    f.ok("whole", &["--jobs", "2", "--quiet"]);
+    let shards: Vec<_> = (0..3)
+        .map(|k| {
+            Command::new(env!("CARGO_BIN_EXE_migsim"))
+                .current_dir(f.dir.path())
+                .args(["sweep", "tiny.toml", "--out", "sharded", "--jobs", "1"])
+                .args(["--shard", &format!("{k}/3")])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for (k, shard) in shards.into_iter().enumerate() {
+        let o = shard.wait_with_output().unwrap();
+        assert!(
+            o.status.success(),
+            "{k}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        // 16 runs: shard 0 takes 6, shards 1 and 2 take 5 each.
+        let runs = if k == 0 { 6 } else { 5 };
+        let said = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            said.contains(&format!("shard {k}/3: {runs} runs")),
+            "{said}"
+        );
+    }
+    assert!(!f.path("sharded/runs.csv").exists());
+    let out = f.ok("sharded", &["--quiet", "--resume"]);
+    assert!(out.contains("16 runs (16 resumed, 0 failed)"), "{out}");
+    let (whole, sharded) = (tree(&f.path("whole")), tree(&f.path("sharded")));
+    assert_eq!(
+        whole.keys().collect::<Vec<_>>(),
+        sharded.keys().collect::<Vec<_>>()
+    );
+    for (file, bytes) in &whole {
+        assert!(sharded[file] == *bytes, "{} differs", file.display());
+    }
+    // No shard 3 of 3; no shard of another sweep into this folder.
+    let bad = f.sweep("sharded", &["--shard", "3/3"], &[]);
+    assert_eq!(bad.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&bad.stderr);
+    assert!(e.contains("shards of 3 are numbered 0 to 2"), "{e}");
+    let other = f.sweep("sharded", &["--shard", "0/3", "--seeds", "9"], &[]);
+    assert_eq!(other.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&other.stderr);
+    assert!(e.contains("`seeds` in sweep.json changed"), "{e}");
+}
+
 #[test]
 fn a_sweep_folder_is_resumed_only_with_the_same_inputs() {
     let f = Fixture::new();

@@ -21,11 +21,12 @@ pub struct RunResult {
     pub resumed: bool,
 }
 
-/// Runs every run of `sweep` on `jobs` threads, writing each into `store` if there is one
-/// and reading back those it already holds. A run is `None` when `stop` was raised before it
-/// started.
+/// Runs the runs `keys` of `sweep` on `jobs` threads, writing each into `store` if there is
+/// one and reading back those it already holds. A run is `None` when `stop` was raised before
+/// it started.
 pub fn execute(
     sweep: &Sweep,
+    keys: Vec<RunKey>,
     store: Option<&Store>,
     jobs: usize,
     stop: &AtomicBool,
@@ -36,9 +37,7 @@ pub fn execute(
         .build()
         .map_err(|e| StoreError::Conflict(format!("cannot start {jobs} threads: {e}")))?;
     pool.install(|| {
-        sweep
-            .runs()
-            .into_par_iter()
+        keys.into_par_iter()
             .map(|key| {
                 if stop.load(Ordering::Relaxed) {
                     return Ok(None);

@@ -7,6 +7,7 @@ mod headline;
 mod metrics;
 mod plan;
 mod runs_table;
+mod shard;
 mod store;
 #[cfg(feature = "analysis")]
 mod summary;
@@ -16,6 +17,7 @@ pub use headline::{label_of, Headline, HEADLINES};
 pub use metrics::{cell_number, cell_text, metric_cells, MetricCells};
 pub use plan::{RunKey, Sweep};
 pub use runs_table::{metric_names, write_runs};
+pub use shard::Shard;
 pub use store::{Outcome, Store, StoreError};
 #[cfg(feature = "analysis")]
 pub use summary::{ci95_half_width, write_summary};

@@ -10,7 +10,9 @@
 //!
 //! A run is written into `runs/.tmp-<run-id>/` and renamed into place, so a folder under
 //! `runs/` is always a whole run: a sweep killed at any instant resumes from the runs whose
-//! folders exist and redoes the rest.
+//! folders exist and redoes the rest. Shards of one sweep may write into one folder at once:
+//! the first creates `scenario.toml` and `sweep.json`, every other checks that they are its
+//! own, and each clears only its own runs' leftovers.
 
 use std::fs;
 use std::io;
@@ -24,7 +26,7 @@ use crate::output::{write_atomic, write_run};
 use crate::record::RunOutput;
 use crate::scenario::{value_text, Scenario};
 use crate::sweep::metrics::{cells_of_summary, MetricCells};
-use crate::sweep::{RunKey, Sweep};
+use crate::sweep::{RunKey, Shard, Sweep};
 
 /// How a run ended.
 #[derive(Clone, Debug, PartialEq)]
@@ -111,9 +113,15 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens `dir` for `sweep`. A folder that already holds a sweep is continued only with
-    /// `resume`, and only if it is the same sweep; otherwise nothing in it is touched.
-    pub fn open(dir: &Path, sweep: &Sweep, resume: bool) -> Result<Store, StoreError> {
+    /// Opens `dir` for `sweep`, or for its `shard`. A folder that already holds a sweep is
+    /// continued only with `resume` or by a shard, and only if it is the same sweep; otherwise
+    /// nothing in it is touched.
+    pub fn open(
+        dir: &Path,
+        sweep: &Sweep,
+        resume: bool,
+        shard: Option<Shard>,
+    ) -> Result<Store, StoreError> {
         let store = Store {
             dir: dir.to_path_buf(),
             compress: false,
@@ -121,7 +129,7 @@ impl Store {
         let manifest = serde_json::to_string_pretty(&Manifest::of(sweep)).expect("plain data");
         let manifest_path = dir.join("sweep.json");
         match fs::read_to_string(&manifest_path) {
-            Ok(_) if !resume => {
+            Ok(_) if !resume && shard.is_none() => {
                 return Err(StoreError::Conflict(format!(
                     "{} already holds a sweep: add --resume to finish it, or choose another --out",
                     dir.display()
@@ -133,10 +141,47 @@ impl Store {
         }
         let runs = store.runs_dir();
         fs::create_dir_all(&runs).map_err(io_at(&runs))?;
-        store.remove_partial_runs()?;
-        store.write(&manifest_path, manifest.as_bytes())?;
-        store.write(&dir.join("scenario.toml"), sweep.text.as_bytes())?;
+        let own: Vec<String> = match shard {
+            Some(s) => s.runs(sweep).into_iter().map(|k| sweep.run_id(k)).collect(),
+            None => Vec::new(),
+        };
+        store.remove_partial_runs(&|id| shard.is_none() || own.iter().any(|o| o == id))?;
+        let scenario = dir.join("scenario.toml");
+        if shard.is_none() {
+            // The scenario first: a folder with sweep.json always has it.
+            store.write(&scenario, sweep.text.as_bytes())?;
+            store.write(&manifest_path, manifest.as_bytes())?;
+            return Ok(store);
+        }
+        let old_scenario = store.create_once(&scenario, &sweep.text)?;
+        let old_manifest = store.create_once(&manifest_path, &manifest)?;
+        if old_scenario.is_some() || old_manifest.is_some() {
+            // Another shard was first: what it wrote must be this sweep.
+            let old = old_manifest.unwrap_or_else(|| manifest.clone());
+            store.check_same(&old, &manifest, sweep)?;
+        }
         Ok(store)
+    }
+
+    /// Writes `path` unless it exists; returns what it holds when it did (another shard wrote
+    /// it first). The file appears whole or not at all.
+    fn create_once(&self, path: &Path, text: &str) -> Result<Option<String>, StoreError> {
+        // Unique among shards on other hosts too, which may share a process id.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let name = format!(".tmp-{}-{nanos}-{}", std::process::id(), file_name(path));
+        let tmp = self.dir.join(name);
+        self.write(&tmp, text.as_bytes())?;
+        let linked = fs::hard_link(&tmp, path);
+        let _ = fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                fs::read_to_string(path).map(Some).map_err(io_at(path))
+            }
+            Err(e) => Err(io_at(path)(e)),
+        }
     }
 
     pub fn dir(&self) -> &Path {
@@ -183,14 +228,15 @@ impl Store {
         }
     }
 
-    /// Drops the leftovers of runs that were being written when a sweep stopped.
-    fn remove_partial_runs(&self) -> Result<(), StoreError> {
+    /// Drops the leftovers of the runs `own` names that were being written when a sweep
+    /// stopped (another shard's may be under way).
+    fn remove_partial_runs(&self, own: &dyn Fn(&str) -> bool) -> Result<(), StoreError> {
         let runs = self.runs_dir();
         for entry in fs::read_dir(&runs).map_err(io_at(&runs))? {
             let path = entry.map_err(io_at(&runs))?.path();
             let partial = path
                 .file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with(".tmp-"));
+                .is_some_and(|n| n.to_string_lossy().strip_prefix(".tmp-").is_some_and(own));
             if partial {
                 fs::remove_dir_all(&path).map_err(io_at(&path))?;
             }
@@ -286,4 +332,9 @@ fn crash_hook() {
     if SAVED.fetch_add(1, Ordering::SeqCst) >= limit {
         std::process::abort();
     }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
 }
