@@ -19,6 +19,17 @@ fn migsim(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
+/// Its standard output, once it has exited 0 (else both outputs, as the failure).
+fn succeeded(o: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    stdout
+}
+
 type Rows = Vec<std::collections::HashMap<String, String>>;
 
 fn read_rows(path: &Path) -> Rows {
@@ -54,12 +65,7 @@ fn measure_writes_one_row_per_run_and_phase_and_leaves_nothing_behind() {
         "--work-dir",
         work.to_str().unwrap(),
     ]);
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let stdout = succeeded(&o);
     let rows = read_rows(&out);
     let phases = [
         "pre_dump",
@@ -156,12 +162,7 @@ fn measure_times_the_local_backends_moves_and_leaves_nothing_behind() {
         "--state",
         state.to_str().unwrap(),
     ]);
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let stdout = succeeded(&o);
     assert!(stdout.contains("the local backend's moves"), "{stdout}");
     let rows = read_rows(&out);
     let phases = ["stream", "restore", "downtime", "handoff", "lazy_pull"];

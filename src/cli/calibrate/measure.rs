@@ -107,7 +107,6 @@ pub fn measure(args: MeasureArgs) -> Result<(), CliError> {
     let session = Arc::new(Mutex::new(None));
     install_interrupt(&cleanup, &session, &out);
     let plan = plan(&args);
-    let template = Row::blank(&host, &kernel, &criu.version);
     if !args.quiet {
         announce(&criu, &support, &host, &kernel, &args);
     }
@@ -132,6 +131,7 @@ pub fn measure(args: MeasureArgs) -> Result<(), CliError> {
         MeasuredPath::Live => {
             let ready = preflight::check(args.criu.as_deref(), Mechanism::StopAndCopy, true)
                 .map_err(CliError::Failed)?;
+            let template = Row::blank(&host, &kernel, &ready.criu.version);
             let live = LivePath::open(ready, &args.state, work.path(), &plan, template)
                 .map_err(CliError::Failed)?;
             let (record, state) = live.session();

@@ -218,39 +218,35 @@ fn rows_of(
     mechanism: Mechanism,
     moved: Result<(f64, Vec<StepTaken>), (Status, String)>,
 ) -> Vec<Row> {
-    let row = |phase, status, note: String| Row {
+    let row = |phase, status, note: String, memory: Option<f64>| Row {
         phase,
         status,
         note,
+        memory_bytes: memory.map(|m| m as u64),
         ..template.clone()
+    };
+    // Every phase of the move, each with why it has no time.
+    let untimed = |status, why: &str, memory| -> Vec<Row> {
+        phases(mechanism)
+            .iter()
+            .map(|&p| row(p, status, why.to_string(), memory))
+            .collect()
     };
     let (memory, steps) = match moved {
         Ok(m) => m,
-        Err((status, why)) => {
-            return phases(mechanism)
-                .iter()
-                .map(|&p| row(p, status, why.clone()))
-                .collect()
-        }
+        Err((status, why)) => return untimed(status, &why, None),
     };
     match timed(mechanism, &steps) {
         Ok(times) => times
             .into_iter()
             .map(|(phase, seconds, bytes)| Row {
-                memory_bytes: Some(memory as u64),
                 seconds: Some(seconds),
                 image_bytes: bytes.map(|b| b as u64),
                 resumed: Some(true),
-                ..row(phase, Status::Ok, String::new())
+                ..row(phase, Status::Ok, String::new(), Some(memory))
             })
             .collect(),
-        Err(why) => phases(mechanism)
-            .iter()
-            .map(|&p| Row {
-                memory_bytes: Some(memory as u64),
-                ..row(p, Status::Failed, why.clone())
-            })
-            .collect(),
+        Err(why) => untimed(Status::Failed, &why, Some(memory)),
     }
 }
 
@@ -298,16 +294,21 @@ mod tests {
         StepTaken { t, id: 7, step }
     }
 
+    fn freezing(t: f64) -> StepTaken {
+        let memory = 9.0;
+        step(
+            t,
+            Step::Freezing {
+                memory,
+                work_s: 1.0,
+            },
+        )
+    }
+
     #[test]
     fn a_stop_and_copy_splits_at_its_dump_and_a_post_copy_at_its_restore() {
         let steps = [
-            step(
-                1.0,
-                Step::Freezing {
-                    memory: 9.0,
-                    work_s: 1.0,
-                },
-            ),
+            freezing(1.0),
             step(1.3, Step::Dumped { bytes_sent: 8.0 }),
             step(1.35, Step::Restoring),
             step(1.5, Step::Restored),
@@ -318,13 +319,7 @@ mod tests {
         assert!((secs[0] - 0.3).abs() < 1e-9 && (secs[1] - 0.15).abs() < 1e-9);
         assert_eq!((t[2].0, t[2].1, t[0].2), (Phase::Downtime, 0.45, Some(8.0)));
         let steps = [
-            step(
-                2.0,
-                Step::Freezing {
-                    memory: 9.0,
-                    work_s: 1.0,
-                },
-            ),
+            freezing(2.0),
             step(2.05, Step::Dumped { bytes_sent: 1.0 }),
             step(2.06, Step::Restoring),
             step(2.7, Step::Pulled { bytes_sent: 9.5 }),
@@ -339,13 +334,7 @@ mod tests {
     #[test]
     fn a_move_that_did_not_complete_has_no_times() {
         let steps = [
-            step(
-                1.0,
-                Step::Freezing {
-                    memory: 9.0,
-                    work_s: 1.0,
-                },
-            ),
+            freezing(1.0),
             step(
                 1.2,
                 Step::Failed {
