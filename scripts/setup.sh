@@ -25,6 +25,9 @@ if [ ! -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && [ "$(id -u)" -eq 
     apt-get install -y -qq --no-install-recommends fonts-dejavu-core >/dev/null
 fi
 
+# Slurm and munge from Debian, for the one-host Slurm of scripts/slurm-local.sh.
+./scripts/install-slurm.sh
+
 # Python packages for notebooks/ (a virtual environment in ~/.cache/migsim-venv).
 ./scripts/install-notebook.sh >/dev/null
 

@@ -20,6 +20,13 @@ if [ "$(id -u)" -eq 0 ]; then
     export MIGSIM_REQUIRE_KUBE=1
 fi
 
+# The tests of `sweep --slurm` run a one-host Slurm (scripts/slurm-local.sh): install it, and
+# make them fail rather than skip where it could be installed.
+./scripts/install-slurm.sh
+if [ "$(id -u)" -eq 0 ] && command -v slurmctld >/dev/null 2>&1; then
+    export MIGSIM_REQUIRE_SLURM=1
+fi
+
 # The notebook test runs the notebook on a sweep: install its pinned packages, and make the test
 # fail rather than skip if they are missing.
 MIGSIM_PYTHON=$(./scripts/install-notebook.sh)

@@ -63,6 +63,13 @@ impl RunsBar {
         }))
     }
 
+    /// `done` runs are done (counted elsewhere: by Slurm's tasks).
+    pub fn at(&self, done: u64) {
+        if let Some(bar) = &self.0 {
+            bar.set_position(done);
+        }
+    }
+
     /// One more run done; runs read back by `--resume` take no time, so they restart the ETA.
     pub fn done(&self, resumed: bool) {
         let Some(bar) = &self.0 else { return };

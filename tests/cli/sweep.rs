@@ -487,3 +487,128 @@ fn seeds_are_a_range_or_a_list_on_the_command_line() {
         "{e}"
     );
 }
+
+/// `--aggregate` writes the tables of what the shards left, and names a shard that did not run.
+#[test]
+fn aggregate_writes_the_tables_of_the_shards_or_names_the_missing_one() {
+    let f = Fixture::new();
+    f.ok("whole", &["--jobs", "2", "--quiet"]);
+    let empty = f.sweep("nothing", &["--aggregate"], &[]);
+    assert_eq!(empty.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("no sweep to aggregate here"));
+    for k in [0, 2] {
+        f.ok("sharded", &["--quiet", "--shard", &format!("{k}/3")]);
+    }
+    let short = f.sweep("sharded", &["--aggregate", "--shards", "3"], &[]);
+    assert_eq!(short.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&short.stderr);
+    assert!(
+        e.contains("5 of 16 runs are missing")
+            && e.contains("shard 1/3 did not finish: 5 of its 5 runs"),
+        "{e}"
+    );
+    assert!(!e.contains("shard 0/3") && !e.contains("shard 2/3"), "{e}");
+    assert!(!f.path("sharded/runs.csv").exists());
+    f.ok("sharded", &["--quiet", "--shard", "1/3"]);
+    let out = f.ok("sharded", &["--quiet", "--aggregate"]);
+    assert!(
+        out.contains("16 runs (0 resumed, 0 failed) aggregated in"),
+        "{out}"
+    );
+    for table in ["runs.csv", "summary.csv"] {
+        assert_eq!(
+            f.read(&format!("whole/{table}")),
+            f.read(&format!("sharded/{table}"))
+        );
+    }
+}
+
+/// The scripts of `--slurm --dry-run`, run by hand as Slurm would run them (task K with its
+/// SLURM_ variables, then the aggregation), give the files of a sweep run here; and what
+/// cannot work is refused before anything is written.
+#[test]
+fn slurm_scripts_run_as_slurm_would_give_the_files_of_one_sweep() {
+    let f = Fixture::new();
+    let defining = ["--seeds", "1..3", "--set", "scheduler.placement=best-fit"];
+    f.ok("whole", &[&defining[..], &["--quiet"]].concat());
+    let slurm = [
+        "--slurm",
+        "--array-size",
+        "5",
+        "--cpus-per-task",
+        "2",
+        "--time",
+        "30",
+    ];
+    let said = f.ok("s", &[&defining[..], &slurm, &["--dry-run"]].concat());
+    assert!(said.contains("12 runs in 5 tasks of 2 CPUs"), "{said}");
+    let scripts = f.path("s/slurm");
+    let task = std::fs::read_to_string(scripts.join("sweep.sbatch")).unwrap();
+    for line in [
+        "#SBATCH --array=0-4",
+        "#SBATCH --time=30",
+        "'--seeds' '1..3'",
+    ] {
+        assert!(task.contains(line), "{line} not in\n{task}");
+    }
+    for k in 0..5 {
+        let o = Command::new("bash")
+            .arg(scripts.join("sweep.sbatch"))
+            .env("SLURM_ARRAY_TASK_ID", k.to_string())
+            .env("SLURM_ARRAY_JOB_ID", "7")
+            .env("SLURM_CPUS_PER_TASK", "2")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let said = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            said.contains(&format!("task {k} of job 7, attempt 1")),
+            "{said}"
+        );
+    }
+    let o = Command::new("bash")
+        .arg(scripts.join("aggregate.sbatch"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for table in ["runs.csv", "summary.csv"] {
+        assert_eq!(
+            f.read(&format!("whole/{table}")),
+            f.read(&format!("s/{table}"))
+        );
+    }
+
+    // No sbatch here: nothing is written.
+    let o = Command::new(env!("CARGO_BIN_EXE_migsim"))
+        .current_dir(f.dir.path())
+        .args(["sweep", "tiny.toml", "--out", "none", "--slurm"])
+        .env("PATH", f.path("no-such-dir"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("sbatch is not on PATH") && e.contains("--dry-run"),
+        "{e}"
+    );
+    assert!(!f.path("none").exists());
+    for (extra, says) in [
+        (&["--time", "2h"][..], "not a Slurm time limit"),
+        (&["--partition", "a b"][..], "not a partition name"),
+        (&["--jobs", "2"][..], "cannot be used with"),
+        (&["--shard", "0/2"][..], "cannot be used with"),
+    ] {
+        let o = f.sweep("bad", &[&["--slurm", "--dry-run"][..], extra].concat(), &[]);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(e.contains(says), "{extra:?}: {e}");
+    }
+    let spaced = f.sweep("with space", &["--slurm", "--dry-run"], &[]);
+    assert_eq!(spaced.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&spaced.stderr);
+    assert!(
+        e.contains("holds a space, which #SBATCH lines cannot"),
+        "{e}"
+    );
+    assert!(!f.path("bad").exists() && !f.path("with space").exists());
+}

@@ -37,6 +37,14 @@ impl Shard {
         Ok(Shard { index, count })
     }
 
+    /// The shard of `count` that takes the run at `index` in the order of `runs.csv`.
+    pub fn holding(index: usize, count: usize) -> Shard {
+        Shard {
+            index: index % count,
+            count,
+        }
+    }
+
     /// The runs of `sweep` this shard takes.
     pub fn runs(self, sweep: &Sweep) -> Vec<RunKey> {
         sweep

@@ -12,7 +12,8 @@
 //! `runs/` is always a whole run: a sweep killed at any instant resumes from the runs whose
 //! folders exist and redoes the rest. Shards of one sweep may write into one folder at once:
 //! the first creates `scenario.toml` and `sweep.json`, every other checks that they are its
-//! own, and each clears only its own runs' leftovers.
+//! own, and each clears only its own runs' leftovers. A Slurm submission and an aggregation
+//! join such a folder the same way, touching no run.
 
 use std::fs;
 use std::io;
@@ -105,6 +106,21 @@ impl<'a> Manifest<'a> {
     }
 }
 
+/// How a sweep uses its folder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// A new sweep: the folder must not hold one.
+    Start,
+    /// `--resume`: the folder's sweep is continued; a new folder is started.
+    Resume,
+    /// One shard of a sweep that others may be running at once: clears only its own runs'
+    /// leftovers.
+    Shard(Shard),
+    /// A folder that shards write into (a Slurm submission, an aggregation): no run is
+    /// touched.
+    Join,
+}
+
 /// The folder of one sweep.
 pub struct Store {
     dir: PathBuf,
@@ -113,15 +129,9 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens `dir` for `sweep`, or for its `shard`. A folder that already holds a sweep is
-    /// continued only with `resume` or by a shard, and only if it is the same sweep; otherwise
-    /// nothing in it is touched.
-    pub fn open(
-        dir: &Path,
-        sweep: &Sweep,
-        resume: bool,
-        shard: Option<Shard>,
-    ) -> Result<Store, StoreError> {
+    /// Opens `dir` for `sweep`. A folder that already holds a sweep is continued only if it is
+    /// the same sweep, and never by [`Access::Start`]; otherwise nothing in it is touched.
+    pub fn open(dir: &Path, sweep: &Sweep, access: Access) -> Result<Store, StoreError> {
         let store = Store {
             dir: dir.to_path_buf(),
             compress: false,
@@ -129,7 +139,7 @@ impl Store {
         let manifest = serde_json::to_string_pretty(&Manifest::of(sweep)).expect("plain data");
         let manifest_path = dir.join("sweep.json");
         match fs::read_to_string(&manifest_path) {
-            Ok(_) if !resume && shard.is_none() => {
+            Ok(_) if access == Access::Start => {
                 return Err(StoreError::Conflict(format!(
                     "{} already holds a sweep: add --resume to finish it, or choose another --out",
                     dir.display()
@@ -141,17 +151,24 @@ impl Store {
         }
         let runs = store.runs_dir();
         fs::create_dir_all(&runs).map_err(io_at(&runs))?;
-        let own: Vec<String> = match shard {
-            Some(s) => s.runs(sweep).into_iter().map(|k| sweep.run_id(k)).collect(),
-            None => Vec::new(),
-        };
-        store.remove_partial_runs(&|id| shard.is_none() || own.iter().any(|o| o == id))?;
         let scenario = dir.join("scenario.toml");
-        if shard.is_none() {
-            // The scenario first: a folder with sweep.json always has it.
-            store.write(&scenario, sweep.text.as_bytes())?;
-            store.write(&manifest_path, manifest.as_bytes())?;
-            return Ok(store);
+        match access {
+            Access::Start | Access::Resume => {
+                store.remove_partial_runs(&|_| true)?;
+                // The scenario first: a folder with sweep.json always has it.
+                store.write(&scenario, sweep.text.as_bytes())?;
+                store.write(&manifest_path, manifest.as_bytes())?;
+                return Ok(store);
+            }
+            Access::Shard(shard) => {
+                let own: Vec<String> = shard
+                    .runs(sweep)
+                    .into_iter()
+                    .map(|k| sweep.run_id(k))
+                    .collect();
+                store.remove_partial_runs(&|id| own.iter().any(|o| o == id))?;
+            }
+            Access::Join => {}
         }
         let old_scenario = store.create_once(&scenario, &sweep.text)?;
         let old_manifest = store.create_once(&manifest_path, &manifest)?;
@@ -299,6 +316,7 @@ impl Store {
         }
         .map_err(io_at(&tmp))?;
         crash_hook();
+        hold_hook();
         fs::rename(&tmp, &done).map_err(io_at(&done))
     }
 
@@ -331,6 +349,25 @@ fn crash_hook() {
     };
     if SAVED.fetch_add(1, Ordering::SeqCst) >= limit {
         std::process::abort();
+    }
+}
+
+/// For the Slurm tests: with `MIGSIM_SWEEP_HOLD=FILE`, the first run to be saved while FILE
+/// does not exist creates it and stops there, half written, until the process is killed, so
+/// that a test can kill a task mid-run; once FILE exists (the task was requeued), runs go on.
+fn hold_hook() {
+    let Some(file) = std::env::var_os("MIGSIM_SWEEP_HOLD") else {
+        return;
+    };
+    if fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&file)
+        .is_ok()
+    {
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
     }
 }
 
