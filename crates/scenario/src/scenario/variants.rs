@@ -54,7 +54,11 @@ impl Variants {
 
 fn flatten(variant: &str, at: KeyPath, table: &Table, out: &mut Vec<Override>) {
     for (key, value) in table {
-        let path = at.key(key);
+        // A quoted key path reaches into arrays, as in [sweep]: "workload.generate[0].request".
+        let path = match key.contains(['.', '[']) {
+            true => KeyPath::parse(key).map_or_else(|_| at.key(key), |p| at.join(&p)),
+            false => at.key(key),
+        };
         match value {
             Value::Table(t) if !t.is_empty() => flatten(variant, path, t, out),
             v => out.push(Override {
@@ -86,5 +90,24 @@ pub(crate) fn names_in(doc: &toml_edit::ImDocument<&str>) -> Vec<String> {
     match doc.get("variants").and_then(|v| v.as_table_like()) {
         Some(t) => t.iter().map(|(k, _)| k.to_string()).collect(),
         None => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quoted_key_path_reaches_into_arrays() {
+        let mut root: Table = toml::from_str(
+            "[variants]\nhonest = { scheduler = { kind = \"conservative\" }, \"workload.generate[0].request\" = \"peak\" }",
+        )
+        .unwrap();
+        let overrides = Variants::take(&mut root)
+            .unwrap()
+            .overrides("honest")
+            .unwrap();
+        let paths: Vec<String> = overrides.iter().map(|o| o.path.to_string()).collect();
+        assert_eq!(paths, ["scheduler.kind", "workload.generate[0].request"]);
     }
 }
