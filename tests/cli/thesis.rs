@@ -107,7 +107,8 @@ fn the_table_is_printed_by_one_command() {
             "big-enough",
             "optimal",
             "slope",
-            "predictive"
+            "predictive",
+            "risk"
         ]
     );
     for n in &names {

@@ -145,9 +145,9 @@ fn the_thesis_sweep_on_slurm_gives_the_files_of_a_local_sweep() {
         .unwrap();
     assert!(o.status.success(), "{}", common::text(&o));
     let said = String::from_utf8_lossy(&o.stdout);
-    assert!(said.contains("submitted 600 runs as job array"), "{said}");
+    assert!(said.contains("submitted 700 runs as job array"), "{said}");
     assert!(
-        said.contains("600 runs (0 resumed, 0 failed) on Slurm"),
+        said.contains("700 runs (0 resumed, 0 failed) on Slurm"),
         "{said}"
     );
     same_tables(&here, &there);

@@ -234,12 +234,15 @@ impl ControlLoop {
     /// The controller's turn: it decides on the newest visible snapshot brought up to date
     /// with what it knows now; its orders are checked against the present and carried out.
     pub fn control(&mut self, plant: &mut impl Plant) {
-        let Some(controller) = &self.controller else {
+        let Some(controller) = &mut self.controller else {
             return;
         };
         let Some(snapshot) = self.snapshots.visible_mut(plant.now()) else {
             return;
         };
+        // What monitoring shows, before the patch brings moves up to date.
+        controller.observe(&snapshot.view);
+        let controller = &*controller;
         if !snapshot.asks {
             plant.migrations(&mut self.moves);
             if self.moves.is_empty() {

@@ -8,6 +8,7 @@ mod knapsack;
 mod ledger;
 mod pacing;
 mod request;
+mod risk;
 mod selection;
 mod target;
 mod target_index;
@@ -16,6 +17,7 @@ pub use knapsack::knapsack;
 use ledger::Ledger;
 pub use pacing::Pacing;
 pub use request::{Request, RequestPolicy, Why};
+pub use risk::{overflow, Growth};
 pub use selection::SelectionPolicy;
 pub use target::{Candidate, TargetPolicy, TargetSpec};
 pub use target_index::TargetIndex;
@@ -131,6 +133,14 @@ impl ControllerSpec {
                 format!("must be >= 0 with threshold + margin below 1, got {m}"),
             ));
         }
+        if let RequestPolicy::Risk { target } = self.request {
+            if !(target > 0.0 && target < 1.0) {
+                return Err(FieldIssue::new(
+                    at.key("request").key("target"),
+                    format!("a probability of OOM must be in (0, 1), got {target}"),
+                ));
+            }
+        }
         if self.retry_backoff.value < 0.0 {
             return Err(FieldIssue::new(
                 at.key("retry_backoff"),
@@ -149,12 +159,23 @@ impl ControllerSpec {
     }
 }
 
-/// A controller ready to decide: its policies and the migration costs it expects.
+/// A controller ready to decide: its policies, the migration costs it expects, and for the
+/// `risk` request, the growth it has learnt from the views it decided on.
 #[derive(Clone, Debug)]
 pub struct Controller {
     pub spec: ControllerSpec,
     migration: MigrationSpec,
     cost: CostModel,
+    growth: Growth,
+}
+
+/// What became of a job a node would send away.
+enum Placed {
+    Ordered,
+    /// A target that could take it is busy: wait for the pacing, not for capacity.
+    Busy,
+    /// No node can take it.
+    Short,
 }
 
 impl Controller {
@@ -163,6 +184,15 @@ impl Controller {
             spec: spec.clone(),
             migration: migration.clone(),
             cost: migration.cost_model(),
+            growth: Growth::default(),
+        }
+    }
+
+    /// Learns from a view it is about to decide on (the `risk` request's history; a view
+    /// seen before teaches nothing).
+    pub fn observe(&mut self, view: &ClusterView) {
+        if matches!(self.spec.request, RequestPolicy::Risk { .. }) {
+            self.growth.observe(view);
         }
     }
 
@@ -232,8 +262,51 @@ impl Controller {
     }
 
     fn request(&self, n: &NodeView) -> Option<Request> {
+        if let RequestPolicy::Risk { target } = self.spec.request {
+            let horizon = self.spec.interval.value + self.largest_move(n);
+            let risk = self.risk(n, &[], 0.0, horizon);
+            return (risk > target).then_some(Request {
+                node: n.id,
+                amount: risk,
+                why: Why::Risk {
+                    risk,
+                    horizon_s: horizon,
+                },
+            });
+        }
         let expected = |n: &NodeView| self.largest_move(n);
         self.spec.request.request(n, self.spec.threshold, &expected)
+    }
+
+    /// The probability that `n`, without the growth of the jobs `leaving` (it stops when they
+    /// freeze) and with `freed` more bytes free, runs out of memory within `seconds`.
+    fn risk(&self, n: &NodeView, leaving: &[JobId], freed: f64, seconds: f64) -> f64 {
+        let staying: Vec<&JobView> = n
+            .jobs
+            .iter()
+            .filter(|j| !j.migrating && !leaving.contains(&j.id))
+            .collect();
+        overflow(&self.growth, &staying, n.free() + freed, seconds)
+    }
+
+    /// The free fraction a target must keep, before the target margin: a risk request judges
+    /// targets by their risk instead.
+    fn target_threshold(&self) -> f64 {
+        match self.spec.request {
+            RequestPolicy::Risk { .. } => 0.0,
+            _ => self.spec.threshold,
+        }
+    }
+
+    /// Seconds of downtime a move of `job` off `node` is expected to cost.
+    fn expected_downtime(&self, node: &NodeView, job: &JobView) -> f64 {
+        let own = job
+            .dirty_rate
+            .unwrap_or(self.migration.pre_copy.dirty_rate.value);
+        let dirty = own + job.growth.max(0.0);
+        self.migration
+            .estimate(&self.cost, job.memory, node.network, dirty)
+            .downtime
     }
 
     /// Seconds the move of `n`'s largest job not already moving is expected to take.
@@ -250,8 +323,12 @@ impl Controller {
         for m in view.migrations.iter().filter(|m| !m.committed) {
             let (source, target) = (node(m.source), node(m.target));
             let (source_free, target_free) = (view.free(m.source), view.free(m.target));
-            let relaxed = source_free
-                >= (self.spec.threshold + self.spec.target.margin) * source.memory_capacity;
+            // A risk request is not asked again here: with its job frozen a source's risk
+            // always looks lower, and calling the move off would bring it back.
+            let risk = matches!(self.spec.request, RequestPolicy::Risk { .. });
+            let relaxed = !risk
+                && source_free
+                    >= (self.spec.threshold + self.spec.target.margin) * source.memory_capacity;
             // Once the job is frozen its downtime is being paid; calling the move off then
             // would waste it, unless the target cannot take the job any more.
             let reason = if relaxed && !m.frozen && self.request(source).is_none() {
@@ -259,7 +336,7 @@ impl Controller {
                     "cancelled: source {:.1}% free, no longer needs it",
                     100.0 * source_free / source.memory_capacity
                 )
-            } else if target_free - m.incoming < self.spec.threshold * target.memory_capacity {
+            } else if target_free - m.incoming < self.target_threshold() * target.memory_capacity {
                 format!(
                     "cancelled: target would keep {:.1}% free, below the threshold",
                     100.0 * (target_free - m.incoming) / target.memory_capacity
@@ -283,6 +360,9 @@ impl Controller {
             .filter(|n| !n.down)
             .filter_map(|n| self.request(n))
             .collect();
+        if let RequestPolicy::Risk { target } = self.spec.request {
+            return self.risk_orders(view, index, ledger, target, requests, d);
+        }
         requests.sort_by(|a, b| b.amount.total_cmp(&a.amount).then(a.node.cmp(&b.node)));
         for r in requests {
             let source = &view.nodes[r.node.index()];
@@ -300,37 +380,129 @@ impl Controller {
                 if !ledger.source_may_send(r.node) {
                     return;
                 }
-                let choose = |paced: bool| {
-                    let threshold = self.spec.threshold;
-                    match index {
-                        Some(index) => {
-                            let keep = self.spec.target.keep(threshold);
-                            let mut candidate = |i| ledger.candidate(view, i, r.node, job, paced);
-                            index.least_used(keep, job.memory, &mut candidate)
-                        }
-                        None => {
-                            let candidates = ledger.targets(view, r.node, job, paced);
-                            self.spec.target.choose(candidates, job.memory, threshold)
-                        }
-                    }
+                self.place(view, index, &mut ledger, r.node, job, &r.why, &|_| true, d);
+            }
+        }
+    }
+
+    /// Orders a move of `job` off `source` to a target `accept` takes, or says why not.
+    #[allow(clippy::too_many_arguments)]
+    fn place(
+        &self,
+        view: &ClusterView,
+        index: Option<&TargetIndex>,
+        ledger: &mut Ledger,
+        source: NodeId,
+        job: &JobView,
+        why: &Why,
+        accept: &dyn Fn(NodeId) -> bool,
+        d: &mut Decisions,
+    ) -> Placed {
+        let choose = |ledger: &Ledger, paced: bool| {
+            let threshold = self.target_threshold();
+            match index {
+                Some(index) => {
+                    let keep = self.spec.target.keep(threshold);
+                    let mut candidate = |i| {
+                        ledger
+                            .candidate(view, i, source, job, paced)
+                            .filter(|c| accept(c.id))
+                    };
+                    index.least_used(keep, job.memory, &mut candidate)
+                }
+                None => {
+                    let candidates = ledger
+                        .targets(view, source, job, paced)
+                        .filter(|c| accept(c.id));
+                    self.spec.target.choose(candidates, job.memory, threshold)
+                }
+            }
+        };
+        match choose(ledger, true) {
+            Some(target) => {
+                ledger.commit(view, source, target, job);
+                d.orders.push(Order {
+                    job: job.id,
+                    source,
+                    target,
+                    cause: why.to_string(),
+                });
+                Placed::Ordered
+            }
+            None if choose(ledger, false).is_some() => Placed::Busy,
+            None => {
+                d.shortages.push(Shortage {
+                    node: source,
+                    job: job.id,
+                    bytes: job.memory,
+                });
+                Placed::Short
+            }
+        }
+    }
+
+    /// The `risk` request's orders: the riskiest nodes first, each sending away, one at a
+    /// time, the job whose move cuts its risk most per second of expected downtime, until its
+    /// risk is within `target`, to a target whose own risk stays within it.
+    fn risk_orders(
+        &self,
+        view: &ClusterView,
+        index: Option<&TargetIndex>,
+        mut ledger: Ledger,
+        target: f64,
+        mut requests: Vec<Request>,
+        d: &mut Decisions,
+    ) {
+        requests.sort_by(|a, b| b.amount.total_cmp(&a.amount).then(a.node.cmp(&b.node)));
+        let interval = self.spec.interval.value;
+        for r in requests {
+            let source = &view.nodes[r.node.index()];
+            let (mut leaving, mut freed): (Vec<JobId>, f64) = (Vec::new(), 0.0);
+            let mut movable: Vec<&JobView> = source
+                .jobs
+                .iter()
+                .filter(|j| !j.migrating && !self.backing_off(j, view.time))
+                .filter(|j| !self.spec.oracle || j.remaining > self.expected(source, j))
+                .collect();
+            let horizon = interval + self.largest_move(source);
+            while ledger.source_may_send(r.node) {
+                let now = self.risk(source, &leaving, freed, horizon);
+                // While a job moves it is frozen and its memory still held; after, it is free.
+                let gain = |j: &JobView| {
+                    let moving = interval + self.expected(source, j);
+                    let with_j: Vec<JobId> = leaving.iter().copied().chain([j.id]).collect();
+                    let during = self.risk(source, &with_j, freed, moving);
+                    let after = self.risk(source, &with_j, freed + j.memory, horizon);
+                    (now - during.max(after)) / self.expected_downtime(source, j).max(1e-3)
                 };
-                match choose(true) {
-                    Some(target) => {
-                        ledger.commit(view, r.node, target, job);
-                        d.orders.push(Order {
-                            job: job.id,
-                            source: r.node,
-                            target,
-                            cause: r.why.to_string(),
-                        });
+                let Some((at, job)) = movable
+                    .iter()
+                    .copied()
+                    .enumerate()
+                    .map(|(i, j)| (i, j, gain(j)))
+                    .filter(|&(_, _, g)| g > 0.0)
+                    .max_by(|a, b| a.2.total_cmp(&b.2).then(b.1.id.cmp(&a.1.id)))
+                    .map(|(i, j, _)| (i, j))
+                else {
+                    break;
+                };
+                movable.remove(at);
+                let within = interval + self.expected(source, job);
+                let accept = |t: NodeId| {
+                    let t = &view.nodes[t.index()];
+                    let mut jobs: Vec<&JobView> = t.jobs.iter().filter(|j| !j.migrating).collect();
+                    jobs.push(job);
+                    overflow(&self.growth, &jobs, t.free() - job.memory, within) <= target
+                };
+                match self.place(view, index, &mut ledger, r.node, job, &r.why, &accept, d) {
+                    Placed::Ordered => {
+                        leaving.push(job.id);
+                        freed += job.memory;
                     }
-                    // A node that could take it is busy: wait for the pacing, not for capacity.
-                    None if choose(false).is_some() => {}
-                    None => d.shortages.push(Shortage {
-                        node: r.node,
-                        job: job.id,
-                        bytes: job.memory,
-                    }),
+                    Placed::Busy | Placed::Short => break,
+                }
+                if self.risk(source, &leaving, freed, horizon) <= target {
+                    break;
                 }
             }
         }

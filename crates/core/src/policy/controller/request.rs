@@ -25,6 +25,19 @@ pub enum RequestPolicy {
         #[serde(default = "one_minute")]
         margin: Seconds,
     },
+    /// Acts when the probability that a node runs out of memory before a move started now
+    /// could finish is above `target`, as learnt from the growth monitoring has shown (see
+    /// `controller/risk`); moves the jobs that cut it most per second of expected downtime,
+    /// to targets whose own risk stays within `target` (and that keep the target margin free:
+    /// the threshold does not apply, nor does selection).
+    Risk {
+        #[serde(default = "ten_percent")]
+        target: f64,
+    },
+}
+
+fn ten_percent() -> f64 {
+    0.1
 }
 
 fn five_minutes() -> Seconds {
@@ -57,6 +70,7 @@ pub enum Why {
     Threshold { free_pct: f64 },
     Slope { free_pct: f64, lookahead_s: f64 },
     Predictive { to_oom_s: f64, horizon_s: f64 },
+    Risk { risk: f64, horizon_s: f64 },
 }
 
 impl std::fmt::Display for Why {
@@ -74,6 +88,11 @@ impl std::fmt::Display for Why {
                 f,
                 "predictive: OOM in {to_oom_s:.0}s, a move takes {horizon_s:.0}s"
             ),
+            Why::Risk { risk, horizon_s } => write!(
+                f,
+                "risk: {:.1}% chance of OOM within {horizon_s:.0}s",
+                100.0 * risk
+            ),
         }
     }
 }
@@ -84,6 +103,7 @@ impl RequestPolicy {
             RequestPolicy::Threshold {} => "threshold",
             RequestPolicy::Slope { .. } => "slope",
             RequestPolicy::Predictive { .. } => "predictive",
+            RequestPolicy::Risk { .. } => "risk",
         }
     }
 
@@ -121,7 +141,8 @@ impl RequestPolicy {
     }
 
     /// The request of one node, if it makes one. `threshold` is the free fraction to keep;
-    /// `expected` estimates seconds to migrate a job of the given view.
+    /// `expected` estimates seconds to migrate a job of the given view. `risk` needs the
+    /// growth the controller has learnt, so it is the controller's to answer: None here.
     pub fn request(
         &self,
         n: &NodeView,
@@ -151,6 +172,7 @@ impl RequestPolicy {
                     },
                 )
             }
+            RequestPolicy::Risk { .. } => return None,
             RequestPolicy::Predictive { margin } => {
                 let growth = n.growth();
                 if growth <= 0.0 || n.jobs.is_empty() {
