@@ -111,7 +111,7 @@ impl<'a> Manifest<'a> {
 pub enum Access {
     /// A new sweep: the folder must not hold one.
     Start,
-    /// `--resume`: the folder's sweep is continued; a new folder is started.
+    /// `--resume`: the folder's sweep is continued, or started if it holds none.
     Resume,
     /// One shard of a sweep that others may be running at once: clears only its own runs'
     /// leftovers.

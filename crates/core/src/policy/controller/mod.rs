@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::{SimDuration, SimTime};
 use crate::keypath::{FieldIssue, KeyPath};
-use crate::migration::{CostModel, MigrationSpec};
+use crate::migration::{CostModel, Estimate, MigrationSpec};
 use crate::model::{JobId, NodeId, Usage};
 use crate::policy::{ClusterView, JobView, NodeView};
 use crate::units::{Bytes, Seconds};
@@ -202,12 +202,18 @@ impl Controller {
 
     /// Seconds a migration of `job` off `node` is expected to take.
     pub fn expected(&self, node: &NodeView, job: &JobView) -> f64 {
+        self.estimate(node, job).total
+    }
+
+    /// The cost model's estimate of a migration of `job` off `node`, the job dirtying its
+    /// own rate (or the scenario's) plus its growth.
+    fn estimate(&self, node: &NodeView, job: &JobView) -> Estimate {
         let own = job
             .dirty_rate
             .unwrap_or(self.migration.pre_copy.dirty_rate.value);
         let dirty = own + job.growth.max(0.0);
         self.migration
-            .expected_duration(&self.cost, job.memory, node.network, dirty)
+            .estimate(&self.cost, job.memory, node.network, dirty)
     }
 
     /// Decides at `view.time`; `last_end` is when the last migration ended. With an `index`
@@ -300,13 +306,7 @@ impl Controller {
 
     /// Seconds of downtime a move of `job` off `node` is expected to cost.
     fn expected_downtime(&self, node: &NodeView, job: &JobView) -> f64 {
-        let own = job
-            .dirty_rate
-            .unwrap_or(self.migration.pre_copy.dirty_rate.value);
-        let dirty = own + job.growth.max(0.0);
-        self.migration
-            .estimate(&self.cost, job.memory, node.network, dirty)
-            .downtime
+        self.estimate(node, job).downtime
     }
 
     /// Seconds the move of `n`'s largest job not already moving is expected to take.
