@@ -492,7 +492,7 @@ impl Controller {
                     let t = &view.nodes[t.index()];
                     let mut jobs: Vec<&JobView> = t.jobs.iter().filter(|j| !j.migrating).collect();
                     jobs.push(job);
-                    overflow(&self.growth, &jobs, t.free() - job.memory, within) <= target
+                    overflow(&self.growth, &jobs, view.free(t.id) - job.memory, within) <= target
                 };
                 match self.place(view, index, &mut ledger, r.node, job, &r.why, &accept, d) {
                     Placed::Ordered => {
