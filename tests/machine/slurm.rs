@@ -247,6 +247,37 @@ fn a_failed_task_is_named_and_the_same_command_finishes_the_sweep() {
     same_tables(&here, &there);
 }
 
+fn a_second_submission_while_the_first_runs_is_refused() {
+    let slurm = LocalSlurm::up();
+    let dir = tempfile::tempdir().unwrap();
+    let there = dir.path().join("slurm");
+    let hold = dir.path().join("held");
+    let args = ["--seeds", "4", "--slurm", "--array-size", "2"];
+    let o = slurm
+        .migsim_sweep(&there, &args)
+        .env("MIGSIM_SWEEP_HOLD", &hold)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", common::text(&o));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !hold.exists() {
+        assert!(Instant::now() < deadline, "no task reached its first run");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // A task holds half-way through a run: the array is running.
+    let again = slurm.migsim_sweep(&there, &args).output().unwrap();
+    assert_eq!(again.status.code(), Some(2), "{}", common::text(&again));
+    let e = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        e.contains("of an earlier submission into") && e.contains("scancel"),
+        "{e}"
+    );
+    // Another folder's submission is not held up by this one's jobs.
+    let other = dir.path().join("other");
+    let o = slurm.migsim_sweep(&other, &args).output().unwrap();
+    assert!(o.status.success(), "{}", common::text(&o));
+}
+
 fn slurm_local_down_cancels_the_jobs_and_leaves_nothing_running() {
     let slurm = LocalSlurm::up();
     let o = slurm
@@ -299,6 +330,10 @@ pub fn trials() -> Vec<libtest_mimic::Trial> {
         (
             "a_failed_task_is_named_and_the_same_command_finishes_the_sweep",
             a_failed_task_is_named_and_the_same_command_finishes_the_sweep,
+        ),
+        (
+            "a_second_submission_while_the_first_runs_is_refused",
+            a_second_submission_while_the_first_runs_is_refused,
         ),
         (
             "slurm_local_down_cancels_the_jobs_and_leaves_nothing_running",

@@ -76,6 +76,9 @@ pub fn submit(
         ));
     }
     let plan = plan(args, sweep, file, out, flags)?;
+    if !args.dry_run {
+        refuse_a_second_submission(&plan)?;
+    }
     let store = Store::open(&plan.out, sweep, Access::Join).map_err(store_error)?;
     write_scripts(&plan)?;
     let runs = sweep.runs().len();
@@ -111,6 +114,21 @@ pub fn submit(
         )));
     };
     conclude(&plan, &jobs, sweep, &store, status.success(), quiet)
+}
+
+/// Two submissions of one folder would run two tasks of each shard at once, writing the same
+/// runs: the second is refused while jobs of the first are queued.
+fn refuse_a_second_submission(plan: &Plan) -> Result<(), CliError> {
+    let queued = submit::queued_with(&plan.tag())?;
+    if queued.is_empty() {
+        return Ok(());
+    }
+    let ids = queued.join(",");
+    Err(CliError::Input(format!(
+        "--slurm: jobs {ids} of an earlier submission into {} are still queued or running; wait for them (squeue -j {ids}) or cancel them (scancel {}) before submitting again",
+        plan.out.display(),
+        queued.join(" ")
+    )))
 }
 
 /// What the scripts run, checked before anything is written.

@@ -41,6 +41,11 @@ impl Plan {
         self.out.join("slurm")
     }
 
+    /// The comment both jobs carry, so that a submission can tell the jobs of this folder.
+    pub fn tag(&self) -> String {
+        format!("migsim-sweep:{}", self.out.display())
+    }
+
     /// Array task K's log (`%a` is Slurm's for the task id).
     pub fn task_log(&self, task: &str) -> PathBuf {
         self.folder().join(format!("task-{task}.log"))
@@ -122,7 +127,8 @@ impl Plan {
     /// to need no quotes.
     fn directives(&self, text: &mut String, name: &str, log: &Path) {
         text.push_str(&format!(
-            "#SBATCH --job-name={name}\n#SBATCH --output={}\n#SBATCH --cpus-per-task={}\n",
+            "#SBATCH --job-name={name}\n#SBATCH --comment={}\n#SBATCH --output={}\n#SBATCH --cpus-per-task={}\n",
+            self.tag(),
             log.display(),
             self.cpus_per_task
         ));
@@ -198,6 +204,7 @@ mod tests {
             "#SBATCH --partition=short\n",
             "#SBATCH --time=1:00:00\n",
             "#SBATCH --output=/scratch/out/slurm/task-%a.log\n",
+            "#SBATCH --comment=migsim-sweep:/scratch/out\n",
             "exec '/opt/migsim' sweep '/home/a/it'\\''s.toml' --out '/scratch/out' '--set' 'scheduler.placement=best-fit' --shard \"${SLURM_ARRAY_TASK_ID}/4\" --jobs \"${SLURM_CPUS_PER_TASK}\"\n",
         ] {
             assert!(text.contains(line), "{line} not in\n{text}");

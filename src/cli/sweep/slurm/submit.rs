@@ -37,6 +37,27 @@ pub fn sbatch_on_path() -> bool {
     })
 }
 
+/// The jobs in the queue (pending or running) that carry `tag` as their comment: an earlier
+/// submission of the same folder, whose tasks a new one would race on the same runs.
+pub fn queued_with(tag: &str) -> Result<Vec<String>, CliError> {
+    let o = Command::new("squeue")
+        .args(["--noheader", "--format=%i %k"])
+        .output()
+        .map_err(|e| CliError::Failed(format!("cannot run squeue: {e}")))?;
+    if !o.status.success() {
+        return Err(CliError::Failed(format!(
+            "squeue failed: {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        )));
+    }
+    Ok(String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(_, comment)| comment.trim() == tag)
+        .map(|(id, _)| id.to_string())
+        .collect())
+}
+
 /// Submits with `script`; with `wait`, the aggregation's sbatch stays to wait for its end.
 pub fn submit(script: &Path, wait: bool) -> Result<Submitted, CliError> {
     let mut command = Command::new("sh");
