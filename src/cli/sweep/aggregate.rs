@@ -75,7 +75,7 @@ pub fn missing(
                 if lost == 0 {
                     continue;
                 }
-                let runs = (0..total).filter(|&i| i % count == index).count();
+                let runs = shard.runs(sweep).len();
                 let listed = ids(&mut own.map(|&(_, k)| k), lost);
                 text.push_str(&format!(
                     "\n  {} did not finish: {lost} of its {runs} runs ({listed})",

@@ -51,7 +51,7 @@ impl Shard {
             .runs()
             .into_iter()
             .enumerate()
-            .filter(|(i, _)| i % self.count == self.index)
+            .filter(|&(i, _)| Shard::holding(i, self.count) == self)
             .map(|(_, key)| key)
             .collect()
     }

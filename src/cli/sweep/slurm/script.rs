@@ -117,9 +117,9 @@ impl Plan {
              echo \"$array\"\n\
              exec sbatch --parsable --dependency=\"afterany:${{array%%;*}}\" \"$@\" {aggregate}\n",
             name = self.name,
-            submit = quote(&folder.join(SUBMIT_SCRIPT)),
-            tasks = quote(&folder.join(TASK_SCRIPT)),
-            aggregate = quote(&folder.join(AGGREGATE_SCRIPT)),
+            submit = quote_path(&folder.join(SUBMIT_SCRIPT)),
+            tasks = quote_path(&folder.join(TASK_SCRIPT)),
+            aggregate = quote_path(&folder.join(AGGREGATE_SCRIPT)),
         )
     }
 
@@ -144,13 +144,13 @@ impl Plan {
     fn command(&self, text: &mut String, extra: &[&str]) {
         let mut words = vec![
             "exec".to_string(),
-            quote(&self.migsim),
+            quote_path(&self.migsim),
             "sweep".into(),
-            quote(&self.file),
+            quote_path(&self.file),
             "--out".into(),
-            quote(&self.out),
+            quote_path(&self.out),
         ];
-        words.extend(self.flags.iter().map(|f| quote(Path::new(f))));
+        words.extend(self.flags.iter().map(|f| quote(f)));
         words.extend(extra.iter().map(|e| e.to_string()));
         text.push_str(&words.join(" "));
         text.push('\n');
@@ -158,8 +158,12 @@ impl Plan {
 }
 
 /// Single-quoted for sh.
-fn quote(text: &Path) -> String {
-    format!("'{}'", text.display().to_string().replace('\'', r"'\''"))
+fn quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+fn quote_path(path: &Path) -> String {
+    quote(&path.to_string_lossy())
 }
 
 /// Why a path cannot stand unquoted in an `#SBATCH` line, if it cannot.
