@@ -85,3 +85,34 @@ impl RunsBar {
         }
     }
 }
+
+/// A bar over the bytes an import reads, with its rate and the time left.
+pub struct BytesBar(Option<ProgressBar>);
+
+impl BytesBar {
+    pub fn new() -> Self {
+        BytesBar(std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new(0);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {binary_bytes_per_sec}, ETA {eta}",
+                )
+                .expect("a valid template"),
+            );
+            bar
+        }))
+    }
+
+    pub fn at(&self, read: u64, total: u64) {
+        if let Some(bar) = &self.0 {
+            bar.set_length(total);
+            bar.set_position(read);
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}

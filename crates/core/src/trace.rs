@@ -3,17 +3,19 @@
 //! A trace is two CSV files. `NAME.csv` holds the memory series, one row per job and sample:
 //! `job,offset_s,memory_bytes`, where `offset_s` counts from the job's own start. `NAME.jobs.csv`
 //! holds one row per job: `job,class,start_s,cpu,request_bytes,limit_bytes,started_before,
-//! running_at_end`, where `start_s` counts from the trace's start, the last three numbers are
-//! empty when the source does not give them, and the two flags say that the source saw the job
-//! already running when it began, or still running when it ended (its true start or end is
-//! unknown). Jobs are in order of start, then name; samples in order of offset.
+//! running_at_end,duration_s,ended,priority`, where `start_s` counts from the trace's start,
+//! the numbers are empty when the source does not give them, and the two flags say that the
+//! source saw the job already running when it began, or still running when it ended (its true
+//! start or end is unknown). Jobs are in order of start, then name; a job's samples are in order
+//! of offset (the jobs' series may come in any order: a streaming import writes each as it
+//! completes).
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::atomic::write_atomic;
+use crate::atomic::{write_atomic, AtomicFile};
 use crate::input::{csv_rows, InputError};
 use crate::record::percentile;
 
@@ -30,7 +32,7 @@ pub struct TraceJob {
 }
 
 /// One row of `NAME.jobs.csv`.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 pub struct JobMeta {
     pub job: String,
     pub class: Option<String>,
@@ -44,6 +46,13 @@ pub struct JobMeta {
     /// list gives lifetimes but no series); empty: the samples' span plus one step.
     #[serde(default)]
     pub duration_s: Option<f64>,
+    /// How the source says the job ended (`finished`, `evicted`, `killed`, `failed`, `lost`),
+    /// kept for analysis; empty where it does not say or the job was still running.
+    #[serde(default)]
+    pub ended: Option<String>,
+    /// The source's scheduling priority, kept for analysis; empty where it has none.
+    #[serde(default)]
+    pub priority: Option<i64>,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -113,27 +122,11 @@ impl Trace {
 
     /// Writes both files atomically.
     pub fn write(&self, path: &Path) -> io::Result<()> {
-        write_atomic(&Trace::jobs_path(path), &|w| {
-            let mut csv = csv::Writer::from_writer(w);
-            for j in &self.jobs {
-                csv.serialize(&j.meta).map_err(io::Error::other)?;
-            }
-            csv.flush()
-        })?;
-        write_atomic(path, &|w: &mut dyn Write| {
-            let mut csv = csv::Writer::from_writer(w);
-            for j in &self.jobs {
-                for &(offset_s, memory_bytes) in &j.samples {
-                    let row = SampleRow {
-                        job: &j.meta.job,
-                        offset_s,
-                        memory_bytes,
-                    };
-                    csv.serialize(row).map_err(io::Error::other)?;
-                }
-            }
-            csv.flush()
-        })
+        let mut out = TraceWriter::create(path)?;
+        for j in &self.jobs {
+            out.push(j)?;
+        }
+        out.finish()
     }
 
     /// Reads a trace; errors name the file, the line and the field.
@@ -199,6 +192,84 @@ impl Trace {
     }
 }
 
+/// Writes a trace job by job, holding only the job table in memory: each job's samples go out
+/// as it is pushed; the job table, sorted by start then name, and the samples appear at their
+/// paths only on [`finish`](TraceWriter::finish).
+pub struct TraceWriter {
+    path: PathBuf,
+    samples: AtomicFile,
+    buf: Vec<u8>,
+    metas: Vec<JobMeta>,
+}
+
+impl TraceWriter {
+    pub fn create(path: &Path) -> io::Result<TraceWriter> {
+        let mut samples = AtomicFile::create(path)?;
+        samples.write_all(b"job,offset_s,memory_bytes\n")?;
+        Ok(TraceWriter {
+            path: path.to_path_buf(),
+            samples,
+            buf: Vec::new(),
+            metas: Vec::new(),
+        })
+    }
+
+    /// Appends `job`'s rows of the samples file to `out`: for formatting jobs on other threads
+    /// and pushing them with [`push_rows`](TraceWriter::push_rows).
+    pub fn rows(job: &TraceJob, out: &mut Vec<u8>) -> io::Result<()> {
+        let mut csv = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(out);
+        for &(offset_s, memory_bytes) in &job.samples {
+            let row = SampleRow {
+                job: &job.meta.job,
+                offset_s,
+                memory_bytes,
+            };
+            csv.serialize(row).map_err(io::Error::other)?;
+        }
+        csv.flush()
+    }
+
+    pub fn push(&mut self, job: &TraceJob) -> io::Result<()> {
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        TraceWriter::rows(job, &mut buf)?;
+        self.push_rows(&buf, job.meta.clone())?;
+        self.buf = buf;
+        Ok(())
+    }
+
+    /// Writes rows made by [`rows`](TraceWriter::rows) and keeps the job's table row.
+    pub fn push_rows(&mut self, rows: &[u8], meta: JobMeta) -> io::Result<()> {
+        self.samples.write_all(rows)?;
+        self.metas.push(meta);
+        Ok(())
+    }
+
+    /// Jobs pushed so far.
+    pub fn jobs(&self) -> usize {
+        self.metas.len()
+    }
+
+    pub fn finish(mut self) -> io::Result<()> {
+        self.metas.sort_by(|a, b| {
+            a.start_s
+                .total_cmp(&b.start_s)
+                .then_with(|| a.job.cmp(&b.job))
+        });
+        let metas = &self.metas;
+        write_atomic(&Trace::jobs_path(&self.path), &|w| {
+            let mut csv = csv::Writer::from_writer(w);
+            for m in metas {
+                csv.serialize(m).map_err(io::Error::other)?;
+            }
+            csv.flush()
+        })?;
+        self.samples.commit()
+    }
+}
+
 fn error(file: &Path, line: Option<usize>, field: Option<&str>, message: String) -> InputError {
     InputError {
         file: file.to_path_buf(),
@@ -230,6 +301,8 @@ mod tests {
                 started_before: start == 0.0,
                 running_at_end: false,
                 duration_s: None,
+                ended: None,
+                priority: None,
             },
             samples,
         }
@@ -248,7 +321,7 @@ mod tests {
         t.write(&path).unwrap();
         assert_eq!(Trace::read(&path).unwrap(), t);
         let jobs = std::fs::read_to_string(Trace::jobs_path(&path)).unwrap();
-        assert!(jobs.starts_with("job,class,start_s,cpu,request_bytes,limit_bytes,started_before,running_at_end,duration_s\na,l,0.0,,1000000000.0,,true,false,\n"), "{jobs}");
+        assert!(jobs.starts_with("job,class,start_s,cpu,request_bytes,limit_bytes,started_before,running_at_end,duration_s,ended,priority\na,l,0.0,,1000000000.0,,true,false,,,\n"), "{jobs}");
         std::fs::write(&path, "job,offset_s,memory_bytes\na,0,1\na,0,2\n").unwrap();
         let e = Trace::read(&path).unwrap_err().to_string();
         assert!(e.ends_with("t.csv:3: field `offset_s`: offsets of job `a` must start at 0 or later and increase; got 0"), "{e}");
@@ -277,16 +350,29 @@ pub enum Format {
     OpenbPods,
     /// Bitbrains GWA-T-12: a .tar.gz (or folder, or file) of per-VM `;`-separated CSVs.
     Bitbrains,
+    /// Google's 2019 cluster traces (v3): JSON shards of the machine, instance and collection
+    /// tables.
+    #[serde(rename = "google-2019")]
+    Google2019,
+    /// Google's 2011 cluster trace (v2.1): headerless CSV shards.
+    #[serde(rename = "google-2011")]
+    Google2011,
+    /// Alibaba cluster-trace-v2018: machine and container tables, batch instances.
+    #[serde(rename = "alibaba-2018")]
+    Alibaba2018,
 }
 
 impl Format {
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 9] = [
         Format::Migsim,
         Format::ThesisJson,
         Format::DynatraceCsv,
         Format::AlibabaGenai,
         Format::OpenbPods,
         Format::Bitbrains,
+        Format::Google2019,
+        Format::Google2011,
+        Format::Alibaba2018,
     ];
 
     /// Its name in scenario files and on the command line.
@@ -298,6 +384,9 @@ impl Format {
             Format::AlibabaGenai => "alibaba-genai",
             Format::OpenbPods => "openb-pods",
             Format::Bitbrains => "bitbrains",
+            Format::Google2019 => "google-2019",
+            Format::Google2011 => "google-2011",
+            Format::Alibaba2018 => "alibaba-2018",
         }
     }
 
@@ -315,6 +404,15 @@ impl Format {
             }
             Format::Bitbrains => {
                 "Bitbrains GWA-T-12: a .tar.gz (or folder, or file) of per-VM ;-separated CSVs"
+            }
+            Format::Google2019 => {
+                "Google cluster traces 2019 (v3): JSON shards of machine_events, instance_events, instance_usage, collection_events (files or folders)"
+            }
+            Format::Google2011 => {
+                "Google cluster trace 2011 (v2.1): CSV shards of machine_events, task_events, task_usage (files or folders)"
+            }
+            Format::Alibaba2018 => {
+                "Alibaba cluster-trace-v2018: machine_meta, container_meta, container_usage, batch_instance (CSV, .gz or .tar.gz)"
             }
         }
     }

@@ -15,6 +15,6 @@ mod time;
 pub use generation::Generation;
 pub use hold::HoldModel;
 pub use queue::EventQueue;
-pub use rng::{RngStreams, StreamRng};
+pub use rng::{fnv1a, RngStreams, StreamRng};
 pub use simulation::Simulation;
 pub use time::{SimDuration, SimTime};

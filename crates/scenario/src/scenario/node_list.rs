@@ -1,4 +1,5 @@
-//! `[[nodes]]` entries that name a node list (`list = "nodes.csv"`, `format = "openb"`)
+//! `[[nodes]]` entries that name a node list (`list = "nodes.csv"`, `format = "openb"`, or
+//! `format = "migsim"` for the `NAME.nodes.csv` a trace import writes)
 //! instead of giving capacities: each becomes one group per distinct kind of node in the
 //! list, named `<entry name>-<kind>`, before the scenario is read. The resolved parameters
 //! therefore hold the groups, and re-run without the list.
@@ -8,6 +9,7 @@ use std::path::Path;
 use toml::{Table, Value};
 
 use crate::keypath::{FieldIssue, KeyPath};
+use crate::trace::import::cluster::node_groups;
 use crate::trace::import::openb_nodes;
 
 /// Replaces every `[[nodes]]` entry with a `list` key by the groups of its list.
@@ -35,12 +37,16 @@ fn groups(mut entry: Table, dir: &Path, at: &KeyPath) -> Result<Vec<Value>, Fiel
     };
     let list = text("list", &mut entry)?.expect("checked by the caller");
     let format = text("format", &mut entry)?.unwrap_or_else(|| "openb".into());
-    if format != "openb" {
-        return Err(FieldIssue::new(
-            at.key("format"),
-            format!("unknown node list format `{format}`; the formats are: openb"),
-        ));
-    }
+    let read = match format.as_str() {
+        "openb" => openb_nodes,
+        "migsim" => node_groups,
+        _ => {
+            return Err(FieldIssue::new(
+                at.key("format"),
+                format!("unknown node list format `{format}`; the formats are: openb, migsim"),
+            ))
+        }
+    };
     let name = text("name", &mut entry)?.unwrap_or_else(|| "node".into());
     for key in ["count", "memory", "cpu"] {
         if entry.contains_key(key) {
@@ -50,8 +56,8 @@ fn groups(mut entry: Table, dir: &Path, at: &KeyPath) -> Result<Vec<Value>, Fiel
             ));
         }
     }
-    let found = openb_nodes(&dir.join(&list))
-        .map_err(|e| FieldIssue::new(at.key("list"), e.to_string()))?;
+    let found =
+        read(&dir.join(&list)).map_err(|e| FieldIssue::new(at.key("list"), e.to_string()))?;
     Ok(found
         .into_iter()
         .map(|g| {

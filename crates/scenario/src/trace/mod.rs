@@ -6,5 +6,5 @@ pub mod fit;
 pub mod import;
 mod stats;
 
-pub use migsim_core::trace::{Format, JobMeta, Trace, TraceJob};
+pub use migsim_core::trace::{Format, JobMeta, Trace, TraceJob, TraceWriter};
 pub use stats::{Spread, Stats};

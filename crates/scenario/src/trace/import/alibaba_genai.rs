@@ -125,6 +125,8 @@ pub fn alibaba_genai(path: &Path, limit: f64) -> Result<Imported, InputError> {
                 started_before: start - first < near,
                 running_at_end: last - end < near,
                 duration_s: None,
+                ended: None,
+                priority: None,
             },
             samples: points.iter().map(|&(t, b)| (t - start, b)).collect(),
         });

@@ -2,6 +2,7 @@
 
 mod alibaba_genai;
 mod bitbrains;
+pub mod cluster;
 mod dynatrace_csv;
 mod openb;
 mod series;
@@ -39,6 +40,34 @@ pub fn import(format: Format, path: &Path, limit: Option<f64>) -> Result<Importe
         }
         Format::OpenbPods => openb_pods(path),
         Format::Bitbrains => bitbrains(path),
+        Format::Google2019 | Format::Google2011 | Format::Alibaba2018 => {
+            cluster_in_memory(format, path)
+        }
+    }
+}
+
+/// A cluster trace read whole, with the import's defaults (a scenario or `trace fit` naming
+/// the published files): imported through a temporary folder and read back.
+fn cluster_in_memory(format: Format, path: &Path) -> Result<Imported, InputError> {
+    let format = cluster_format(format).expect("a cluster format");
+    let dir = tempfile::tempdir().map_err(|e| cluster::whole(path, e.to_string()))?;
+    let out = dir.path().join("trace.csv");
+    let options = cluster::Options::default();
+    let report =
+        cluster::import_cluster(format, &[path.to_path_buf()], &options, &out, &mut |_| {})?;
+    Ok(Imported {
+        trace: Trace::read(&out)?,
+        notes: report.notes,
+    })
+}
+
+/// The streaming importer of `format`, if it is one of the cluster traces.
+pub fn cluster_format(format: Format) -> Option<cluster::ClusterFormat> {
+    match format {
+        Format::Google2019 => Some(cluster::ClusterFormat::Google2019),
+        Format::Google2011 => Some(cluster::ClusterFormat::Google2011),
+        Format::Alibaba2018 => Some(cluster::ClusterFormat::Alibaba2018),
+        _ => None,
     }
 }
 

@@ -83,6 +83,8 @@ pub fn openb_pods(path: &Path) -> Result<Imported, InputError> {
                 started_before: false,
                 running_at_end: r.deletion_time >= end,
                 duration_s: Some(r.deletion_time - scheduled),
+                ended: None,
+                priority: None,
             },
             samples: vec![(0.0, memory)],
         });

@@ -30,6 +30,8 @@ pub fn job_from_series(
             started_before: first == 0,
             running_at_end: last + 1 == values.len(),
             duration_s: None,
+            ended: None,
+            priority: None,
         },
         samples: present
             .iter()
