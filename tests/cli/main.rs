@@ -3,6 +3,7 @@
 
 mod calibrate;
 mod cli_errors;
+mod cluster_traces;
 mod examples;
 mod plot;
 mod sweep;

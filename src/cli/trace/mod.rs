@@ -250,6 +250,7 @@ impl ClusterArgs {
                 tiers: self.tier.clone(),
                 priority: self.priority.as_deref().map(priority_range).transpose()?,
             },
+            partition_input: None,
         })
     }
 }

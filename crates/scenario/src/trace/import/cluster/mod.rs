@@ -65,6 +65,10 @@ pub struct Options {
     pub machines: Option<usize>,
     pub seed: u64,
     pub keep: Keep,
+    /// Input per spill partition; None: [`PARTITION_INPUT`]. The trace is the same whatever
+    /// it is, but for the order in which the jobs' series follow each other (the tests make it
+    /// small to have many partitions).
+    pub partition_input: Option<u64>,
 }
 
 /// How far an import is: bytes read from disk of all there is to read.
@@ -272,7 +276,8 @@ impl<'a, S: Schema> Import<'a, S> {
                 false => *size,
             })
             .sum();
-        let parts = input.div_ceil(PARTITION_INPUT).clamp(1, 4096) as usize;
+        let per_part = options.partition_input.unwrap_or(PARTITION_INPUT).max(1);
+        let parts = input.div_ceil(per_part).clamp(1, 4096) as usize;
         let mut spill =
             Some(Spill::new(parts).map_err(|e| whole(out, format!("cannot spill: {e}")))?);
         for (table, path, _) in &rest {
@@ -385,25 +390,26 @@ impl<'a, S: Schema> Import<'a, S> {
                 if let Some(why) = note {
                     count(&mut self.tally, why);
                 }
-                let placed = !matches!(fact, Fact::Event { .. });
-                if placed {
-                    if let (Some(sample), Some(m)) = (&self.sample, machine) {
-                        if !sample.contains(&m) {
-                            return Ok(());
-                        }
+                // The trace's end is its own, whatever machines are sampled.
+                if let Fact::Usage { end, .. } | Fact::Whole { end, .. } = fact {
+                    if end.is_finite() {
+                        self.last = self.last.max(end);
                     }
                 }
-                match &mut fact {
-                    Fact::Usage { end, .. } | Fact::Whole { end, .. } => {
-                        if end.is_finite() {
-                            self.last = self.last.max(*end);
-                        }
+                let placed = !matches!(fact, Fact::Event { .. });
+                if let (true, Some(sample), Some(m)) = (placed, &self.sample, machine) {
+                    if !sample.contains(&m) {
+                        count(
+                            &mut self.tally,
+                            "rows of tasks on machines not sampled left out",
+                        );
+                        return Ok(());
                     }
-                    Fact::Event { priority, .. } => {
-                        if priority.is_nan() {
-                            if let Some(p) = collection.and_then(|c| self.priorities.get(&c)) {
-                                *priority = *p as f64;
-                            }
+                }
+                if let Fact::Event { priority, .. } = &mut fact {
+                    if priority.is_nan() {
+                        if let Some(p) = collection.and_then(|c| self.priorities.get(&c)) {
+                            *priority = *p as f64;
                         }
                     }
                 }

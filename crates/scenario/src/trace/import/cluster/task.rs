@@ -45,7 +45,12 @@ pub struct Keep {
 pub type Tally = BTreeMap<String, usize>;
 
 pub fn count(tally: &mut Tally, reason: &str) {
-    *tally.entry(reason.to_string()).or_insert(0) += 1;
+    match tally.get_mut(reason) {
+        Some(n) => *n += 1,
+        None => {
+            tally.insert(reason.to_string(), 1);
+        }
+    }
 }
 
 impl Default for Task {
