@@ -591,3 +591,33 @@ fn the_trace_is_the_same_for_any_number_of_partitions_and_threads() {
         "the same partitions on 1 or 2 threads: the same bytes"
     );
 }
+
+#[test]
+fn stats_and_fit_read_the_cluster_traces_as_the_others() {
+    let (_, _, path, _dir) = import("google-2011", &["traces/google-2011"], &[]);
+    let o = migsim(&["trace", "stats", path.to_str().unwrap()]);
+    let stats = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{stats}");
+    assert!(
+        stats.contains("jobs       3 (free 1, production 2), 8 samples"),
+        "{stats}"
+    );
+    assert!(
+        stats.contains("censored   2 already running at the start, 1 still running at the end"),
+        "{stats}"
+    );
+    // fit reads the published files themselves.
+    let o = migsim(&[
+        "trace",
+        "fit",
+        "traces/google-2019/clusterdata_2019_a",
+        "--format",
+        "google-2019",
+    ]);
+    let classes = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        classes.contains("name = \"production\"") && classes.contains("name = \"free\""),
+        "{classes}"
+    );
+}

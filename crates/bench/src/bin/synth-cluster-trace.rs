@@ -1,8 +1,10 @@
 //! Writes a synthetic cluster trace in a published schema (google-2019, google-2011 or
 //! alibaba-2018), uncompressed, of about a given size: to measure `migsim trace import` on
 //! inputs of production size, and to replay a slice of it. Not data: tasks arrive uniformly
-//! over the span on uniformly drawn machines, run a lognormal time, and their memory grows
-//! linearly with a step half-way; 70% finish, 15% are killed, 10% evicted, 5% fail.
+//! over the span on uniformly drawn machines, run a lognormal time (median 6 h), and their
+//! memory grows linearly from a fifth to half of their request up to 1.2 times it, with a step
+//! half-way (so some outgrow what they asked for); 70% finish, 15% are killed, 10% evicted,
+//! 5% fail. At the default 1 day, machines are about half full.
 //!
 //!   cargo run --release -p migsim-bench --bin synth-cluster-trace -- \
 //!       --format google-2019 --bytes 1GB --machines 2000 --seed 1 --out /tmp/g19
@@ -30,7 +32,7 @@ fn parse() -> Result<Args, String> {
         machines: 2000,
         seed: 1,
         out: PathBuf::new(),
-        days: 2.0,
+        days: 1.0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -47,7 +49,7 @@ fn parse() -> Result<Args, String> {
         }
     }
     if a.out.as_os_str().is_empty() || a.format.is_empty() {
-        return Err("usage: synth-cluster-trace --format google-2019|google-2011|alibaba-2018 --out DIR [--bytes 1GB] [--machines 2000] [--days 2] [--seed 1]".into());
+        return Err("usage: synth-cluster-trace --format google-2019|google-2011|alibaba-2018 --out DIR [--bytes 1GB] [--machines 2000] [--days 1] [--seed 1]".into());
     }
     Ok(a)
 }
@@ -152,15 +154,16 @@ fn run(a: &Args) -> io::Result<()> {
     let mut starts: Vec<f64> = (0..tasks).map(|_| rng.random_range(0.0..span)).collect();
     starts.sort_by(f64::total_cmp);
     let gen = |id: u64, start: f64, rng: &mut rand_pcg::Pcg64Mcg| {
-        let request = rng.random_range(0.01..0.08);
+        let request = rng.random_range(0.02..0.2);
+        let life = life.sample(rng).max(step);
         Task {
             id,
             machine: rng.random_range(0..a.machines),
             start,
-            end: start + life.sample(rng).max(step),
+            end: start + life,
             ending: rng.random_range(0..20),
-            base: request * rng.random_range(0.1..0.4),
-            slope: request * rng.random_range(0.0..0.5) / 86400.0,
+            base: request * rng.random_range(0.2..0.5),
+            slope: request * rng.random_range(0.0..0.8) / life,
             step: request * rng.random_range(0.0..0.3),
             request,
             priority: [0, 25, 103, 117, 200, 360][rng.random_range(0..6)],
