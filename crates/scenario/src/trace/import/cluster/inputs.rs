@@ -137,11 +137,14 @@ pub fn streams(
     Ok(())
 }
 
+/// What is called with each line and its number.
+pub type EachLine<'a> = dyn FnMut(usize, &[u8]) -> Result<(), InputError> + 'a;
+
 /// Calls `each` with every line of `stream` (without its end of line) and its number; blank
 /// lines are skipped.
 pub fn lines(
     stream: &mut Stream,
-    each: &mut dyn FnMut(usize, &[u8]) -> Result<(), InputError>,
+    each: &mut EachLine,
 ) -> Result<(), InputError> {
     let mut buf = Vec::with_capacity(4096);
     let mut line = 0usize;

@@ -138,7 +138,7 @@ impl Task {
             class: class.map(str::to_string),
             cpu,
             request_bytes: request,
-            limit_bytes: (!self.limit.is_nan()).then(|| self.limit * units.memory),
+            limit_bytes: (!self.limit.is_nan()).then_some(self.limit * units.memory),
             priority,
             ..JobMeta::default()
         };
@@ -236,7 +236,7 @@ fn whole(
         return None;
     }
     meta.start_s = start - frame.origin;
-    meta.cpu = (!cpu.is_nan()).then(|| cpu * units.cpu).or(meta.cpu);
+    meta.cpu = (!cpu.is_nan()).then_some(cpu * units.cpu).or(meta.cpu);
     meta.ended = ended.ending().map(str::to_string);
     meta.running_at_end = ended.ending().is_none() || end > frame.end;
     meta.duration_s = Some((end.min(frame.end) - start).max(0.0));
