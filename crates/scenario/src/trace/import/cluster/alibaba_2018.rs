@@ -116,24 +116,17 @@ fn status(s: &str) -> Option<Kind> {
 }
 
 impl Schema for Alibaba2018 {
-    const TABLES: &'static str = "machine_meta, container_meta, container_usage and batch_instance (machine_usage and batch_task are not needed)";
+    const TABLE_NAMES: &'static [(&'static str, Table)] = &[
+        ("machine_meta", Table::Machines),
+        ("container_meta", Table::Events),
+        ("container_usage", Table::Usage),
+        ("batch_instance", Table::Whole),
+        ("machine_usage", Table::Unused),
+        ("batch_task", Table::Unused),
+    ];
     const TIERS: &'static [&'static str] = &["online", "batch"];
     const MACHINE_MEMORY: f64 = 512.0 * GIB;
     const MACHINE_CPU: f64 = 1.0;
-
-    fn table(name: &str) -> Option<Table> {
-        [
-            ("machine_meta", Table::Machines),
-            ("container_meta", Table::Events),
-            ("container_usage", Table::Usage),
-            ("batch_instance", Table::Whole),
-            ("machine_usage", Table::Unused),
-            ("batch_task", Table::Unused),
-        ]
-        .into_iter()
-        .find(|(n, _)| name.contains(n))
-        .map(|(_, t)| t)
-    }
 
     /// Sizes are percents of the largest machine; CPUs are counted as such (`cpu_num`, and
     /// requests in hundredths of a core), so `--machine-cpu` does not apply.

@@ -18,7 +18,6 @@ use std::io::Write as _;
 
 use crate::trace::import::cluster::google_2019::{amount, seconds};
 use crate::trace::import::cluster::spill::{Fact, Kind};
-use crate::trace::import::cluster::task::Units;
 use crate::trace::import::cluster::{Parsed, RowError, Schema, Table, Usage};
 
 pub struct Google2011;
@@ -167,32 +166,17 @@ fn event_kind(t: i64) -> Result<Kind, RowError> {
 }
 
 impl Schema for Google2011 {
-    const TABLES: &'static str = "machine_events, task_events and task_usage (job_events and machine_attributes are not needed)";
+    const TABLE_NAMES: &'static [(&'static str, Table)] = &[
+        ("machine_events", Table::Machines),
+        ("task_events", Table::Events),
+        ("task_usage", Table::Usage),
+        ("job_events", Table::Unused),
+        ("machine_attributes", Table::Unused),
+        ("task_constraints", Table::Unused),
+    ];
     const TIERS: &'static [&'static str] = &["free", "mid", "production", "monitoring"];
     const MACHINE_MEMORY: f64 = 256.0 * GIB;
     const MACHINE_CPU: f64 = 96.0;
-
-    fn table(name: &str) -> Option<Table> {
-        [
-            ("machine_events", Table::Machines),
-            ("task_events", Table::Events),
-            ("task_usage", Table::Usage),
-            ("job_events", Table::Unused),
-            ("machine_attributes", Table::Unused),
-            ("task_constraints", Table::Unused),
-        ]
-        .into_iter()
-        .find(|(n, _)| name.contains(n))
-        .map(|(_, t)| t)
-    }
-
-    fn units(machine_memory: f64, machine_cpu: f64) -> Units {
-        Units {
-            memory: machine_memory,
-            cpu: machine_cpu,
-            of_request: false,
-        }
-    }
 
     /// The 2011 document's bands: free (0-1), middle (2-8), production (9-11), monitoring (12).
     fn tier(priority: Option<i64>, _: bool) -> Option<&'static str> {

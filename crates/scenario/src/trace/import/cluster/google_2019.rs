@@ -22,7 +22,6 @@ use serde::Deserialize;
 use std::io::Write as _;
 
 use crate::trace::import::cluster::spill::{Fact, Kind};
-use crate::trace::import::cluster::task::Units;
 use crate::trace::import::cluster::{Parsed, RowError, Schema, Table, Usage};
 
 pub struct Google2019;
@@ -183,31 +182,16 @@ fn event_kind(t: i64) -> Result<Kind, RowError> {
 }
 
 impl Schema for Google2019 {
-    const TABLES: &'static str = "machine_events, collection_events, instance_events and instance_usage (machine_attributes is not needed)";
+    const TABLE_NAMES: &'static [(&'static str, Table)] = &[
+        ("machine_events", Table::Machines),
+        ("collection_events", Table::Collections),
+        ("instance_events", Table::Events),
+        ("instance_usage", Table::Usage),
+        ("machine_attributes", Table::Unused),
+    ];
     const TIERS: &'static [&'static str] = &["free", "beb", "mid", "production", "monitoring"];
     const MACHINE_MEMORY: f64 = 256.0 * GIB;
     const MACHINE_CPU: f64 = 96.0;
-
-    fn table(name: &str) -> Option<Table> {
-        [
-            ("machine_events", Table::Machines),
-            ("collection_events", Table::Collections),
-            ("instance_events", Table::Events),
-            ("instance_usage", Table::Usage),
-            ("machine_attributes", Table::Unused),
-        ]
-        .into_iter()
-        .find(|(n, _)| name.contains(n))
-        .map(|(_, t)| t)
-    }
-
-    fn units(machine_memory: f64, machine_cpu: f64) -> Units {
-        Units {
-            memory: machine_memory,
-            cpu: machine_cpu,
-            of_request: false,
-        }
-    }
 
     /// The tiers of the v3 document: free (priority <= 99), best-effort batch (110-115),
     /// mid (116-119), production (120-359), monitoring (>= 360).

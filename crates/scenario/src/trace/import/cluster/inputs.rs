@@ -77,11 +77,10 @@ impl<R: Read> Read for Counted<R> {
     }
 }
 
-/// One text stream of an input: a file, or a member of an archive. `name` is what says which
-/// table it holds; `path` is what errors name.
+/// One text stream of an input: a file, or a member of an archive (which holds the table its
+/// archive's name says); `path` is what errors name.
 pub struct Stream<'a> {
     pub path: PathBuf,
-    pub name: String,
     pub reader: Box<dyn BufRead + 'a>,
 }
 
@@ -112,7 +111,6 @@ pub fn streams(
         };
         return each(Stream {
             path: path.to_path_buf(),
-            name,
             reader,
         });
     }
@@ -130,7 +128,6 @@ pub fn streams(
         let member = entry.path().map_err(broken)?.to_string_lossy().into_owned();
         each(Stream {
             path: path.join(&member),
-            name: member,
             reader: Box::new(BufReader::with_capacity(1 << 20, entry)),
         })?;
     }
@@ -142,10 +139,7 @@ pub type EachLine<'a> = dyn FnMut(usize, &[u8]) -> Result<(), InputError> + 'a;
 
 /// Calls `each` with every line of `stream` (without its end of line) and its number; blank
 /// lines are skipped.
-pub fn lines(
-    stream: &mut Stream,
-    each: &mut EachLine,
-) -> Result<(), InputError> {
+pub fn lines(stream: &mut Stream, each: &mut EachLine) -> Result<(), InputError> {
     let mut buf = Vec::with_capacity(4096);
     let mut line = 0usize;
     loop {

@@ -150,10 +150,8 @@ impl RowError {
 
 /// One trace's schema: its tables, rows, units and tiers.
 pub trait Schema {
-    /// The table a file of this name holds.
-    fn table(name: &str) -> Option<Table>;
-    /// The tables' file names, for an error on a file that is none of them.
-    const TABLES: &'static str;
+    /// Each table's name, as its files' names contain it.
+    const TABLE_NAMES: &'static [(&'static str, Table)];
     /// Parses one line of `table`, writing the task's (or machine's) name into `key`.
     fn parse(
         table: Table,
@@ -167,8 +165,34 @@ pub trait Schema {
     /// Bytes and CPUs of a machine of normalised capacity 1 when the user gives none.
     const MACHINE_MEMORY: f64;
     const MACHINE_CPU: f64;
-    /// The units of the trace's numbers, given a machine's memory and CPUs.
-    fn units(machine_memory: f64, machine_cpu: f64) -> Units;
+
+    /// The units of the trace's numbers, given a machine's memory and CPUs: normalised to
+    /// the largest machine, unless a schema says otherwise.
+    fn units(machine_memory: f64, machine_cpu: f64) -> Units {
+        Units {
+            memory: machine_memory,
+            cpu: machine_cpu,
+            of_request: false,
+        }
+    }
+
+    /// The table a file of this name holds.
+    fn table(name: &str) -> Option<Table> {
+        Self::TABLE_NAMES
+            .iter()
+            .find(|(n, _)| name.contains(n))
+            .map(|&(_, t)| t)
+    }
+
+    /// The tables' names, for an error on a file that is none of them.
+    fn tables() -> String {
+        let (used, unused): (Vec<_>, Vec<_>) = Self::TABLE_NAMES
+            .iter()
+            .partition(|(_, t)| *t != Table::Unused);
+        let names =
+            |v: Vec<&(&str, Table)>| v.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+        format!("{} ({} not needed)", names(used), names(unused))
+    }
 }
 
 impl ClusterFormat {
@@ -235,7 +259,8 @@ struct Import<'a, S> {
     machines: Machines,
     sample: Option<BTreeSet<u64>>,
     priorities: HashMap<i64, i64>,
-    /// The latest end of any usage kept: the frame's end when `--to` is not given.
+    /// The latest end of any usage row, on any machine: the frame's end when `--to` is not
+    /// given.
     last: f64,
     schema: std::marker::PhantomData<S>,
 }
@@ -307,7 +332,7 @@ impl<'a, S: Schema> Import<'a, S> {
                 any.unwrap_or(Path::new(".")),
                 format!(
                     "--machines needs the machine table among the inputs; the tables are {}",
-                    S::TABLES
+                    S::tables()
                 ),
             ));
         }
@@ -333,7 +358,6 @@ impl<'a, S: Schema> Import<'a, S> {
     ) -> Result<(), InputError> {
         let counter = self.counter.clone();
         inputs::streams(path, &counter, &mut |mut stream| {
-            let table = S::table(&stream.name).unwrap_or(table);
             let file = stream.path.clone();
             let mut key = Vec::with_capacity(64);
             let mut shown = 0u64;
@@ -593,7 +617,7 @@ fn classify<S: Schema>(
                     &path,
                     format!(
                         "cannot tell which table this file holds; the tables are {}",
-                        S::TABLES
+                        S::tables()
                     ),
                 )
             })?;
