@@ -237,8 +237,10 @@ fn whole(
     }
     meta.start_s = start - frame.origin;
     meta.cpu = (!cpu.is_nan()).then_some(cpu * units.cpu).or(meta.cpu);
-    meta.ended = ended.ending().map(str::to_string);
-    meta.running_at_end = ended.ending().is_none() || end > frame.end;
+    // An end past the frame (or none at all) is not seen, whatever the status says.
+    let seen = end <= frame.end;
+    meta.ended = ended.ending().filter(|_| seen).map(str::to_string);
+    meta.running_at_end = !seen || ended.ending().is_none();
     meta.duration_s = Some((end.min(frame.end) - start).max(0.0));
     Some(TraceJob {
         meta,
@@ -342,5 +344,38 @@ mod tests {
         assert_eq!(j.meta.ended.as_deref(), Some("finished"));
         assert!(!j.meta.running_at_end);
         assert_eq!(tally["tasks left out by --tier or --priority"], 2);
+    }
+
+    #[test]
+    fn a_whole_task_ends_only_within_the_frame() {
+        let frame = Frame {
+            origin: 0.0,
+            end: 100.0,
+        };
+        let whole = |end: f64, ended: Kind| {
+            let mut t = Task::default();
+            t.add(Fact::Whole {
+                start: 10.0,
+                end,
+                memory: 0.5,
+                cpu: 2.0,
+                ended,
+            });
+            t.finish("b", frame, UNITS, &Keep::default(), tier, &mut Tally::new())
+                .unwrap()
+        };
+        let done = whole(40.0, Kind::Finish);
+        assert_eq!(done.meta.ended.as_deref(), Some("finished"));
+        assert!(!done.meta.running_at_end);
+        assert_eq!(
+            (done.meta.duration_s, done.samples.clone()),
+            (Some(30.0), vec![(0.0, 500.0)])
+        );
+        // Its status says it finished, but not when: still running at the frame's end.
+        let open = whole(f64::INFINITY, Kind::Finish);
+        assert_eq!(open.meta.ended, None);
+        assert!(open.meta.running_at_end);
+        assert_eq!(open.meta.duration_s, Some(90.0));
+        assert!(whole(40.0, Kind::Other).meta.running_at_end);
     }
 }
