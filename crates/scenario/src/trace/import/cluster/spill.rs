@@ -3,6 +3,7 @@
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::Path;
 
 use migsim_core::engine::fnv1a;
 
@@ -84,7 +85,8 @@ pub fn partition(key: &[u8], parts: usize) -> usize {
     (fnv1a(key) % parts as u64) as usize
 }
 
-/// The partitions, each a file in a temporary folder that goes with the spill.
+/// The partitions, each a file in a temporary folder that goes with the spill (beside the
+/// output: a full trace spills tens of GB, more than a system's temporary folder may hold).
 ///
 /// A record is a byte of flags (the fact's tag in the low five bits; `SAME_KEY`: the task of
 /// the record before it in the partition, so its key is not repeated; for usage, `POINT`: a
@@ -102,8 +104,10 @@ const NO_LIMIT: u8 = 1 << 7;
 const TAG: u8 = 0x1f;
 
 impl Spill {
-    pub fn new(parts: usize) -> io::Result<Spill> {
-        let dir = tempfile::Builder::new().prefix("migsim-import").tempdir()?;
+    pub fn new(parts: usize, beside: &Path) -> io::Result<Spill> {
+        let dir = tempfile::Builder::new()
+            .prefix(".migsim-import-spill")
+            .tempdir_in(beside)?;
         let writers = (0..parts)
             .map(|p| {
                 let file = File::create(dir.path().join(p.to_string()))?;
@@ -256,7 +260,8 @@ mod tests {
 
     #[test]
     fn facts_come_back_as_put_in_their_partition() {
-        let mut spill = Spill::new(3).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut spill = Spill::new(3, dir.path()).unwrap();
         let facts = [
             Fact::Usage {
                 start: 0.0,
