@@ -193,8 +193,9 @@ impl Schema for Google2019 {
     const MACHINE_MEMORY: f64 = 256.0 * GIB;
     const MACHINE_CPU: f64 = 96.0;
 
-    /// The tiers of the v3 document: free (priority <= 99), best-effort batch (110-115),
-    /// mid (116-119), production (120-359), monitoring (>= 360).
+    /// The tiers of the v3 document: free (priority <= 99), best-effort batch (110-115; the
+    /// document names no tier for 100-109, which are counted here), mid (116-119), production
+    /// (120-359), monitoring (>= 360).
     fn tier(priority: Option<i64>, _: bool) -> Option<&'static str> {
         Some(match priority? {
             ..=99 => "free",
