@@ -131,6 +131,8 @@ fn google_2019_tasks_read_from_the_sample_rows() {
 
 #[test]
 fn google_2019_filters_cells_tiers_priorities_windows_and_machines() {
+    let fresh = tempfile::tempdir().unwrap();
+    let never = fresh.path().join("new/t.csv");
     let o = migsim(&[
         "trace",
         "import",
@@ -138,11 +140,15 @@ fn google_2019_filters_cells_tiers_priorities_windows_and_machines() {
         "google-2019",
         "traces/google-2019",
         "--out",
-        "/nonexistent/t.csv",
+        never.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr)
         .contains("the inputs hold the cells a, b, whose IDs overlap: choose one with --cell"));
+    assert!(
+        !fresh.path().join("new").exists(),
+        "a refused import makes no folder"
+    );
     let (b, _, _, _d) = import("google-2019", &["traces/google-2019"], &["--cell", "b"]);
     assert_eq!(names(&b), ["42-0"]);
     assert!(close(b.jobs[0].samples[0].1, 0.5 * G));

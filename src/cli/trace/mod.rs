@@ -115,7 +115,6 @@ fn import(args: ImportArgs) -> Result<(), CliError> {
             "the input is already in migsim's format: nothing to import".into(),
         ));
     }
-    create_parent(&args.out)?;
     if let Some(format) = import::cluster_format(args.format) {
         return import_cluster(format, &args);
     }
@@ -133,6 +132,7 @@ fn import(args: ImportArgs) -> Result<(), CliError> {
         )));
     };
     let Imported { trace, notes } = import::import(args.format, input, args.limit)?;
+    create_parent(&args.out)?;
     trace.write(&args.out).map_err(|source| CliError::Write {
         path: args.out.clone(),
         source,

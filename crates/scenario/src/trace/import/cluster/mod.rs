@@ -303,8 +303,11 @@ impl<'a, S: Schema> Import<'a, S> {
             .sum();
         let per_part = options.partition_input.unwrap_or(PARTITION_INPUT).max(1);
         let parts = input.div_ceil(per_part).clamp(1, 4096) as usize;
+        // The output's folder is made once the inputs are known to be a trace.
         let beside = out.parent().filter(|d| !d.as_os_str().is_empty());
-        let spill = Spill::new(parts, beside.unwrap_or(Path::new(".")));
+        let beside = beside.unwrap_or(Path::new("."));
+        std::fs::create_dir_all(beside).map_err(|e| whole(out, format!("cannot write: {e}")))?;
+        let spill = Spill::new(parts, beside);
         let mut spill = Some(spill.map_err(|e| whole(out, format!("cannot spill: {e}")))?);
         for (table, path, _) in &rest {
             if *table == Table::Unused {
