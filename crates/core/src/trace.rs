@@ -114,10 +114,15 @@ impl Trace {
 
     /// Where the job table of the trace at `path` lives: `NAME.jobs.csv` beside `NAME.csv`.
     pub fn jobs_path(path: &Path) -> PathBuf {
+        Trace::beside(path, "jobs")
+    }
+
+    /// A file that goes with the trace at `path`: `NAME.<what>.csv` beside `NAME.csv`.
+    pub fn beside(path: &Path, what: &str) -> PathBuf {
         let stem = path
             .file_stem()
             .map_or_else(|| "trace".into(), |s| s.to_string_lossy().into_owned());
-        path.with_file_name(format!("{stem}.jobs.csv"))
+        path.with_file_name(format!("{stem}.{what}.csv"))
     }
 
     /// Writes both files atomically.

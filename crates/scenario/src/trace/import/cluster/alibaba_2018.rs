@@ -127,12 +127,13 @@ impl Schema for Alibaba2018 {
     const TIERS: &'static [&'static str] = &["online", "batch"];
     const MACHINE_MEMORY: f64 = 512.0 * GIB;
     const MACHINE_CPU: f64 = 1.0;
+    const FULL: f64 = 100.0;
 
     /// Sizes are percents of the largest machine; CPUs are counted as such (`cpu_num`, and
     /// requests in hundredths of a core), so `--machine-cpu` does not apply.
     fn units(machine_memory: f64, _: f64) -> Units {
         Units {
-            memory: machine_memory / 100.0,
+            memory: machine_memory / Self::FULL,
             cpu: 1.0,
             of_request: true,
         }

@@ -26,7 +26,7 @@ pub use task::Keep;
 use rayon::prelude::*;
 
 use crate::input::InputError;
-use crate::trace::{JobMeta, TraceWriter};
+use crate::trace::{JobMeta, Trace, TraceWriter};
 pub use inputs::whole;
 use inputs::Counter;
 use spill::{Fact, Spill};
@@ -162,7 +162,10 @@ pub trait Schema {
     /// The class of a task of this priority (`whole`: known only whole).
     fn tier(priority: Option<i64>, whole: bool) -> Option<&'static str>;
     const TIERS: &'static [&'static str];
-    /// Bytes and CPUs of a machine of normalised capacity 1 when the user gives none.
+    /// The normalised capacity of the largest machine: 1 (Google), or 100 (Alibaba's percents).
+    const FULL: f64 = 1.0;
+    /// Bytes and CPUs of a machine of normalised capacity [`FULL`](Schema::FULL) when the user
+    /// gives none.
     const MACHINE_MEMORY: f64;
     const MACHINE_CPU: f64;
 
@@ -170,8 +173,8 @@ pub trait Schema {
     /// the largest machine, unless a schema says otherwise.
     fn units(machine_memory: f64, machine_cpu: f64) -> Units {
         Units {
-            memory: machine_memory,
-            cpu: machine_cpu,
+            memory: machine_memory / Self::FULL,
+            cpu: machine_cpu / Self::FULL,
             of_request: false,
         }
     }
@@ -204,28 +207,11 @@ impl ClusterFormat {
             ClusterFormat::Alibaba2018 => alibaba_2018::Alibaba2018::TIERS,
         }
     }
-
-    /// The machine memory and CPUs that a normalised capacity of 1 (Alibaba: 100) stands for
-    /// when not given.
-    pub fn default_machine(self) -> (f64, f64) {
-        match self {
-            ClusterFormat::Google2019 => machine_of::<google_2019::Google2019>(),
-            ClusterFormat::Google2011 => machine_of::<google_2011::Google2011>(),
-            ClusterFormat::Alibaba2018 => machine_of::<alibaba_2018::Alibaba2018>(),
-        }
-    }
-}
-
-fn machine_of<S: Schema>() -> (f64, f64) {
-    (S::MACHINE_MEMORY, S::MACHINE_CPU)
 }
 
 /// `NAME.nodes.csv` beside the trace `NAME.csv`.
 pub fn nodes_path(trace: &Path) -> PathBuf {
-    let stem = trace
-        .file_stem()
-        .map_or_else(|| "trace".into(), |s| s.to_string_lossy().into_owned());
-    trace.with_file_name(format!("{stem}.nodes.csv"))
+    Trace::beside(trace, "nodes")
 }
 
 /// Imports `inputs` in `format` into the trace at `out` (with its job table and node list
@@ -525,7 +511,7 @@ impl<'a, S: Schema> Import<'a, S> {
         let mut notes = notes(&self.tally);
         notes.push(format!(
             "memory of a machine of normalised capacity {}: {} (--machine-memory); CPUs: {} (--machine-cpu)",
-            if S::units(1.0, 1.0).memory < 0.5 { "100" } else { "1" },
+            S::FULL,
             migsim_core::units::human_bytes(memory),
             cpu
         ));
