@@ -1,6 +1,6 @@
 //! `migsim bench`: the scale benchmark, one row per size.
 
-use migsim::bench::{measure, Measured, Shape};
+use migsim::bench::{measure, median, Measured, Shape, Spread};
 use migsim::units::human_bytes;
 
 use crate::cli::CliError;
@@ -16,6 +16,10 @@ pub struct BenchArgs {
     /// Run with the threshold controller (10 s, 10 s monitoring delay) as well as without.
     #[arg(long)]
     controller: bool,
+    /// Rounds: every size is run this many times, the rounds interleaved, and its median run
+    /// reported with the fastest and slowest beside it.
+    #[arg(long, default_value_t = 3)]
+    repeat: u32,
     /// Also draw wall time against nodes (log-log, with linear scaling for reference) into
     /// this figure (.svg or .png).
     #[cfg(feature = "plot")]
@@ -30,41 +34,98 @@ pub fn bench(args: BenchArgs) -> Result<(), CliError> {
             args.days
         )));
     }
+    if args.repeat == 0 {
+        return Err(CliError::Input("--repeat 0: must be at least 1".into()));
+    }
     let controllers: &[bool] = if args.controller {
         &[false, true]
     } else {
         &[false]
     };
-    println!("| nodes | jobs | controller | memory load | wall s | events | events/s | engine events/s | model/engine | peak RSS | OOM kills | migrations |");
-    println!("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    let mut rows = Vec::new();
-    for &controller in controllers {
-        for &nodes in &args.nodes {
-            let shape = Shape {
+    let shapes: Vec<Shape> = controllers
+        .iter()
+        .flat_map(|&controller| {
+            args.nodes.iter().map(move |&nodes| Shape {
                 days: args.days,
                 ..Shape::production(nodes, controller)
-            };
-            let m = measure(shape).map_err(CliError::Failed)?;
-            println!("{}", row(&m));
-            rows.push(m);
+            })
+        })
+        .collect();
+    let mut runs: Vec<Vec<Measured>> = vec![Vec::new(); shapes.len()];
+    for round in 1..=args.repeat {
+        for (shape, runs) in shapes.iter().zip(&mut runs) {
+            let m = measure(*shape).map_err(CliError::Failed)?;
+            eprintln!(
+                "round {round}/{}: {} nodes, {}: {:.2} s",
+                args.repeat,
+                shape.nodes,
+                controlled(shape),
+                m.wall_s
+            );
+            runs.push(m);
         }
     }
+    let rows: Vec<(Measured, Spread)> = runs.into_iter().filter_map(median).collect();
+    println!("| nodes | jobs | controller | memory load | wall s (median [min, max]) | events | events/s | engine events/s | model/engine | peak RSS | OOM kills | migrations |");
+    println!("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    rows.iter()
+        .for_each(|(m, spread)| println!("{}", row(m, spread)));
+    print_scaling(&rows);
     #[cfg(feature = "plot")]
     if let Some(path) = &args.plot {
-        migsim::plot::draw_scaling(&rows, path).map_err(CliError::Failed)?;
+        let medians: Vec<Measured> = rows.into_iter().map(|(m, _)| m).collect();
+        migsim::plot::draw_scaling(&medians, path).map_err(CliError::Failed)?;
         println!("figure     {}", path.display());
     }
     Ok(())
 }
 
-fn row(m: &Measured) -> String {
+fn controlled(shape: &Shape) -> &'static str {
+    if shape.controller {
+        "controller"
+    } else {
+        "no controller"
+    }
+}
+
+/// How time grows with the work: each size against the smallest of its kind, in median walls.
+fn print_scaling(rows: &[(Measured, Spread)]) {
+    println!();
+    println!("| controller | nodes | x work (events) | x nodes | x time |");
+    println!("|---|---|---:|---:|---:|");
+    for controller in [false, true] {
+        let kind: Vec<&Measured> = rows
+            .iter()
+            .map(|(m, _)| m)
+            .filter(|m| m.shape.controller == controller)
+            .collect();
+        let Some(base) = kind.iter().min_by_key(|m| m.shape.nodes) else {
+            continue;
+        };
+        for m in kind.iter().filter(|m| m.shape.nodes > base.shape.nodes) {
+            println!(
+                "| {} | {} -> {} | {:.1} | {:.1} | {:.1} |",
+                if controller { "yes" } else { "no" },
+                base.shape.nodes,
+                m.shape.nodes,
+                m.events as f64 / base.events.max(1) as f64,
+                f64::from(m.shape.nodes) / f64::from(base.shape.nodes.max(1)),
+                m.wall_s / base.wall_s.max(1e-9),
+            );
+        }
+    }
+}
+
+fn row(m: &Measured, spread: &Spread) -> String {
     format!(
-        "| {} | {} | {} | {:.1}% | {:.2} | {} | {:.0} | {:.0} | 1/{:.1} | {} | {} | {} |",
+        "| {} | {} | {} | {:.1}% | {:.2} [{:.2}, {:.2}] | {} | {:.0} | {:.0} | 1/{:.1} | {} | {} | {} |",
         m.shape.nodes,
         m.shape.jobs,
         if m.shape.controller { "yes" } else { "no" },
         100.0 * m.memory_load,
         m.wall_s,
+        spread.min_s,
+        spread.max_s,
         m.events,
         m.events_per_s(),
         m.engine_events_per_s,

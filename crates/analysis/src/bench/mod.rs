@@ -56,6 +56,35 @@ pub fn measure(shape: Shape) -> Result<Measured, String> {
     })
 }
 
+/// One shape measured `runs.len()` times, as one: the run of median wall time, beside the
+/// median of the engine's rates, the first round's peak memory and the spread of the walls. On a shared machine a single run
+/// may be slowed by whatever else runs; the median of interleaved rounds much less so.
+pub fn median(mut runs: Vec<Measured>) -> Option<(Measured, Spread)> {
+    let spread = Spread {
+        min_s: runs.iter().map(|m| m.wall_s).fold(f64::INFINITY, f64::min),
+        max_s: runs.iter().map(|m| m.wall_s).fold(0.0, f64::max),
+        runs: runs.len(),
+    };
+    // A later round's peak also holds what the allocator kept from the larger sizes before it.
+    let first_rss = runs.first()?.peak_rss_bytes;
+    let mut rates: Vec<f64> = runs.iter().map(|m| m.engine_events_per_s).collect();
+    rates.sort_by(f64::total_cmp);
+    runs.sort_by(|a, b| a.wall_s.total_cmp(&b.wall_s));
+    let mid = runs.len().checked_sub(1)? / 2;
+    let mut m = runs.swap_remove(mid);
+    m.engine_events_per_s = rates[mid];
+    m.peak_rss_bytes = first_rss;
+    Some((m, spread))
+}
+
+/// The fastest and slowest of a shape's runs.
+#[derive(Clone, Copy, Debug)]
+pub struct Spread {
+    pub min_s: f64,
+    pub max_s: f64,
+    pub runs: usize,
+}
+
 /// Events/s of the hold model with 10^4 pending over 10^7 events.
 fn hold_rate() -> f64 {
     const STEPS: u64 = 10_000_000;
@@ -98,5 +127,36 @@ mod tests {
         let m = measure(shape).unwrap();
         assert!(m.events > 40, "{m:?}");
         assert!(m.engine_events_per_s > 0.0);
+    }
+
+    fn measured(wall_s: f64, engine: f64) -> Measured {
+        Measured {
+            shape: Shape::production(1, false),
+            wall_s,
+            events: 10,
+            peak_rss_bytes: None,
+            engine_events_per_s: engine,
+            oom_kills: 0,
+            migrations: 0,
+            memory_load: 0.4,
+        }
+    }
+
+    /// The median run stands for the shape (the lower middle of an even count), with the
+    /// median engine rate, whichever run that came from, and the spread of all of them.
+    #[test]
+    fn the_median_run_stands_for_the_shape() {
+        let runs = vec![
+            measured(3.0, 10.0),
+            measured(1.0, 30.0),
+            measured(2.0, 20.0),
+            measured(9.0, 5.0),
+        ];
+        let (m, spread) = median(runs).unwrap();
+        assert_eq!((m.wall_s, m.engine_events_per_s), (2.0, 10.0));
+        assert_eq!((spread.min_s, spread.max_s, spread.runs), (1.0, 9.0, 4));
+        let (m, _) = median(vec![measured(4.0, 1.0)]).unwrap();
+        assert_eq!(m.wall_s, 4.0);
+        assert!(median(Vec::new()).is_none());
     }
 }

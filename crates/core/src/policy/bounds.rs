@@ -28,31 +28,43 @@ impl Line {
     }
 }
 
+/// One tree node: the game played there. A leaf's game is its own line, never lost.
+#[derive(Clone, Copy, Debug)]
+struct Game {
+    /// The line of the leaf that wins below it now, copied so that a game reads only its two
+    /// children (which sit side by side) and not the leaves' lines spread across memory.
+    line: Line,
+    /// When the outcome may change: the earliest moment below it.
+    until: f64,
+    /// The highest CPU bound below it.
+    cpu: f64,
+    winner: u32,
+}
+
 #[derive(Debug, Default)]
 pub struct Bounds {
     /// Leaves: leaf `i` is tree node `width + i`.
     width: usize,
-    lines: Vec<Line>,
-    /// Per tree node: the leaf that wins below it now, when that may change (the earliest
-    /// below it), and the highest CPU bound below it.
-    winner: Vec<u32>,
-    until: Vec<f64>,
-    cpu: Vec<f64>,
+    games: Vec<Game>,
     now: f64,
 }
 
 impl Bounds {
     pub fn new(leaves: usize) -> Self {
         let width = leaves.next_power_of_two();
+        let leaf = |i: usize| Game {
+            line: Line::NONE,
+            until: f64::INFINITY,
+            cpu: f64::NEG_INFINITY,
+            winner: i as u32,
+        };
         let mut b = Bounds {
             width,
-            lines: vec![Line::NONE; width],
-            winner: vec![0; 2 * width],
-            until: vec![f64::INFINITY; 2 * width],
-            cpu: vec![f64::NEG_INFINITY; 2 * width],
+            games: (0..2 * width)
+                .map(|v| leaf(v.saturating_sub(width)))
+                .collect(),
             now: 0.0,
         };
-        (0..width).for_each(|i| b.winner[width + i] = i as u32);
         (1..width).rev().for_each(|v| b.play(v));
         b
     }
@@ -69,7 +81,7 @@ impl Bounds {
     }
 
     fn replay(&mut self, v: usize) {
-        if self.until[v] > self.now || v >= self.width {
+        if self.games[v].until > self.now || v >= self.width {
             return;
         }
         self.replay(2 * v);
@@ -80,21 +92,22 @@ impl Bounds {
     /// Leaf `i`'s bounds from now on: free memory `free` now, falling at `fall` bytes per
     /// second, and `cpu`.
     pub fn set(&mut self, i: usize, free: f64, fall: f64, cpu: f64) {
-        self.lines[i] = Line {
+        let mut v = self.width + i;
+        let leaf = &mut self.games[v];
+        leaf.line = Line {
             at: match free == f64::NEG_INFINITY {
                 true => f64::NEG_INFINITY,
                 false => free + fall * self.now,
             },
             fall,
         };
-        let mut v = self.width + i;
-        self.cpu[v] = cpu;
+        leaf.cpu = cpu;
         while v > 1 {
             v /= 2;
             let was = self.outcome(v);
             self.play(v);
             // Above a game whose outcome stands, won by another leaf, nothing changes.
-            if self.winner[v] != i as u32 && self.outcome(v) == was {
+            if self.games[v].winner != i as u32 && self.outcome(v) == was {
                 break;
             }
         }
@@ -102,21 +115,18 @@ impl Bounds {
 
     /// What the games above tree node `v` read of it, bit for bit.
     fn outcome(&self, v: usize) -> (u32, u64, u64) {
-        (
-            self.winner[v],
-            self.until[v].to_bits(),
-            self.cpu[v].to_bits(),
-        )
+        let g = &self.games[v];
+        (g.winner, g.until.to_bits(), g.cpu.to_bits())
     }
 
     /// The highest memory bound below tree node `v`, now.
     pub fn free(&self, v: usize) -> f64 {
-        self.lines[self.winner[v] as usize].value(self.now)
+        self.games[v].line.value(self.now)
     }
 
     /// The highest CPU bound below tree node `v`.
     pub fn cpu(&self, v: usize) -> f64 {
-        self.cpu[v]
+        self.games[v].cpu
     }
 
     /// The first leaf below tree node `v`.
@@ -153,17 +163,19 @@ impl Bounds {
 
     /// Decides inner node `v` from its children as they stand now.
     fn play(&mut self, v: usize) {
-        let (a, b) = (self.winner[2 * v], self.winner[2 * v + 1]);
-        let (la, lb) = (self.lines[a as usize], self.lines[b as usize]);
-        let (won, lost) = match la.value(self.now) >= lb.value(self.now) {
-            true => ((a, la), (b, lb)),
-            false => ((b, lb), (a, la)),
+        let (a, b) = (self.games[2 * v], self.games[2 * v + 1]);
+        let (won, lost) = match a.line.value(self.now) >= b.line.value(self.now) {
+            true => (a, b),
+            false => (b, a),
         };
-        self.winner[v] = won.0;
-        self.until[v] = overtaken(won.1, lost.1, self.now)
-            .min(self.until[2 * v])
-            .min(self.until[2 * v + 1]);
-        self.cpu[v] = self.cpu[2 * v].max(self.cpu[2 * v + 1]);
+        self.games[v] = Game {
+            line: won.line,
+            until: overtaken(won.line, lost.line, self.now)
+                .min(a.until)
+                .min(b.until),
+            cpu: a.cpu.max(b.cpu),
+            winner: won.winner,
+        };
     }
 }
 
@@ -310,7 +322,7 @@ mod tests {
             for _ in 0..40 {
                 t = t.next_up();
                 tree.advance(t);
-                let (a, b) = (tree.lines[0].value(t), tree.lines[1].value(t));
+                let (a, b) = (tree.free(2), tree.free(3));
                 assert_eq!(tree.free(1), a.max(b), "at {t}, crossing near {crossing}");
             }
         }

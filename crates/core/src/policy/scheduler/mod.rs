@@ -11,9 +11,11 @@ use crate::model::JobId;
 
 mod room;
 mod rooms;
+mod unplaceable;
 
 pub use room::Room;
 pub use rooms::{Drift, Rooms, Source};
+use unplaceable::Unplaceable;
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -149,8 +151,12 @@ impl Scheduler {
     ) -> Vec<(JobId, usize)> {
         let mut decisions = Vec::new();
         let mut fitting = Vec::new();
+        let mut misfits = Unplaceable::default();
         for job in queue {
             let need = self.reservation(job.request);
+            if misfits.covers(need, job.cpu) {
+                continue;
+            }
             let chosen = match self.placement {
                 Placement::FirstFit => rooms.first(need, job.cpu, source),
                 Placement::WorstFit => rooms.widest(need, job.cpu, source),
@@ -168,9 +174,12 @@ impl Scheduler {
                     (!fitting.is_empty()).then(|| fitting[rng.random_range(0..fitting.len())])
                 }
             };
-            if let Some(i) = chosen {
-                rooms.take(i, need, job.cpu);
-                decisions.push((job.id, i));
+            match chosen {
+                Some(i) => {
+                    rooms.take(i, need, job.cpu);
+                    decisions.push((job.id, i));
+                }
+                None => misfits.add(need, job.cpu),
             }
         }
         decisions
@@ -181,6 +190,7 @@ impl Scheduler {
 mod tests {
     use super::*;
     use crate::engine::RngStreams;
+    use rand::SeedableRng;
 
     /// A node of 8 CPUs whose jobs use `used`, all of it committed.
     fn node(capacity: f64, used: f64) -> Room {
@@ -363,5 +373,85 @@ mod tests {
             a.iter().any(|&n| n != a[0]),
             "random placement used one node only: {a:?}"
         );
+    }
+
+    /// Job by job, every room scanned: what a pass must decide.
+    fn scan(
+        placement: Placement,
+        reservation: f64,
+        mut nodes: Vec<Room>,
+        jobs: &[(f64, f64)],
+    ) -> Vec<usize> {
+        let mut rng = RngStreams::new(1).stream("scheduler");
+        let mut placed = Vec::new();
+        for &(request, cpu) in jobs {
+            let need = reservation * request;
+            let fits: Vec<usize> = (0..nodes.len())
+                .filter(|&i| nodes[i].fits(need, cpu))
+                .collect();
+            let after = |i: &usize| nodes[*i].free_after(need);
+            let chosen = match placement {
+                Placement::FirstFit => fits.first().copied(),
+                Placement::BestFit => fits
+                    .iter()
+                    .copied()
+                    .min_by(|a, b| after(a).total_cmp(&after(b))),
+                Placement::WorstFit => fits
+                    .iter()
+                    .copied()
+                    .rev()
+                    .max_by(|a, b| after(a).total_cmp(&after(b))),
+                Placement::Random => {
+                    (!fits.is_empty()).then(|| fits[rng.random_range(0..fits.len())])
+                }
+            };
+            if let Some(i) = chosen {
+                nodes[i].take(need, cpu);
+                placed.push(i);
+            }
+        }
+        placed
+    }
+
+    /// A queue far deeper than the cluster can take, of jobs that differ in memory and CPUs:
+    /// the pass skips the jobs that ask no less than one that fit nowhere, and places exactly
+    /// the jobs, on exactly the nodes, that a scan of every room for every job does.
+    #[test]
+    fn a_deep_queue_is_placed_as_a_scan_places_it() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        for round in 0..40 {
+            let nodes: Vec<Room> = (0..rng.random_range(1..12))
+                .map(|_| Room {
+                    cpu_requested: f64::from(rng.random_range(0..8u32)),
+                    ..node(100.0, f64::from(rng.random_range(0..100u32)))
+                })
+                .collect();
+            let jobs: Vec<(f64, f64)> = (0..300)
+                .map(|_| {
+                    let request = f64::from(rng.random_range(0..60u32));
+                    (request, f64::from(rng.random_range(1..5u32)) / 2.0)
+                })
+                .collect();
+            for placement in [
+                Placement::FirstFit,
+                Placement::BestFit,
+                Placement::WorstFit,
+                Placement::Random,
+            ] {
+                let got = plan(
+                    placement,
+                    Reservation::Speculative,
+                    Some(1.0),
+                    nodes.clone(),
+                    &jobs,
+                );
+                let want = scan(placement, 1.0, nodes.clone(), &jobs);
+                assert_eq!(got, want, "round {round}, {placement:?}");
+                assert!(
+                    got.len() < jobs.len(),
+                    "round {round}: the queue is deeper than the cluster"
+                );
+            }
+        }
     }
 }
