@@ -6,6 +6,7 @@
 
 mod knapsack;
 mod ledger;
+mod levels;
 mod pacing;
 mod request;
 mod risk;
@@ -15,6 +16,7 @@ mod target_index;
 
 pub use knapsack::knapsack;
 use ledger::Ledger;
+pub use levels::Levels;
 pub use pacing::Pacing;
 pub use request::{Request, RequestPolicy, Why};
 pub use risk::{overflow, Growth};
@@ -133,13 +135,34 @@ impl ControllerSpec {
                 format!("must be >= 0 with threshold + margin below 1, got {m}"),
             ));
         }
-        if let RequestPolicy::Risk { target } = self.request {
-            if !(target > 0.0 && target < 1.0) {
+        match self.request {
+            RequestPolicy::Risk { target } if !(target > 0.0 && target < 1.0) => {
                 return Err(FieldIssue::new(
                     at.key("request").key("target"),
                     format!("a probability of OOM must be in (0, 1), got {target}"),
                 ));
             }
+            RequestPolicy::Percentile { percentile, .. }
+                if !(percentile > 0.0 && percentile <= 1.0) =>
+            {
+                return Err(FieldIssue::new(
+                    at.key("request").key("percentile"),
+                    format!("a percentile must be in (0, 1], got {percentile}"),
+                ));
+            }
+            RequestPolicy::NSigma { n, .. } if !(n >= 0.0 && n.is_finite()) => {
+                return Err(FieldIssue::new(
+                    at.key("request").key("n"),
+                    format!("standard deviations must be a number >= 0, got {n}"),
+                ));
+            }
+            _ => {}
+        }
+        if let Some(window) = self.request.window().filter(|w| w.value <= 0.0) {
+            return Err(FieldIssue::new(
+                at.key("request").key("window"),
+                format!("must be positive, got {}s", window.value),
+            ));
         }
         if self.retry_backoff.value < 0.0 {
             return Err(FieldIssue::new(
@@ -160,13 +183,15 @@ impl ControllerSpec {
 }
 
 /// A controller ready to decide: its policies, the migration costs it expects, and for the
-/// `risk` request, the growth it has learnt from the views it decided on.
+/// requests that learn, the history of the views it decided on: the `risk` request's growth,
+/// the peak predictors' levels.
 #[derive(Clone, Debug)]
 pub struct Controller {
     pub spec: ControllerSpec,
     migration: MigrationSpec,
     cost: CostModel,
     growth: Growth,
+    levels: Option<Levels>,
 }
 
 /// What became of a job a node would send away.
@@ -185,14 +210,21 @@ impl Controller {
             migration: migration.clone(),
             cost: migration.cost_model(),
             growth: Growth::default(),
+            levels: spec
+                .request
+                .window()
+                .map(|w| Levels::new(SimDuration::from_secs(w.value))),
         }
     }
 
-    /// Learns from a view it is about to decide on (the `risk` request's history; a view
-    /// seen before teaches nothing).
+    /// Learns from a view it is about to decide on (the history of the requests that learn;
+    /// a view seen before teaches nothing).
     pub fn observe(&mut self, view: &ClusterView) {
         if matches!(self.spec.request, RequestPolicy::Risk { .. }) {
             self.growth.observe(view);
+        }
+        if let Some(levels) = &mut self.levels {
+            levels.observe(view);
         }
     }
 
@@ -280,8 +312,40 @@ impl Controller {
                 },
             });
         }
+        if let Some(peak) = self.predicted_peak(n) {
+            let amount = peak - (1.0 - self.spec.threshold) * n.memory_capacity;
+            return (amount > 0.0).then_some(Request {
+                node: n.id,
+                amount,
+                why: Why::Peak {
+                    predictor: self.spec.request.name(),
+                    peak_pct: 100.0 * peak / n.memory_capacity,
+                },
+            });
+        }
         let expected = |n: &NodeView| self.largest_move(n);
         self.spec.request.request(n, self.spec.threshold, &expected)
+    }
+
+    /// A peak predictor's figure for `n`'s memory in use: per job, the memory no job accounts
+    /// for (a migration's pages) counted as it is now.
+    fn predicted_peak(&self, n: &NodeView) -> Option<f64> {
+        let levels = self.levels.as_ref()?;
+        match self.spec.request {
+            RequestPolicy::Percentile { percentile, .. } => {
+                let jobs: f64 = n.jobs.iter().map(|j| j.memory).sum();
+                let peaks: f64 = n
+                    .jobs
+                    .iter()
+                    .map(|j| levels.percentile(j, percentile))
+                    .sum();
+                Some(peaks + (n.memory_used - jobs).max(0.0))
+            }
+            RequestPolicy::NSigma { n: sigmas, .. } => {
+                Some(levels.n_sigma(n.id, sigmas).unwrap_or(n.memory_used))
+            }
+            _ => None,
+        }
     }
 
     /// The probability that `n`, without the growth of the jobs `leaving` (it stops when they

@@ -34,6 +34,37 @@ pub enum RequestPolicy {
         #[serde(default = "ten_percent")]
         target: f64,
     },
+    /// The per-task peak predictor of the overcommit literature (Autopilot; Bashir et al.,
+    /// EuroSys 2021): a node's peak is the sum of its jobs' `percentile`-th percentiles of the
+    /// memory monitoring showed over `window`; it asks for what that peak leaves short of the
+    /// threshold.
+    Percentile {
+        #[serde(default = "ninety_nine_percent")]
+        percentile: f64,
+        #[serde(default = "one_hour")]
+        window: Seconds,
+    },
+    /// The machine-level N-sigma predictor (Bashir et al., EuroSys 2021): a node's peak is
+    /// the mean of its memory in use over `window` plus `n` standard deviations; it asks for
+    /// what that peak leaves short of the threshold.
+    NSigma {
+        #[serde(default = "three")]
+        n: f64,
+        #[serde(default = "one_hour")]
+        window: Seconds,
+    },
+}
+
+fn ninety_nine_percent() -> f64 {
+    0.99
+}
+
+fn three() -> f64 {
+    3.0
+}
+
+fn one_hour() -> Seconds {
+    Seconds::new(3600.0)
 }
 
 fn ten_percent() -> f64 {
@@ -67,10 +98,26 @@ pub struct Request {
 /// showed in profiles.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Why {
-    Threshold { free_pct: f64 },
-    Slope { free_pct: f64, lookahead_s: f64 },
-    Predictive { to_oom_s: f64, horizon_s: f64 },
-    Risk { risk: f64, horizon_s: f64 },
+    Threshold {
+        free_pct: f64,
+    },
+    Slope {
+        free_pct: f64,
+        lookahead_s: f64,
+    },
+    Predictive {
+        to_oom_s: f64,
+        horizon_s: f64,
+    },
+    Risk {
+        risk: f64,
+        horizon_s: f64,
+    },
+    /// A peak predictor's figure for the node, as a percentage of its memory.
+    Peak {
+        predictor: &'static str,
+        peak_pct: f64,
+    },
 }
 
 impl std::fmt::Display for Why {
@@ -93,6 +140,10 @@ impl std::fmt::Display for Why {
                 "risk: {:.1}% chance of OOM within {horizon_s:.0}s",
                 100.0 * risk
             ),
+            Why::Peak {
+                predictor,
+                peak_pct,
+            } => write!(f, "{predictor}: predicted peak {peak_pct:.1}% of memory"),
         }
     }
 }
@@ -104,6 +155,18 @@ impl RequestPolicy {
             RequestPolicy::Slope { .. } => "slope",
             RequestPolicy::Predictive { .. } => "predictive",
             RequestPolicy::Risk { .. } => "risk",
+            RequestPolicy::Percentile { .. } => "percentile",
+            RequestPolicy::NSigma { .. } => "n-sigma",
+        }
+    }
+
+    /// The window of history a peak predictor reads.
+    pub fn window(&self) -> Option<Seconds> {
+        match self {
+            RequestPolicy::Percentile { window, .. } | RequestPolicy::NSigma { window, .. } => {
+                Some(*window)
+            }
+            _ => None,
         }
     }
 
@@ -141,8 +204,9 @@ impl RequestPolicy {
     }
 
     /// The request of one node, if it makes one. `threshold` is the free fraction to keep;
-    /// `expected` estimates seconds to migrate a job of the given view. `risk` needs the
-    /// growth the controller has learnt, so it is the controller's to answer: None here.
+    /// `expected` estimates seconds to migrate a job of the given view. `risk` and the peak
+    /// predictors need the history the controller has learnt, so they are the controller's to
+    /// answer: None here.
     pub fn request(
         &self,
         n: &NodeView,
@@ -172,7 +236,9 @@ impl RequestPolicy {
                     },
                 )
             }
-            RequestPolicy::Risk { .. } => return None,
+            RequestPolicy::Risk { .. }
+            | RequestPolicy::Percentile { .. }
+            | RequestPolicy::NSigma { .. } => return None,
             RequestPolicy::Predictive { margin } => {
                 let growth = n.growth();
                 if growth <= 0.0 || n.jobs.is_empty() {

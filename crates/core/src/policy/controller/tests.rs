@@ -92,13 +92,16 @@ fn a_decision_on_only_the_jobs_it_reads_is_the_decision_on_every_job() {
         "threshold = 0.25\nselection = { policy = \"slope\" }\noracle = true",
         "threshold = 0.2\nrequest = { policy = \"slope\" }",
         "threshold = 0.2\nrequest = { policy = \"predictive\" }",
+        "threshold = 0.2\nrequest = { policy = \"percentile\", percentile = 0.9 }",
+        "threshold = 0.2\nrequest = { policy = \"n-sigma\", n = 2 }",
     ];
     let mut rng = Pcg64::seed_from_u64(16);
     let mut decided = 0;
     for text in specs {
-        let c = controller(text);
+        let mut c = controller(text);
         for _ in 0..200 {
             let mut full = random_view(&mut rng, 12);
+            c.observe(&full);
             let index = index_of(&mut full, &mut rng);
             let mut sparse = full.clone();
             for n in sparse.nodes.iter_mut() {
@@ -249,5 +252,63 @@ fn no_node_asks_before_the_instant_its_line_gives() {
     assert!(
         crossed > 200,
         "only {crossed} lines crossed the threshold later"
+    );
+}
+
+/// A view at `t` s of one node of 100 bytes holding jobs 1 and 2 at the figures given.
+fn two_jobs(t: f64, first: f64, second: f64) -> ClusterView {
+    let job = |id: u32, memory: f64| JobView::placement(JobId(id), memory, 0.0, 1.0);
+    ClusterView {
+        time: SimTime::from_secs(t),
+        nodes: vec![NodeView {
+            id: NodeId(0),
+            memory_capacity: 100.0,
+            memory_used: first + second,
+            cpu_capacity: 8.0,
+            cpu_requested: 2.0,
+            network: 1.25e9,
+            cordoned: false,
+            down: false,
+            jobs: vec![job(1, first), job(2, second)],
+        }],
+        with_jobs: vec![NodeId(0)],
+        ..ClusterView::default()
+    }
+}
+
+/// The peak predictors ask for what their peak leaves short of the threshold, from the
+/// levels monitoring showed and nothing else: job 1 was at 70 and is at 30 now, job 2 stays
+/// at 20. At 50 bytes in use the threshold (keep 20 free) asks nothing; the sum of the jobs'
+/// peaks, 90, asks for 10; the node's mean over (90, 50, 50, 50) plus 2 standard deviations
+/// (60 + 2 x 17.32) for 14.64.
+#[test]
+fn peak_predictors_ask_for_what_their_peak_leaves_short() {
+    let views = [
+        two_jobs(10.0, 70.0, 20.0),
+        two_jobs(20.0, 30.0, 20.0),
+        two_jobs(30.0, 30.0, 20.0),
+        two_jobs(40.0, 30.0, 20.0),
+    ];
+    let now = views.last().unwrap();
+    let asks = |text: &str, seen: &[ClusterView]| {
+        let mut c = controller(text);
+        seen.iter().for_each(|v| c.observe(v));
+        c.request(&now.nodes[0]).map(|r| r.amount)
+    };
+    assert_eq!(asks("threshold = 0.2", &views), None);
+    let percentile = "threshold = 0.2\nrequest = { policy = \"percentile\", percentile = 1.0 }";
+    assert_eq!(asks(percentile, &views), Some(10.0));
+    let median = "threshold = 0.2\nrequest = { policy = \"percentile\", percentile = 0.5 }";
+    assert_eq!(asks(median, &views), None, "the median of job 1 is 30");
+    let short = "threshold = 0.2\nrequest = { policy = \"percentile\", percentile = 1.0, window = \"15s\" }";
+    assert_eq!(asks(short, &views), None, "70 is older than the window");
+    let sigma = "threshold = 0.2\nrequest = { policy = \"n-sigma\", n = 2 }";
+    let got = asks(sigma, &views).unwrap();
+    let want = 60.0 + 2.0 * 300f64.sqrt() - 80.0;
+    assert!((got - want).abs() < 1e-9, "{got} against {want}");
+    assert_eq!(
+        asks(sigma, &views[1..]),
+        None,
+        "without the peak, a flat node"
     );
 }
