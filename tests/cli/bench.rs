@@ -1,0 +1,89 @@
+//! `migsim bench`: every size run the rounds asked for, one median row per size and kind, the
+//! time against work relative to the smallest size, and a clear refusal of bad counts.
+
+use std::process::{Command, Output};
+
+fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn bench(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_migsim"))
+        .arg("bench")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn each_size_is_run_every_round_and_reported_once_against_the_smallest() {
+    let o = bench(&[
+        "--nodes",
+        "2,4",
+        "--days",
+        "0.5",
+        "--controller",
+        "--repeat",
+        "3",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let rows: Vec<Vec<&str>> = stdout
+        .lines()
+        .filter(|l| {
+            l.starts_with("| ") && !l.starts_with("| nodes") && !l.starts_with("| controller")
+        })
+        .map(|l| l.trim_matches('|').split('|').map(str::trim).collect())
+        .collect();
+    let sizes: Vec<(&str, &str)> = rows
+        .iter()
+        .filter(|r| r.len() == 12)
+        .map(|r| (r[0], r[2]))
+        .collect();
+    assert_eq!(
+        sizes,
+        [("2", "no"), ("4", "no"), ("2", "yes"), ("4", "yes")],
+        "{}",
+        text(&o)
+    );
+    for r in rows.iter().filter(|r| r.len() == 12) {
+        // "median [min, max]", the median within its spread.
+        let nums: Vec<f64> = r[4]
+            .split(['[', ']', ','])
+            .filter_map(|x| x.trim().parse().ok())
+            .collect();
+        assert_eq!(nums.len(), 3, "{r:?}");
+        assert!(nums[1] <= nums[0] && nums[0] <= nums[2], "{r:?}");
+    }
+    let scaling: Vec<&Vec<&str>> = rows.iter().filter(|r| r.len() == 5).collect();
+    assert_eq!(scaling.len(), 2, "{}", text(&o));
+    assert!(
+        scaling.iter().all(|r| r[1] == "2 -> 4" && r[3] == "2.0"),
+        "{scaling:?}"
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(stderr.matches("round 3/3").count(), 4, "{stderr}");
+}
+
+#[test]
+fn bad_counts_are_refused_naming_the_flag() {
+    let o = bench(&["--nodes", "2", "--repeat", "0"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--repeat 0"),
+        "{}",
+        text(&o)
+    );
+    let o = bench(&["--nodes", "2", "--days=-1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--days"),
+        "{}",
+        text(&o)
+    );
+}
