@@ -90,9 +90,7 @@ fn controlled(shape: &Shape) -> &'static str {
 
 /// How time grows with the work: each size against the smallest of its kind, in median walls.
 fn print_scaling(rows: &[(Measured, Spread)]) {
-    println!();
-    println!("| controller | nodes | x work (events) | x nodes | x time |");
-    println!("|---|---|---:|---:|---:|");
+    let mut lines = Vec::new();
     for controller in [false, true] {
         let kind: Vec<&Measured> = rows
             .iter()
@@ -103,7 +101,7 @@ fn print_scaling(rows: &[(Measured, Spread)]) {
             continue;
         };
         for m in kind.iter().filter(|m| m.shape.nodes > base.shape.nodes) {
-            println!(
+            lines.push(format!(
                 "| {} | {} -> {} | {:.1} | {:.1} | {:.1} |",
                 if controller { "yes" } else { "no" },
                 base.shape.nodes,
@@ -111,8 +109,15 @@ fn print_scaling(rows: &[(Measured, Spread)]) {
                 m.events as f64 / base.events.max(1) as f64,
                 f64::from(m.shape.nodes) / f64::from(base.shape.nodes.max(1)),
                 m.wall_s / base.wall_s.max(1e-9),
-            );
+            ));
         }
+    }
+    // One size has nothing to scale against.
+    if !lines.is_empty() {
+        println!();
+        println!("| controller | nodes | x work (events) | x nodes | x time |");
+        println!("|---|---|---:|---:|---:|");
+        lines.iter().for_each(|l| println!("{l}"));
     }
 }
 

@@ -68,6 +68,14 @@ fn each_size_is_run_every_round_and_reported_once_against_the_smallest() {
     );
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(stderr.matches("round 3/3").count(), 4, "{stderr}");
+
+    let o = bench(&["--nodes", "2", "--days", "0.5", "--repeat", "1"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        !stdout.contains("x time"),
+        "one size has nothing to scale against: {stdout}"
+    );
 }
 
 #[test]

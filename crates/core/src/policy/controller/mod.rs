@@ -327,8 +327,9 @@ impl Controller {
         self.spec.request.request(n, self.spec.threshold, &expected)
     }
 
-    /// A peak predictor's figure for `n`'s memory in use: per job, the memory no job accounts
-    /// for (a migration's pages) counted as it is now.
+    /// A peak predictor's figure for the memory `n` will use: the percentile predictor's is
+    /// per job, with what no job accounts for (a migration's pages) counted as it is now; the
+    /// N-sigma predictor's is from the node's own figures.
     fn predicted_peak(&self, n: &NodeView) -> Option<f64> {
         let levels = self.levels.as_ref()?;
         match self.spec.request {
