@@ -21,61 +21,13 @@ bin=$1
 out=$2
 root=$(cd "$(dirname "$0")/.." && pwd)
 rm -rf "$out"
-mkdir -p "$out/shapes"
+mkdir -p "$out"
 
 # run NAME ARGS...: one run into $out/NAME, its stderr beside it.
 run() {
     local name=$1
     shift
     "$bin" run -q "$@" --out "$out/$name" >/dev/null 2>"$out/$name.err" || echo "failed: $name" >&2
-}
-
-# shape FILE NODES JOBS SECONDS CONTROLLER: the scale bench's production shape as a file.
-shape() {
-    local gap
-    gap=$(awk -v s="$4" -v j="$3" 'BEGIN { printf "%.6f", s / j }')
-    cat >"$1" <<EOF
-[simulation]
-name = "shape"
-seed = 1
-end = "$4s"
-sample_interval = "1h"
-
-[[nodes]]
-name = "node"
-count = $2
-memory = "256GiB"
-cpu = 96
-
-[[workload.generate]]
-name = "j"
-count = $3
-arrival = { process = "poisson", mean_gap = "${gap}s" }
-work = { dist = "lognormal", mean = "48h", std = "48h" }
-cpu = { dist = "uniform", min = 1, max = 8 }
-profile = { shape = "linear", start = "1GiB", growth = { dist = "uniform", min = "0.05MiB/s", max = "0.35MiB/s" }, cap = { dist = "uniform", min = "8GiB", max = "48GiB" } }
-
-[scheduler]
-placement = "worst-fit"
-EOF
-    if [ "$5" = yes ]; then
-        cat >>"$1" <<'EOF'
-
-[monitor]
-interval = "10s"
-delay = "10s"
-
-[controller]
-interval = "10s"
-threshold = 0.1
-selection = { policy = "big-enough" }
-pacing = { policy = "concurrent", per_node = 1, cluster = 64 }
-
-[migration]
-mechanism = "stop-and-copy"
-profile = "ums-orchestrator-level"
-EOF
-    fi
 }
 
 cd "$root"
@@ -97,17 +49,23 @@ for placement in first-fit best-fit worst-fit random; do
     done
 done
 
-shape "$out/shapes/1k.toml" 1000 100000 2592000 no
-shape "$out/shapes/1k-controller.toml" 1000 100000 2592000 yes
-shape "$out/shapes/deep-queue.toml" 100 10000 259200 yes
-run shape-1k "$out/shapes/1k.toml"
-run shape-1k-controller "$out/shapes/1k-controller.toml"
+# The bench's shapes as files, written by this checkout's build whatever BIN is, so that an
+# older build runs the same files.
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/migsim-target}
+shapes() {
+    cargo run --release --quiet --locked -- bench --scenarios "$out/shapes/$1" "${@:2}" >/dev/null
+}
+shapes month --nodes 1000 --controller
+shapes deep --nodes 100 --days 3 --controller
+run shape-1k "$out/shapes/month/scale-1000n-100000j-none.toml"
+run shape-1k-controller "$out/shapes/month/scale-1000n-100000j-controller.toml"
+deep="$out/shapes/deep/scale-100n-10000j-controller.toml"
 for placement in first-fit best-fit worst-fit random; do
     for kind in speculative conservative; do
-        run "deep-$placement-$kind" "$out/shapes/deep-queue.toml" \
+        run "deep-$placement-$kind" "$deep" \
             --set "scheduler.placement=$placement" --set "scheduler.kind=$kind"
     done
-    run "deep-$placement-half" "$out/shapes/deep-queue.toml" \
+    run "deep-$placement-half" "$deep" \
         --set "scheduler.placement=$placement" --set scheduler.reservation=0.5
 done
-echo "$(find "$out" -mindepth 1 -maxdepth 1 -type d | wc -l) run folders in $out"
+echo "$(find "$out" -mindepth 1 -maxdepth 1 -type d -not -name shapes | wc -l) run folders in $out"

@@ -20,6 +20,10 @@ pub struct BenchArgs {
     /// reported with the fastest and slowest beside it.
     #[arg(long, default_value_t = 3)]
     repeat: u32,
+    /// Write each size's scenario file (NAME.toml) into this folder and run nothing: the shapes
+    /// as files, for `migsim run`, profiling, or comparing two builds' outputs.
+    #[arg(long, value_name = "DIR")]
+    scenarios: Option<std::path::PathBuf>,
     /// Also draw wall time against nodes (log-log, with linear scaling for reference) into
     /// this figure (.svg or .png).
     #[cfg(feature = "plot")]
@@ -51,6 +55,9 @@ pub fn bench(args: BenchArgs) -> Result<(), CliError> {
             })
         })
         .collect();
+    if let Some(dir) = &args.scenarios {
+        return write_scenarios(&shapes, dir);
+    }
     let mut runs: Vec<Vec<Measured>> = vec![Vec::new(); shapes.len()];
     for round in 1..=args.repeat {
         for (shape, runs) in shapes.iter().zip(&mut runs) {
@@ -76,6 +83,18 @@ pub fn bench(args: BenchArgs) -> Result<(), CliError> {
         let medians: Vec<Measured> = rows.into_iter().map(|(m, _)| m).collect();
         migsim::plot::draw_scaling(&medians, path).map_err(CliError::Failed)?;
         println!("figure     {}", path.display());
+    }
+    Ok(())
+}
+
+fn write_scenarios(shapes: &[Shape], dir: &std::path::Path) -> Result<(), CliError> {
+    let failed = |e: std::io::Error| CliError::Failed(format!("{}: {e}", dir.display()));
+    std::fs::create_dir_all(dir).map_err(failed)?;
+    for shape in shapes {
+        let path = dir.join(format!("{}.toml", shape.name()));
+        migsim::output::write_atomic(&path, &|w| w.write_all(shape.toml().as_bytes()))
+            .map_err(|e| CliError::Failed(format!("{}: {e}", path.display())))?;
+        println!("{}", path.display());
     }
     Ok(())
 }

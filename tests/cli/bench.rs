@@ -95,3 +95,62 @@ fn bad_counts_are_refused_naming_the_flag() {
         text(&o)
     );
 }
+
+/// `--scenarios DIR` writes each size's scenario file, which `migsim run` accepts, and runs
+/// nothing.
+#[test]
+fn the_shapes_are_written_as_files_a_run_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let shapes = dir.path().join("shapes");
+    let o = bench(&[
+        "--nodes",
+        "3",
+        "--days",
+        "0.5",
+        "--controller",
+        "--scenarios",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "--scenarios needs a folder: {}",
+        text(&o)
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_migsim"))
+        .args([
+            "bench",
+            "--nodes",
+            "3",
+            "--days",
+            "0.5",
+            "--controller",
+            "--scenarios",
+        ])
+        .arg(&shapes)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        !String::from_utf8_lossy(&o.stderr).contains("round"),
+        "{}",
+        text(&o)
+    );
+    let mut files: Vec<String> = std::fs::read_dir(&shapes)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        ["scale-3n-300j-controller.toml", "scale-3n-300j-none.toml"]
+    );
+    for f in &files {
+        let o = Command::new(env!("CARGO_BIN_EXE_migsim"))
+            .args(["run", "-q", "--out"])
+            .arg(dir.path().join(f).with_extension(""))
+            .arg(shapes.join(f))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{f}: {}", text(&o));
+    }
+}
