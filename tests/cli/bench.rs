@@ -102,33 +102,17 @@ fn bad_counts_are_refused_naming_the_flag() {
 fn the_shapes_are_written_as_files_a_run_accepts() {
     let dir = tempfile::tempdir().unwrap();
     let shapes = dir.path().join("shapes");
-    let o = bench(&[
+    let args = [
         "--nodes",
         "3",
         "--days",
         "0.5",
         "--controller",
         "--scenarios",
-    ]);
-    assert_eq!(
-        o.status.code(),
-        Some(2),
-        "--scenarios needs a folder: {}",
-        text(&o)
-    );
-    let o = Command::new(env!("CARGO_BIN_EXE_migsim"))
-        .args([
-            "bench",
-            "--nodes",
-            "3",
-            "--days",
-            "0.5",
-            "--controller",
-            "--scenarios",
-        ])
-        .arg(&shapes)
-        .output()
-        .unwrap();
+    ];
+    let o = bench(&args);
+    assert_eq!(o.status.code(), Some(2), "needs a folder: {}", text(&o));
+    let o = bench(&[&args[..], &[shapes.to_str().unwrap()]].concat());
     assert!(o.status.success(), "{}", text(&o));
     assert!(
         !String::from_utf8_lossy(&o.stderr).contains("round"),
