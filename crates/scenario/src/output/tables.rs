@@ -23,8 +23,8 @@ const WAVE_CHUNKS: usize = 8;
 type Row<'a> = dyn Fn(usize, &mut csv::Writer<Vec<u8>>) -> csv::Result<()> + Sync + 'a;
 
 /// Writes `header`, then the rows `0..count` as `row` writes them, formatted in chunks on
-/// rayon's threads and written in order. Formatting floats is most of the cost of writing a
-/// big run's tables; a CSV writer starts each record afresh, so the bytes are those one writer
+/// rayon's threads and written in order: every CSV table goes through it. Formatting floats
+/// is most of the cost of writing a big run's tables; a CSV writer starts each record afresh, so the bytes are those one writer
 /// would give, on any number of threads.
 fn write_table<const N: usize>(
     w: &mut dyn Write,
@@ -150,8 +150,7 @@ pub fn nodes(w: &mut dyn Write, run: &RunOutput) -> io::Result<()> {
 /// One row per migration; `start_s` is empty when it never got past its setup, `end_s` and
 /// `outcome` when it was still in flight at the end of the run.
 pub fn migrations(w: &mut dyn Write, run: &RunOutput) -> io::Result<()> {
-    let mut out = csv_writer(w);
-    out.write_record([
+    let header = [
         "job",
         "source",
         "target",
@@ -167,8 +166,10 @@ pub fn migrations(w: &mut dyn Write, run: &RunOutput) -> io::Result<()> {
         "outcome",
         "cause",
         "reason",
-    ])?;
-    for m in &run.record.migrations {
+    ];
+    let moves = &run.record.migrations;
+    write_table(w, header, moves.len(), &|i, out| {
+        let m = &moves[i];
         let outcome = m.outcome.map_or("in-flight", |o| o.as_str());
         out.write_record([
             run.cluster.job(m.job).spec.name.as_str(),
@@ -186,39 +187,38 @@ pub fn migrations(w: &mut dyn Write, run: &RunOutput) -> io::Result<()> {
             outcome,
             &m.cause,
             &m.reason,
-        ])?;
-    }
-    out.flush()
+        ])
+    })
 }
 
 /// One row per OOM kill: when, where, whom, and how much memory the victim held.
 pub fn oom_kills(w: &mut dyn Write, run: &RunOutput) -> io::Result<()> {
-    let mut out = csv_writer(w);
-    out.write_record(["time_s", "node", "job", "memory_bytes", "lost_work_s"])?;
-    for k in &run.record.oom_kills {
+    let header = ["time_s", "node", "job", "memory_bytes", "lost_work_s"];
+    let kills = &run.record.oom_kills;
+    write_table(w, header, kills.len(), &|i, out| {
+        let k = &kills[i];
         out.write_record([
             &secs(k.time),
             &run.cluster.node(k.node).name,
             &run.cluster.job(k.job).spec.name,
             &bytes(k.memory),
             &k.lost_work.to_string(),
-        ])?;
-    }
-    out.flush()
+        ])
+    })
 }
 
 pub fn job_samples(w: &mut dyn Write, run: &RunOutput) -> io::Result<()> {
-    let mut out = csv_writer(w);
-    out.write_record(["time_s", "job", "node", "memory_bytes"])?;
-    for s in run.record.job_samples.iter().flatten() {
+    let header = ["time_s", "job", "node", "memory_bytes"];
+    let samples = run.record.job_samples.as_deref().unwrap_or_default();
+    write_table(w, header, samples.len(), &|i, out| {
+        let s = &samples[i];
         out.write_record([
             &secs(s.time),
             &run.cluster.job(s.job).spec.name,
             &run.cluster.node(s.node).name,
             &bytes(s.memory),
-        ])?;
-    }
-    out.flush()
+        ])
+    })
 }
 
 #[derive(Serialize)]
