@@ -110,18 +110,20 @@ impl Host {
         let api: Api<Pod> =
             Api::namespaced(self.client.clone(), &pod.namespace().unwrap_or_default());
         if pod.metadata.deletion_timestamp.is_some() {
-            let cgroup = release(&mut lock(&self.runs), &uid);
-            if let Some(cgroup) = cgroup {
-                cgroup.remove().map_err(|e| e.to_string())?;
-            }
-            // A committed move's old pod the backend deleted before this agent ended it.
+            // A committed move's old pod the backend deleted before this agent ended it: it
+            // still says Running until it is removed, so it ends first, for no watcher to see
+            // the job's target pod run beside it.
             if let Some(m) = Mover::moving_away(migrations, &self.name, pod) {
                 if m.status
                     .as_ref()
                     .is_some_and(|st| st.phase == Phase::Complete && !st.source_released)
                 {
-                    self.released(m).await?;
+                    self.end_migrated(&api, pod, m).await?;
                 }
+            }
+            let cgroup = release(&mut lock(&self.runs), &uid);
+            if let Some(cgroup) = cgroup {
+                cgroup.remove().map_err(|e| e.to_string())?;
             }
             return delete_now(&api, pod).await;
         }
