@@ -22,6 +22,17 @@ pub use usage::Usage;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct NodeId(pub u32);
 
+/// The class a job was drawn from (a workload group, a trace's size or priority class), as a
+/// key: its name's stable hash, so that a class needs no table and a key no lifetime.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ClassId(pub u64);
+
+impl ClassId {
+    pub fn of(name: &str) -> Self {
+        ClassId(crate::engine::fnv1a(name.as_bytes()))
+    }
+}
+
 /// Index of a job, in arrival order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct JobId(pub u32);

@@ -1,5 +1,5 @@
 use crate::engine::SimTime;
-use crate::model::{JobId, NodeId, Usage};
+use crate::model::{ClassId, JobId, NodeId, Usage};
 
 /// The cluster as a monitoring system shows it at `time` (which may lag the present).
 #[derive(Clone, Debug, Default)]
@@ -78,6 +78,7 @@ pub struct NodeView {
 #[derive(Clone, Debug)]
 pub struct JobView {
     pub id: JobId,
+    pub class: ClassId,
     /// Bytes in use.
     pub memory: f64,
     /// Recent growth, bytes per second (over the monitoring window).
@@ -106,6 +107,7 @@ impl JobView {
     pub fn placement(id: JobId, memory: f64, request: f64, cpu: f64) -> Self {
         JobView {
             id,
+            class: ClassId::default(),
             memory,
             growth: 0.0,
             request,

@@ -3,7 +3,7 @@
 //! snapshots, validation, spells, the stall verdict) is the loop's.
 
 use crate::engine::{SimDuration, SimTime};
-use crate::model::{JobId, NodeId, Usage};
+use crate::model::{ClassId, JobId, NodeId, Usage};
 use crate::policy::controller::{Order, Shortage};
 use crate::policy::{MigrationView, PendingJob};
 
@@ -40,6 +40,8 @@ pub enum Trend {
 pub struct JobFacts {
     /// Where it runs, if it runs.
     pub node: Option<NodeId>,
+    /// Its class: what an orchestrator knows of a job before it runs (its owner, its kind).
+    pub class: ClassId,
     pub memory: f64,
     pub request: f64,
     /// Its own dirty rate, bytes per second, where it declares one.

@@ -183,6 +183,7 @@ fn job_view(facts: &impl Facts, id: JobId, window: SimDuration) -> JobView {
     let j = facts.job(id);
     JobView {
         id,
+        class: j.class,
         memory: j.memory,
         growth: facts.growth(id, window),
         request: j.request,

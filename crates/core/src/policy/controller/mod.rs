@@ -19,7 +19,7 @@ use ledger::Ledger;
 pub use levels::Levels;
 pub use pacing::Pacing;
 pub use request::{Request, RequestPolicy, Why};
-pub use risk::{overflow, Growth};
+pub use risk::{overflow, Growth, Prior};
 pub use selection::SelectionPolicy;
 pub use target::{Candidate, TargetPolicy, TargetSpec};
 pub use target_index::TargetIndex;
@@ -136,7 +136,7 @@ impl ControllerSpec {
             ));
         }
         match self.request {
-            RequestPolicy::Risk { target } if !(target > 0.0 && target < 1.0) => {
+            RequestPolicy::Risk { target, .. } if !(target > 0.0 && target < 1.0) => {
                 return Err(FieldIssue::new(
                     at.key("request").key("target"),
                     format!("a probability of OOM must be in (0, 1), got {target}"),
@@ -209,7 +209,10 @@ impl Controller {
             spec: spec.clone(),
             migration: migration.clone(),
             cost: migration.cost_model(),
-            growth: Growth::default(),
+            growth: match spec.request {
+                RequestPolicy::Risk { prior, .. } => Growth::new(prior),
+                _ => Growth::default(),
+            },
             levels: spec
                 .request
                 .window()
@@ -300,7 +303,7 @@ impl Controller {
     }
 
     fn request(&self, n: &NodeView) -> Option<Request> {
-        if let RequestPolicy::Risk { target } = self.spec.request {
+        if let RequestPolicy::Risk { target, .. } = self.spec.request {
             let horizon = self.spec.interval.value + self.largest_move(n);
             let risk = self.risk(n, &[], 0.0, horizon);
             return (risk > target).then_some(Request {
@@ -425,7 +428,7 @@ impl Controller {
             .filter(|n| !n.down)
             .filter_map(|n| self.request(n))
             .collect();
-        if let RequestPolicy::Risk { target } = self.spec.request {
+        if let RequestPolicy::Risk { target, .. } = self.spec.request {
             return self.risk_orders(view, index, ledger, target, requests, d);
         }
         requests.sort_by(|a, b| b.amount.total_cmp(&a.amount).then(a.node.cmp(&b.node)));

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::{SimDuration, SimTime};
 use crate::model::{NodeId, Usage};
+use crate::policy::controller::risk::Prior;
 use crate::policy::NodeView;
 use crate::units::Seconds;
 
@@ -33,6 +34,10 @@ pub enum RequestPolicy {
     Risk {
         #[serde(default = "ten_percent")]
         target: f64,
+        /// What a job too new to have a history of its own is expected to do: what the jobs
+        /// seen at its age did (`age`), or those of its class at its age (`class`).
+        #[serde(default)]
+        prior: Prior,
     },
     /// The per-task peak predictor of the overcommit literature (Autopilot; Bashir et al.,
     /// EuroSys 2021): a node's peak is the sum of its jobs' `percentile`-th percentiles of the

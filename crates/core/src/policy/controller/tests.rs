@@ -7,7 +7,7 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 
 use super::*;
-use crate::model::Usage;
+use crate::model::{ClassId, Usage};
 use crate::policy::MigrationView;
 
 const GIB: f64 = 1073741824.0;
@@ -31,6 +31,7 @@ fn random_view(rng: &mut Pcg64, nodes: u32) -> ClusterView {
             used += memory;
             jobs.push(JobView {
                 id: JobId(next_job),
+                class: ClassId(rng.random_range(0..3)),
                 memory,
                 growth: rng.random_range(0.0..4e6),
                 request: 0.0,

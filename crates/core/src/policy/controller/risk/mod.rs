@@ -7,8 +7,9 @@
 //! independent across jobs, that is 1 - prod_j (1 - P(rise_j > free - sum_{i != j} E[rise_i])).
 
 mod growth;
+mod reruns;
 
-pub use growth::Growth;
+pub use growth::{Growth, Prior};
 
 use crate::policy::JobView;
 

@@ -5,8 +5,8 @@
 
 use crate::engine::SimTime;
 use crate::migration::MigrationSpec;
-use crate::model::{JobId, NodeId};
-use crate::policy::controller::{Controller, ControllerSpec};
+use crate::model::{ClassId, JobId, NodeId};
+use crate::policy::controller::{Controller, ControllerSpec, Growth, Prior};
 use crate::policy::{ClusterView, JobView, NodeView};
 
 const GIB: f64 = 1073741824.0;
@@ -154,4 +154,85 @@ fn a_risk_target_is_a_probability() {
         assert_eq!(e.path.to_string(), "request.target");
         assert!(e.message.contains("must be in (0, 1)"), "{bad}: {e:?}");
     }
+}
+
+/// One node holding `jobs` with `free` bytes free, at step `step`.
+fn one_node(step: usize, jobs: Vec<JobView>, free: f64) -> ClusterView {
+    let used: f64 = jobs.iter().map(|j| j.memory).sum();
+    ClusterView {
+        time: SimTime::from_secs(STEP * step as f64),
+        nodes: vec![NodeView {
+            id: NodeId(0),
+            memory_capacity: used + free,
+            memory_used: used,
+            cpu_capacity: 1e3,
+            cpu_requested: jobs.len() as f64,
+            network: 1.25e9,
+            cordoned: false,
+            down: false,
+            jobs,
+        }],
+        with_jobs: vec![NodeId(0)],
+        migrations: Vec::new(),
+        lines: Vec::new(),
+    }
+}
+
+fn of_class(id: u32, class: &str, memory: f64, age: f64) -> JobView {
+    JobView {
+        class: ClassId::of(class),
+        ..job(id, memory, age)
+    }
+}
+
+/// Eight jobs of class `a` that jump every 4 steps and eight of class `b` that stay flat, all
+/// of one age: 64 increments a job, 16 of the `a` ones jumps.
+fn two_classes(prior: Prior) -> Growth {
+    let mut g = Growth::new(prior);
+    for s in 0..=64 {
+        let mut jobs = Vec::new();
+        for i in 0..8 {
+            jobs.push(of_class(i, "a", GIB + JUMP * (s / 4) as f64, 0.0));
+            jobs.push(of_class(100 + i, "b", GIB, 0.0));
+        }
+        g.observe(&one_node(s, jobs, 100.0 * GIB));
+    }
+    g
+}
+
+/// A job new to the views takes its own class's rate of jumps as its prior (1/4 and 0 over
+/// one step) with the prior by class, and the 1/8 of every class pooled by age alone.
+#[test]
+fn a_new_job_takes_its_classes_prior() {
+    let tail = |g: &Growth, class| g.rise(&of_class(999, class, GIB, 0.0), STEP, 0.5 * JUMP).0;
+    let g = two_classes(Prior::Class);
+    assert_eq!((tail(&g, "a"), tail(&g, "b")), (0.25, 0.0));
+    let g = two_classes(Prior::Age);
+    assert_eq!((tail(&g, "a"), tail(&g, "b")), (0.125, 0.125));
+}
+
+/// A job whose age went back to zero was restarted: its rerun expects the rise its previous
+/// run showed at the same age, which a job with the same history but no previous run, and
+/// a prior of flat jobs, does not.
+#[test]
+fn a_restarted_job_expects_what_its_last_run_did() {
+    let mut g = Growth::default();
+    let flat = |s: usize| (1..40).map(move |i| job(i, GIB, STEP * s as f64));
+    // Job 0 ramps by 1 GiB a step for 6 steps, then is restarted; job 50 arrives with it.
+    for s in 0..6 {
+        let ramp = job(0, GIB * (1 + s) as f64, STEP * s as f64);
+        g.observe(&one_node(s, flat(s).chain([ramp]).collect(), 3.0 * GIB));
+    }
+    let rerun = job(0, GIB, 0.0);
+    let fresh = job(50, GIB, 0.0);
+    g.observe(&one_node(
+        6,
+        vec![rerun.clone(), fresh.clone()],
+        100.0 * GIB,
+    ));
+    let (again, new) = (
+        g.rise(&rerun, 2.0 * STEP, 1.5 * GIB).0,
+        g.rise(&fresh, 2.0 * STEP, 1.5 * GIB).0,
+    );
+    assert!(again >= 0.8 && new < 0.1, "rerun {again}, new job {new}");
 }
