@@ -278,7 +278,7 @@ fn migration_and_controller_mistakes_are_named() {
         &[],
     );
     assert!(
-        msg.contains("controller.selection: unknown key `min_job`"),
+        msg.contains("s.toml:15:31: controller.selection.min_job: unknown key `min_job`"),
         "{msg}"
     );
     let msg = rejects(&with("[controller]\nthreshold = 45"), &[]);
@@ -304,6 +304,25 @@ fn migration_and_controller_mistakes_are_named() {
     let msg = rejects(GOOD, &["--set", "migration.mechanism=live"]);
     assert!(
         msg.contains("--set migration.mechanism=live") && msg.contains("pre-copy"),
+        "{msg}"
+    );
+}
+
+/// A table read by its tag (`policy = ...`) is named down to the key whose value is refused,
+/// at that key's line and column, in the file and from a variant.
+#[test]
+fn a_bad_value_inside_a_tagged_table_names_its_key() {
+    let request =
+        "\n[controller]\nrequest = { policy = \"risk\", target = 0.1, prior = \"foo\" }\n";
+    let msg = rejects(&format!("{GOOD}{request}"), &[]);
+    assert_eq!(
+        msg,
+        "error: DIR/s.toml:15:44: controller.request.prior: unknown value `foo` (valid: age, class)"
+    );
+    let pacing = "\n[variants]\nv = { controller = { pacing = { policy = \"concurrent\", per_node = -1 } } }\n";
+    let msg = rejects(&format!("{GOOD}{pacing}"), &["--variant", "v"]);
+    assert!(
+        msg.contains("controller.pacing.per_node: invalid value: integer `-1`, expected u32"),
         "{msg}"
     );
 }

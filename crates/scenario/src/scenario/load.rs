@@ -6,6 +6,7 @@ use toml_edit::ImDocument;
 use crate::engine::RngStreams;
 use crate::keypath::{KeyPath, Seg};
 use crate::locate::{line_col, locate};
+use crate::scenario::inner_key::inner_key;
 use crate::scenario::node_list::expand_node_lists;
 use crate::scenario::suggest::explain_unknown;
 use crate::scenario::variants::Variants;
@@ -126,15 +127,18 @@ pub fn load_variant_str(
     }
     let dir = file.parent().unwrap_or(Path::new("."));
     expand_node_lists(&mut table, dir).map_err(|issue| ctx.at(issue.path, issue.message))?;
-    let mut spec: ScenarioSpec = serde_path_to_error::deserialize(toml::Value::Table(table))
-        .map_err(|e| {
-            let path = key_path(e.path());
-            let raw = e.inner().message().to_string();
-            match explain_unknown(&raw) {
-                Some((message, hint)) => ctx.at_with_hint(path, message, hint),
-                None => ctx.at(path, raw),
-            }
-        })?;
+    let value = toml::Value::Table(table);
+    let mut spec: ScenarioSpec = serde_path_to_error::deserialize(value.clone()).map_err(|e| {
+        let mut path = key_path(e.path());
+        let raw = e.inner().message().to_string();
+        if let Some(key) = inner_key(&value, &path, &raw) {
+            path = path.key(&key);
+        }
+        match explain_unknown(&raw) {
+            Some((message, hint)) => ctx.at_with_hint(path, message, hint),
+            None => ctx.at(path, raw),
+        }
+    })?;
     spec.check()
         .map_err(|issue| ctx.at(issue.path, issue.message))?;
     spec.migration

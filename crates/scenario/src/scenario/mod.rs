@@ -2,6 +2,7 @@
 //! line, column and key path of the offending value.
 
 mod error;
+mod inner_key;
 mod load;
 mod node_list;
 mod overrides;
