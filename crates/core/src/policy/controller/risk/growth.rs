@@ -136,7 +136,8 @@ impl Growth {
     }
 
     /// Reads a view once (a view seen before, or older, changes nothing). A job not in it is
-    /// forgotten: it ended, or runs where the view holds no jobs.
+    /// forgotten, but for what its run did (see [`Reruns`]): it ended, waits for a node, or
+    /// runs where the view holds no jobs.
     pub fn observe(&mut self, view: &ClusterView) {
         if self.last.is_some_and(|t| view.time <= t) {
             return;

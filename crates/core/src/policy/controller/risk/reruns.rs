@@ -26,8 +26,8 @@ struct Run {
     /// Keep one sample of this many.
     stride: usize,
     seen: usize,
-    /// The job's node's free memory at its last sample.
-    free: f64,
+    /// The last view of it, kept or not: (age, memory, its node's free memory).
+    last: (f64, f64, f64),
 }
 
 impl Run {
@@ -45,13 +45,17 @@ impl Run {
             }
         }
         self.seen += 1;
-        self.free = free;
+        self.last = (age, memory, free);
     }
 
     /// The run as it ended when cut short `step` seconds after its last sample.
     fn cut_short(mut self, step: f64) -> Self {
-        if let Some(&(age, memory)) = self.samples.last() {
-            self.samples.push((age + step, memory + self.free.max(0.0)));
+        let (age, memory, free) = self.last;
+        if self.seen > 0 {
+            if self.samples.last() != Some(&(age, memory)) {
+                self.samples.push((age, memory));
+            }
+            self.samples.push((age + step, memory + free.max(0.0)));
         }
         self
     }
@@ -166,13 +170,16 @@ mod tests {
         let mut r = Reruns::default();
         for s in 0..10_000 {
             let memory = if s >= 6000 { 50.0 } else { 1.0 };
-            r.observe(JobId(3), s as f64, memory, 0.0, 1.0);
+            r.observe(JobId(3), s as f64, memory, 2.0, 1.0);
         }
         r.observe(JobId(3), 0.0, 1.0, 0.0, 1.0);
         let previous = &r.previous[&JobId(3)];
-        assert!(previous.samples.len() <= 2 * KEPT);
+        assert!(previous.samples.len() <= 2 * KEPT + 2);
         assert_eq!(r.rise(JobId(3), 5000.0, 2000.0), Some(49.0));
         assert_eq!(r.rise(JobId(3), 1000.0, 2000.0), Some(0.0));
+        // Its last view (at 9999 s, whether kept or not) and the kill a step later.
+        assert_eq!(previous.samples[previous.samples.len() - 2], (9999.0, 50.0));
+        assert_eq!(r.rise(JobId(3), 9990.0, 20.0), Some(2.0));
     }
 
     /// Of the jobs that left the views only the most recent are kept; one that comes back is
