@@ -73,8 +73,8 @@ pub fn bench(args: BenchArgs) -> Result<(), CliError> {
         }
     }
     let rows: Vec<(Measured, Spread)> = runs.into_iter().filter_map(median).collect();
-    println!("| nodes | jobs | controller | memory load | wall s (median [min, max]) | events | events/s | engine events/s | model/engine | peak RSS | OOM kills | migrations |");
-    println!("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| nodes | jobs | controller | memory load | wall s (median [min, max]) | events | events/s | engine events/s | model/engine | peak RSS | page faults | OOM kills | migrations |");
+    println!("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     rows.iter()
         .for_each(|(m, spread)| println!("{}", row(m, spread)));
     print_scaling(&rows);
@@ -142,7 +142,7 @@ fn print_scaling(rows: &[(Measured, Spread)]) {
 
 fn row(m: &Measured, spread: &Spread) -> String {
     format!(
-        "| {} | {} | {} | {:.1}% | {:.2} [{:.2}, {:.2}] | {} | {:.0} | {:.0} | 1/{:.1} | {} | {} | {} |",
+        "| {} | {} | {} | {:.1}% | {:.2} [{:.2}, {:.2}] | {} | {:.0} | {:.0} | 1/{:.1} | {} | {} | {} | {} |",
         m.shape.nodes,
         m.shape.jobs,
         if m.shape.controller { "yes" } else { "no" },
@@ -156,6 +156,7 @@ fn row(m: &Measured, spread: &Spread) -> String {
         m.engine_events_per_s / m.events_per_s().max(1e-9),
         m.peak_rss_bytes
             .map_or("-".into(), |b| human_bytes(b as f64)),
+        m.page_faults.map_or("-".into(), |f| f.to_string()),
         m.oom_kills,
         m.migrations,
     )

@@ -21,6 +21,10 @@ pub struct Measured {
     pub events: u64,
     /// The run's peak resident memory, where the kernel can say (Linux).
     pub peak_rss_bytes: Option<u64>,
+    /// Pages the run touched for the first time (minor page faults, Linux): each is a page the
+    /// kernel zeroes, which on a virtual machine may cost microseconds, and a round that reuses
+    /// what an earlier one faulted in pays fewer.
+    pub page_faults: Option<u64>,
     /// The bare engine's hold model with 10^4 pending, measured right after.
     pub engine_events_per_s: f64,
     pub oom_kills: usize,
@@ -40,15 +44,20 @@ pub fn measure(shape: Shape) -> Result<Measured, String> {
     let scenario = load_str(&shape.toml(), Path::new(&shape.name()), &[])
         .map_err(|e| format!("{}: {e}", shape.name()))?;
     reset_peak_rss();
+    let faults_before = minor_faults();
     let started = Instant::now();
     let out = migsim_sim::run(&scenario, RecordOptions::default(), &mut |_| {});
     let wall_s = started.elapsed().as_secs_f64();
     let peak_rss_bytes = peak_rss();
+    let page_faults = minor_faults()
+        .zip(faults_before)
+        .map(|(after, before)| after.saturating_sub(before));
     Ok(Measured {
         shape,
         wall_s,
         events: out.metrics.events,
         peak_rss_bytes,
+        page_faults,
         engine_events_per_s: hold_rate(),
         oom_kills: out.metrics.oom_kills,
         migrations: out.record.migrations.len(),
@@ -99,6 +108,14 @@ fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
+/// The process's minor page faults so far: the tenth field of /proc/self/stat, the seventh
+/// after the command name (which may hold spaces, so it is skipped by its closing parenthesis).
+fn minor_faults() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(7)?.parse().ok()
+}
+
 fn peak_rss() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let kb = status
@@ -115,6 +132,19 @@ fn peak_rss() -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Touching 64 MiB of fresh memory faults in at least one page per 8 KiB of it.
+    #[test]
+    fn fresh_pages_are_counted_as_faults() {
+        let before = minor_faults().expect("Linux counts faults");
+        let mut fresh = vec![0u8; 64 << 20];
+        for page in fresh.chunks_mut(4096) {
+            page[0] = 1;
+        }
+        let after = minor_faults().unwrap();
+        assert!(after - before >= (64 << 20) / 8192, "{before} -> {after}");
+        assert_eq!(fresh.iter().map(|&b| usize::from(b)).sum::<usize>(), 16384);
+    }
 
     #[test]
     fn the_production_shape_loads_and_runs_at_a_small_size() {
@@ -135,6 +165,7 @@ mod tests {
             wall_s,
             events: 10,
             peak_rss_bytes: None,
+            page_faults: None,
             engine_events_per_s: engine,
             oom_kills: 0,
             migrations: 0,

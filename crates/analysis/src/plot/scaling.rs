@@ -132,6 +132,7 @@ mod tests {
             wall_s,
             events: 1000,
             peak_rss_bytes: None,
+            page_faults: None,
             engine_events_per_s: 1e7,
             oom_kills: 0,
             migrations: 0,
