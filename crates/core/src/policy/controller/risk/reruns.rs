@@ -1,9 +1,10 @@
 //! What a job did in its previous run, by age. A job whose age went back to zero was restarted:
 //! its run was cut short (the OOM killer, a failed node), and it runs the same program again
 //! from the start, so the rise its previous run showed over a span of age is what to expect of
-//! it over the same span now. A run that was cut short outgrew its node: it ends, one
-//! monitoring step after it was last seen, at least as high as its memory then plus what its
-//! node had free, since that is what killing it took. Views show nothing more of a kill.
+//! it over the same span now. A run the OOM killer cut short outgrew its node, and the views
+//! cannot tell that from a failed node: every run cut short is taken to end, one monitoring step
+//! after it was last seen, at its memory then plus what its node had free, since that is what
+//! killing it took.
 //!
 //! Memory stays bounded: a run keeps at most `2 * KEPT` samples (every other one dropped when
 //! full, so a long run is seen more coarsely), and of the jobs that left the views (waiting for
