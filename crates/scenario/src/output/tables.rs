@@ -10,7 +10,9 @@ use crate::engine::SimTime;
 use crate::record::RecordedEvent;
 use crate::record::RunOutput;
 
-fn csv_writer(w: &mut dyn Write) -> csv::Writer<&mut dyn Write> {
+/// The one CSV configuration of every table: a table's chunks are written apart and joined, so
+/// they must all be written alike.
+fn csv_writer<W: Write>(w: W) -> csv::Writer<W> {
     csv::WriterBuilder::new().from_writer(w)
 }
 
@@ -32,7 +34,7 @@ fn write_table<const N: usize>(
     count: usize,
     row: &Row,
 ) -> io::Result<()> {
-    let mut out = csv_writer(w);
+    let mut out = csv_writer(&mut *w);
     out.write_record(header)?;
     out.flush()?;
     drop(out);
@@ -41,7 +43,7 @@ fn write_table<const N: usize>(
         let chunks: Vec<csv::Result<Vec<u8>>> = wave
             .par_iter()
             .map(|&start| {
-                let mut out = csv::WriterBuilder::new().from_writer(Vec::new());
+                let mut out = csv_writer(Vec::new());
                 (start..count.min(start + CHUNK_ROWS)).try_for_each(|i| row(i, &mut out))?;
                 out.into_inner().map_err(|e| e.into_error().into())
             })

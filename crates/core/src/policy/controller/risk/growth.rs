@@ -92,8 +92,6 @@ impl Window {
 /// One job's recent memory, one figure per view, and its increments per horizon.
 #[derive(Clone, Debug, Default)]
 struct Track {
-    /// Its age when last seen: a younger one is a new run.
-    age: f64,
     memory: VecDeque<f64>,
     own: [Window; HORIZONS.len()],
 }
@@ -156,15 +154,15 @@ impl Growth {
             let node = &view.nodes[n.index()];
             node.jobs.iter().map(move |j| (node, j))
         }) {
-            self.reruns
+            let restarted = self
+                .reruns
                 .observe(job.id, job.age, job.memory, node.free(), step);
             let mut track = self.jobs.remove(&job.id).unwrap_or_default();
-            if job.age < track.age {
+            if restarted {
                 // A new run: its fall from where the last ended is no growth, and how the last
                 // ended is not how this one goes on (what it did at this age is `reruns`').
                 track = Track::default();
             }
-            track.age = job.age;
             if track.memory.len() > HORIZONS[HORIZONS.len() - 1] {
                 track.memory.pop_front();
             }

@@ -100,10 +100,12 @@ pub struct Reruns {
 
 impl Reruns {
     /// Job `id`, on a node with `free` bytes free, is `age` seconds into its run with `memory`
-    /// bytes in the view being read; `step` is the time between views.
-    pub fn observe(&mut self, id: JobId, age: f64, memory: f64, free: f64, step: f64) {
+    /// bytes in the view being read; `step` is the time between views. Says whether this is a
+    /// new run of it.
+    pub fn observe(&mut self, id: JobId, age: f64, memory: f64, free: f64, step: f64) -> bool {
         let seen = self.runs.entry(id).or_default();
-        if age < seen.age {
+        let restarted = age < seen.age;
+        if restarted {
             let ended = std::mem::take(&mut seen.run).cut_short(step);
             self.previous.insert(id, ended);
         }
@@ -112,6 +114,7 @@ impl Reruns {
         }
         (seen.age, seen.view, seen.gone) = (age, self.view + 1, false);
         seen.run.push(age, memory, free);
+        restarted
     }
 
     /// The view is read: the jobs it did not show have left.
