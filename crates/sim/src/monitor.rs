@@ -38,11 +38,8 @@ impl Simulator {
 
     pub(super) fn sample(&mut self, now: SimTime) {
         self.last_sample = Some(now);
-        for (i, n) in self.cluster.nodes().iter().enumerate() {
-            let migration_memory = self
-                .held_on(NodeId(i as u32), now)
-                .map(|(_, b)| b)
-                .fold(0.0, |a, b| a + b);
+        let held = self.held_by_node(now);
+        for (i, (n, &migration_memory)) in self.cluster.nodes().iter().zip(&held).enumerate() {
             self.record.apply(RunEvent::NodeSampled(NodeSample {
                 time: now,
                 node: NodeId(i as u32),

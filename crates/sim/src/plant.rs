@@ -3,7 +3,7 @@
 //! loop leaves its slot while it runs.
 
 use crate::engine::{SimDuration, SimTime};
-use crate::model::{ClassId, JobId, JobState, NodeId, Usage};
+use crate::model::{JobId, JobState, NodeId, Usage};
 use crate::policy::control::{Facts, Footprint, JobFacts, Moves, NodeFacts, Plant, Trend, Turn};
 use crate::policy::controller::{Order, Shortage};
 use crate::policy::{MigrationView, PendingJob};
@@ -59,7 +59,7 @@ impl Facts for Simulator {
         let j = self.cluster.job(job);
         JobFacts {
             node: j.node(),
-            class: ClassId::of(&j.spec.class),
+            class: j.class,
             memory: j.memory_at(now),
             request: j.spec.request,
             dirty_rate: j.spec.dirty_rate,

@@ -1,5 +1,5 @@
 use crate::engine::{Generation, SimDuration, SimTime};
-use crate::model::{MigrationId, NodeId};
+use crate::model::{ClassId, MigrationId, NodeId};
 use crate::workload::profile::Segment;
 use crate::workload::JobSpec;
 
@@ -23,6 +23,8 @@ pub enum JobState {
 #[derive(Clone, Debug)]
 pub struct Job {
     pub spec: JobSpec,
+    /// Its spec's class as a key, hashed once: every view of the job carries it.
+    pub class: ClassId,
     pub state: JobState,
     progress: u64,
     anchor: SimTime,
@@ -46,6 +48,7 @@ impl Job {
     pub fn new(spec: JobSpec) -> Self {
         Job {
             segment: spec.profile.segment(0),
+            class: ClassId::of(&spec.class),
             spec,
             state: JobState::NotArrived,
             progress: 0,

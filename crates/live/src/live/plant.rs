@@ -10,7 +10,7 @@ use crate::live::backend::{Backend, MoveOrder, Observation};
 use crate::live::journal::{Ending, Entry, Journal, Step};
 use crate::live::state::{LiveState, Where};
 use crate::migration::Mechanism;
-use crate::model::{ClassId, JobId, NodeId};
+use crate::model::{JobId, NodeId};
 use crate::policy::control::{Facts, Footprint, JobFacts, NodeFacts, Plant};
 use crate::policy::controller::{Order, Shortage};
 use crate::policy::{MigrationView, PendingJob};
@@ -148,7 +148,7 @@ impl Facts for LivePlant<'_> {
                 Where::Running(n) => Some(n),
                 _ => None,
             },
-            class: ClassId::of(&spec.class),
+            class: self.state.cluster.job(job).class,
             memory: self.memory(job),
             request: spec.request,
             dirty_rate: spec.dirty_rate,
