@@ -5,6 +5,7 @@
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 use crate::engine::SimDuration;
 use crate::keypath::{FieldIssue, KeyPath};
@@ -340,14 +341,23 @@ impl Segment {
     }
 }
 
-/// Memory over progress as exact line segments: `points[k]` is (progress in ns, bytes), and
-/// after the last point memory stays flat.
+/// Where a segment of a profile starts: memory `bytes` at `progress` (ns), rising `slope`
+/// bytes per second of progress until the next breakpoint (0 after the last).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Breakpoint {
+    progress: u64,
+    bytes: f64,
+    slope: f64,
+}
+
+/// Memory over progress as exact line segments, one per breakpoint; after the last
+/// breakpoint memory stays flat.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MemoryProfile {
-    progress: Vec<u64>,
-    bytes: Vec<f64>,
-    /// Bytes per second of progress on segment k; 0 on the last.
-    slopes: Vec<f64>,
+    /// In order of progress. Flat and capped linear profiles, which most generated jobs have,
+    /// fit in place: no allocation of their own (a million jobs, a million fewer), and a job's
+    /// segments are read where its spec is.
+    points: SmallVec<[Breakpoint; 2]>,
     peak: f64,
     /// Memory jumps at breakpoints (a step profile) instead of running on continuously.
     stepped: bool,
@@ -371,17 +381,19 @@ impl MemoryProfile {
                 bytes.push(b);
             }
         }
-        let slopes = (0..progress.len())
-            .map(|k| match progress.get(k + 1) {
-                Some(&next) => (bytes[k + 1] - bytes[k]) / ((next - progress[k]) as f64 / 1e9),
-                None => 0.0,
+        let points = (0..progress.len())
+            .map(|k| Breakpoint {
+                progress: progress[k],
+                bytes: bytes[k],
+                slope: match progress.get(k + 1) {
+                    Some(&next) => (bytes[k + 1] - bytes[k]) / ((next - progress[k]) as f64 / 1e9),
+                    None => 0.0,
+                },
             })
             .collect();
         let peak = bytes.iter().copied().fold(0.0, f64::max);
         MemoryProfile {
-            progress,
-            bytes,
-            slopes,
+            points,
             peak,
             stepped: false,
         }
@@ -392,7 +404,7 @@ impl MemoryProfile {
     /// back to 0.
     pub fn steps(points: &[(u64, f64)]) -> Self {
         let mut flat = Self::from_points(points);
-        flat.slopes.iter_mut().for_each(|s| *s = 0.0);
+        flat.points.iter_mut().for_each(|p| p.slope = 0.0);
         flat.stepped = true;
         flat
     }
@@ -459,35 +471,34 @@ impl MemoryProfile {
     /// The breakpoints as (progress in ns, bytes): with [`Self::is_stepped`], enough to
     /// rebuild the profile (the live workload program does, in another process).
     pub fn points(&self) -> Vec<(u64, f64)> {
-        self.progress
-            .iter()
-            .copied()
-            .zip(self.bytes.iter().copied())
-            .collect()
+        self.points.iter().map(|p| (p.progress, p.bytes)).collect()
     }
 
     /// Whether every point and slope is a finite number (a curve can overflow `f64`).
     pub fn is_finite(&self) -> bool {
-        self.bytes.iter().chain(&self.slopes).all(|v| v.is_finite())
+        self.points
+            .iter()
+            .all(|p| p.bytes.is_finite() && p.slope.is_finite())
     }
 
     pub fn segments(&self) -> usize {
-        self.progress.len()
+        self.points.len()
     }
 
     /// The segment that holds `progress`.
     pub fn segment_of(&self, progress: u64) -> usize {
-        self.progress.partition_point(|&p| p <= progress) - 1
+        self.points.partition_point(|p| p.progress <= progress) - 1
     }
 
     /// Segment `k`, as a value a running job keeps so that reading its memory touches nothing
     /// but the job itself.
     pub fn segment(&self, k: usize) -> Segment {
+        let p = self.points[k];
         Segment {
-            start: self.progress[k],
-            bytes: self.bytes[k],
-            slope: self.slopes[k],
-            end: self.progress.get(k + 1).copied(),
+            start: p.progress,
+            bytes: p.bytes,
+            slope: p.slope,
+            end: self.points.get(k + 1).map(|next| next.progress),
         }
     }
 
