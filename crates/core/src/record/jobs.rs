@@ -1,4 +1,5 @@
 use serde::Serialize;
+use smallvec::SmallVec;
 
 use crate::engine::{SimDuration, SimTime};
 use crate::model::NodeId;
@@ -34,8 +35,9 @@ pub struct JobRecord {
     pub end: Option<SimTime>,
     pub outcome: JobOutcome,
     pub starts: u32,
-    /// Distinct nodes it ran on, in first-visit order.
-    pub nodes: Vec<NodeId>,
+    /// Distinct nodes it ran on, in first-visit order; most jobs' one or two are kept in
+    /// place (a million jobs, a million allocations fewer).
+    pub nodes: SmallVec<[NodeId; 2]>,
     pub oom_kills: u32,
     pub migrations: u32,
     pub lost_work: SimDuration,

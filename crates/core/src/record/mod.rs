@@ -421,7 +421,7 @@ mod tests {
         assert_eq!(rec.wait, SimDuration::from_secs(3.0 + 1.0));
         assert_eq!((rec.starts, rec.oom_kills, rec.migrations), (3, 1, 1));
         assert_eq!(rec.lost_work, SimDuration::from_secs(6.0));
-        assert_eq!(rec.nodes, vec![a, b]);
+        assert_eq!(rec.nodes.as_slice(), [a, b]);
         assert_eq!(rec.peak_memory, 9.0);
         assert_eq!(r.migrations[0].lost_work, lost);
         assert_eq!(

@@ -465,7 +465,7 @@ mod tests {
             Some(MigrationOutcome::Failed)
         );
         assert_eq!(s.record.migrations[0].downtime, SimDuration::from_secs(0.9));
-        assert_eq!(s.record.jobs[0].nodes, vec![NodeId(0)]);
+        assert_eq!(s.record.jobs[0].nodes.as_slice(), [NodeId(0)]);
 
         s.apply(&Entry::Ended {
             t: 9.0,
@@ -517,7 +517,7 @@ mod tests {
         assert!(s.flights[0].committed);
         s.apply(&step(2.6, Step::Complete { downtime_s: 0.4 }));
         assert_eq!(s.jobs[0].at, Where::Running(NodeId(1)));
-        assert_eq!(s.record.jobs[0].nodes, vec![NodeId(0), NodeId(1)]);
+        assert_eq!(s.record.jobs[0].nodes.as_slice(), [NodeId(0), NodeId(1)]);
         assert_eq!((s.jobs[0].migrations, s.record.jobs[0].migrations), (1, 1));
         assert_eq!(
             s.record.jobs[0].lost_work,
@@ -572,7 +572,7 @@ mod tests {
         let rec = &s.record.jobs[0];
         assert_eq!(s.jobs[0].at, Where::Running(NodeId(1)));
         assert_eq!((rec.starts, rec.migrations), (2, 1));
-        assert_eq!(rec.nodes, vec![NodeId(0), NodeId(1)]);
+        assert_eq!(rec.nodes.as_slice(), [NodeId(0), NodeId(1)]);
         assert_eq!(rec.lost_work, SimDuration::from_secs(1.5));
         assert_eq!(
             rec.wait,
