@@ -24,6 +24,10 @@ pub struct BenchArgs {
     /// as files, for `migsim run`, profiling, or comparing two builds' outputs.
     #[arg(long, value_name = "DIR")]
     scenarios: Option<std::path::PathBuf>,
+    /// Measure the one size given (with the controller if --controller) in this process and
+    /// print it as JSON: the bench runs every measurement so, each in a process of its own.
+    #[arg(long, hide = true)]
+    one: bool,
     /// Also draw wall time against nodes (log-log, with linear scaling for reference) into
     /// this figure (.svg or .png).
     #[cfg(feature = "plot")]
@@ -40,6 +44,9 @@ pub fn bench(args: BenchArgs) -> Result<(), CliError> {
     }
     if args.repeat == 0 {
         return Err(CliError::Input("--repeat 0: must be at least 1".into()));
+    }
+    if args.one {
+        return measure_here(&args);
     }
     let controllers: &[bool] = if args.controller {
         &[false, true]
@@ -61,7 +68,7 @@ pub fn bench(args: BenchArgs) -> Result<(), CliError> {
     let mut runs: Vec<Vec<Measured>> = vec![Vec::new(); shapes.len()];
     for round in 1..=args.repeat {
         for (shape, runs) in shapes.iter().zip(&mut runs) {
-            let m = measure(*shape).map_err(CliError::Failed)?;
+            let m = measure_apart(shape)?;
             eprintln!(
                 "round {round}/{}: {} nodes, {}: {:.2} s",
                 args.repeat,
@@ -84,6 +91,45 @@ pub fn bench(args: BenchArgs) -> Result<(), CliError> {
         migsim::plot::draw_scaling(&medians, path).map_err(CliError::Failed)?;
         println!("figure     {}", path.display());
     }
+    Ok(())
+}
+
+/// Measures `shape` in a new process of this program, so that no run inherits the pages, the
+/// allocator's state or the peak memory of the runs before it.
+fn measure_apart(shape: &Shape) -> Result<Measured, CliError> {
+    let failed = |why: String| CliError::Failed(format!("measuring {}: {why}", shape.name()));
+    let exe = std::env::current_exe().map_err(|e| failed(e.to_string()))?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args(["bench", "--one", "--nodes", &shape.nodes.to_string()])
+        .args(["--days", &shape.days.to_string()])
+        .stderr(std::process::Stdio::inherit());
+    if shape.controller {
+        cmd.arg("--controller");
+    }
+    let out = cmd.output().map_err(|e| failed(e.to_string()))?;
+    if !out.status.success() {
+        return Err(failed(format!(
+            "the measuring process ended with {}",
+            out.status
+        )));
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| failed(format!("its report: {e}")))
+}
+
+/// `--one`: the single size asked for, measured here and printed as JSON.
+fn measure_here(args: &BenchArgs) -> Result<(), CliError> {
+    let [nodes] = args.nodes[..] else {
+        return Err(CliError::Input(
+            "--one measures one size: give one --nodes".into(),
+        ));
+    };
+    let shape = Shape {
+        days: args.days,
+        ..Shape::production(nodes, args.controller)
+    };
+    let m = measure(shape).map_err(CliError::Failed)?;
+    let json = serde_json::to_string(&m).map_err(|e| CliError::Failed(e.to_string()))?;
+    println!("{json}");
     Ok(())
 }
 

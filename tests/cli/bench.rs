@@ -89,6 +89,14 @@ fn bad_counts_are_refused_naming_the_flag() {
         "{}",
         text(&o)
     );
+    // The bench's own way to measure a size in a process of its own takes one size.
+    let o = bench(&["--one", "--nodes", "2,4"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("give one --nodes"),
+        "{}",
+        text(&o)
+    );
     let o = bench(&["--nodes", "2", "--days=-1"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(

@@ -13,13 +13,14 @@ use migsim_core::engine::HoldModel;
 use migsim_scenario::scenario::load_str;
 use migsim_sim::RecordOptions;
 
-/// What one size measured.
-#[derive(Clone, Debug)]
+/// What one size measured (as JSON between the bench and the process that measured it).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Measured {
     pub shape: Shape,
     pub wall_s: f64,
     pub events: u64,
-    /// The run's peak resident memory, where the kernel can say (Linux).
+    /// The run's peak resident memory, where the kernel can say (Linux): the process's, from the
+    /// moment the run starts.
     pub peak_rss_bytes: Option<u64>,
     /// Pages the run touched for the first time (minor page faults, Linux): each is a page the
     /// kernel zeroes, which on a virtual machine may cost microseconds, and a round that reuses
@@ -66,7 +67,7 @@ pub fn measure(shape: Shape) -> Result<Measured, String> {
 }
 
 /// One shape measured `runs.len()` times, as one: the run of median wall time, beside the
-/// median of the engine's rates, the first round's peak memory and the spread of the walls. On a shared machine a single run
+/// median of the engine's rates and the spread of the walls. On a shared machine a single run
 /// may be slowed by whatever else runs; the median of interleaved rounds much less so.
 pub fn median(mut runs: Vec<Measured>) -> Option<(Measured, Spread)> {
     let spread = Spread {
@@ -74,15 +75,12 @@ pub fn median(mut runs: Vec<Measured>) -> Option<(Measured, Spread)> {
         max_s: runs.iter().map(|m| m.wall_s).fold(0.0, f64::max),
         runs: runs.len(),
     };
-    // A later round's peak also holds what the allocator kept from the larger sizes before it.
-    let first_rss = runs.first()?.peak_rss_bytes;
     let mut rates: Vec<f64> = runs.iter().map(|m| m.engine_events_per_s).collect();
     rates.sort_by(f64::total_cmp);
     runs.sort_by(|a, b| a.wall_s.total_cmp(&b.wall_s));
     let mid = runs.len().checked_sub(1)? / 2;
     let mut m = runs.swap_remove(mid);
     m.engine_events_per_s = rates[mid];
-    m.peak_rss_bytes = first_rss;
     Some((m, spread))
 }
 

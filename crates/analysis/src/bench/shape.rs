@@ -6,7 +6,7 @@
 //! orchestrator-level stop-and-copy cost.
 
 /// One size of the scenario.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Shape {
     pub nodes: u32,
     pub jobs: u32,
