@@ -82,28 +82,17 @@ fn each_size_is_run_every_round_and_reported_once_against_the_smallest() {
 
 #[test]
 fn bad_counts_are_refused_naming_the_flag() {
-    let o = bench(&["--nodes", "2", "--repeat", "0"]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("--repeat 0"),
-        "{}",
-        text(&o)
-    );
+    // Exit 2, with a message that names what was wrong.
+    let refused = |args: &[&str], names: &str| {
+        let o = bench(args);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(stderr.contains(names), "{}", text(&o));
+    };
+    refused(&["--nodes", "2", "--repeat", "0"], "--repeat 0");
+    refused(&["--nodes", "2", "--days=-1"], "--days");
     // The bench's own way to measure a size in a process of its own takes one size.
-    let o = bench(&["--one", "--nodes", "2,4"]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("give one --nodes"),
-        "{}",
-        text(&o)
-    );
-    let o = bench(&["--nodes", "2", "--days=-1"]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("--days"),
-        "{}",
-        text(&o)
-    );
+    refused(&["--one", "--nodes", "2,4"], "give one --nodes");
 }
 
 /// `--scenarios DIR` writes each size's scenario file, which `migsim run` accepts, and runs
