@@ -355,7 +355,7 @@ struct Breakpoint {
 #[derive(Clone, Debug, PartialEq)]
 pub struct MemoryProfile {
     /// In order of progress. Flat and capped linear profiles, which most generated jobs have,
-    /// fit in place: no allocation of their own (a million jobs, a million fewer), and a job's
+    /// fit in place: no allocations of their own (three a profile before), and a job's
     /// segments are read where its spec is.
     points: SmallVec<[Breakpoint; 2]>,
     peak: f64,
