@@ -438,20 +438,16 @@ impl Simulator {
     pub(super) fn held_by_node(&self, now: SimTime) -> Vec<f64> {
         let mut held = vec![0.0; self.cluster.nodes().len()];
         for (_, m) in self.in_flight() {
-            let terms = [m.incoming, m.held];
-            let nodes = terms.iter().flatten().map(|t| t.node);
-            for (k, node) in nodes.enumerate() {
-                // A node both terms are on is summed once, at its first.
-                if k == 1 && terms[0].is_some_and(|t| t.node == node) {
-                    continue;
+            match (m.incoming, m.held) {
+                // Both on one node: one move's bytes there, summed before they are added.
+                (Some(a), Some(b)) if a.node == b.node => {
+                    held[a.node.index()] += a.bytes_at(now) + b.bytes_at(now)
                 }
-                let bytes: f64 = terms
-                    .iter()
-                    .flatten()
-                    .filter(|t| t.node == node)
-                    .map(|t| t.bytes_at(now))
-                    .sum();
-                held[node.index()] += bytes;
+                (a, b) => {
+                    for t in [a, b].into_iter().flatten() {
+                        held[t.node.index()] += t.bytes_at(now);
+                    }
+                }
             }
         }
         held
