@@ -13,6 +13,7 @@ use super::SimTime;
 /// times), so a pop costs O(1) amortised instead of O(log n) comparisons. A bucket is only
 /// filled from above while it is empty, from a bucket in insertion order, so every bucket
 /// stays in insertion order and ties need no sequence number.
+#[derive(Clone)]
 pub struct EventQueue<E> {
     buckets: Vec<Vec<Entry<E>>>,
     /// Next unread entry of bucket 0.
@@ -36,6 +37,15 @@ const DIGITS: usize = 1 << DIGIT_BITS;
 const LEVELS: usize = (u64::BITS / DIGIT_BITS) as usize;
 const BUCKETS: usize = 1 + LEVELS * DIGITS;
 const MASK_WORDS: usize = BUCKETS.div_ceil(64);
+
+impl<E> std::fmt::Debug for EventQueue<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventQueue")
+            .field("len", &self.len)
+            .field("last", &self.last)
+            .finish_non_exhaustive()
+    }
+}
 
 impl<E: Copy> Default for EventQueue<E> {
     fn default() -> Self {
@@ -76,6 +86,43 @@ impl<E: Copy> EventQueue<E> {
         self.len += 1;
     }
 
+    /// Pops the next event if it is at or before `limit`, without moving the queue's present
+    /// past `limit`: events may still be pushed at any time from `limit` on.
+    pub fn pop_through(&mut self, limit: SimTime) -> Option<(SimTime, E)> {
+        while self.head == self.buckets[0].len() {
+            let b = self.lowest_occupied()?;
+            if self.floor(b) > limit.0 {
+                return None;
+            }
+            self.occupied[b / 64] &= !(1 << (b % 64));
+            self.buckets[0].clear();
+            self.head = 0;
+            // With every entry of `b` after `limit`, the present moves to `limit` and they
+            // spread over buckets whose floors are past it.
+            self.refill(b, limit.0);
+        }
+        if self.last > limit.0 {
+            return None;
+        }
+        let entry = self.buckets[0][self.head];
+        self.head += 1;
+        self.len -= 1;
+        Some((SimTime(entry.time), entry.event))
+    }
+
+    /// Keeps only the events `keep` says yes to (given each one's time), in their order.
+    pub fn retain(&mut self, mut keep: impl FnMut(SimTime, &E) -> bool) {
+        self.buckets[0].drain(..self.head);
+        self.head = 0;
+        for (b, bucket) in self.buckets.iter_mut().enumerate() {
+            bucket.retain(|e| keep(SimTime(e.time), &e.event));
+            if bucket.is_empty() {
+                self.occupied[b / 64] &= !(1 << (b % 64));
+            }
+        }
+        self.len = self.buckets.iter().map(Vec::len).sum();
+    }
+
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         if self.head == self.buckets[0].len() {
             let b = self.lowest_occupied()?;
@@ -90,7 +137,7 @@ impl<E: Copy> EventQueue<E> {
                 self.len -= 1;
                 return Some((SimTime(entry.time), entry.event));
             }
-            self.refill(b);
+            self.refill(b, u64::MAX);
         }
         let entry = self.buckets[0][self.head];
         self.head += 1;
@@ -126,15 +173,28 @@ impl<E: Copy> EventQueue<E> {
             .map(|(i, w)| i * 64 + w.trailing_zeros() as usize)
     }
 
-    /// Moves `last` to the earliest time, which is in bucket `b` (the lowest non-empty one,
-    /// already unmarked), and spreads that bucket over the buckets below it.
-    fn refill(&mut self, b: usize) {
+    /// The earliest time bucket `b` (above 0) may hold: `last`'s digits above the bucket's
+    /// level, then the bucket's digit, then zeros. It is after `last`.
+    fn floor(&self, b: usize) -> u64 {
+        let (level, digit) = ((b - 1) / DIGITS, (b - 1) % DIGITS);
+        let shift = level as u32 * DIGIT_BITS;
+        let above = self.last.checked_shr(shift + DIGIT_BITS).unwrap_or(0);
+        let high = above.checked_shl(shift + DIGIT_BITS).unwrap_or(0);
+        high | (digit as u64) << shift
+    }
+
+    /// Moves `last` to the earliest time in bucket `b` (the lowest non-empty one, already
+    /// unmarked), or to `cap` if that is earlier but not before the bucket's floor, and
+    /// spreads that bucket over the buckets below it. Any time from the bucket's floor to
+    /// its earliest entry keeps every other bucket's entries where they are.
+    fn refill(&mut self, b: usize, cap: u64) {
         let mut source = std::mem::take(&mut self.buckets[b]);
         self.last = source
             .iter()
             .map(|e| e.time)
             .min()
-            .expect("the bucket is not empty");
+            .expect("the bucket is not empty")
+            .min(cap);
         for entry in source.drain(..) {
             let target = self.bucket(entry.time);
             debug_assert!(target < b, "an entry must move to a lower bucket");
@@ -211,6 +271,47 @@ mod tests {
                 assert_eq!(q.pop(), Some((SimTime(t), s)));
             }
             assert_eq!(q.pop(), None);
+        }
+    }
+
+    /// Pops up to a limit that moves on, with pushes anywhere from the limit on (also between
+    /// the limit and queued times, which a pop past the limit would have made impossible) and
+    /// some events dropped, match a reference heap popped up to the same limits.
+    #[test]
+    fn pops_through_a_limit_like_a_reference_heap() {
+        let mut rng = RngStreams::new(11).stream("queue-through-test");
+        for round in 0..50u64 {
+            let mut q = EventQueue::default();
+            let mut reference = BinaryHeap::new();
+            let (mut seq, mut limit) = (0u64, 0u64);
+            let spread = 1 << (round % 40);
+            for _ in 0..2000 {
+                match rng.random_range(0..10) {
+                    0..6 => {
+                        let t = limit + rng.random_range(0..spread);
+                        q.push(SimTime(t), seq);
+                        reference.push(Reverse((t, seq)));
+                        seq += 1;
+                    }
+                    6..9 => {
+                        limit += rng.random_range(0..spread / 2 + 1);
+                        while let Some(&Reverse((t, s))) = reference.peek() {
+                            if t > limit {
+                                break;
+                            }
+                            reference.pop();
+                            assert_eq!(q.pop_through(SimTime(limit)), Some((SimTime(t), s)));
+                        }
+                        assert_eq!(q.pop_through(SimTime(limit)), None);
+                    }
+                    _ => {
+                        let odd = |t: u64, s: u64| (t + s) % 3 != 1;
+                        q.retain(|t, &s| odd(t.0, s));
+                        reference.retain(|&Reverse((t, s))| odd(t, s));
+                    }
+                }
+                assert_eq!(q.len(), reference.len());
+            }
         }
     }
 }

@@ -5,10 +5,7 @@
 //! they may ask the controller are asked whether they do; a retake touches only those and the
 //! nodes that changed.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
-use crate::engine::{SimDuration, SimTime};
+use crate::engine::{EventQueue, SimDuration, SimTime};
 use crate::model::{JobId, NodeId, Usage};
 use crate::policy::control::facts::{Facts, Moves};
 use crate::policy::control::notes::{Mark, Notes};
@@ -231,7 +228,10 @@ enum Reread<'a> {
 #[derive(Clone, Debug, Default)]
 struct Watch {
     from: Vec<SimTime>,
-    upcoming: BinaryHeap<Reverse<(SimTime, NodeId)>>,
+    /// Nodes at the instants set for them after the retake that set them; an entry whose
+    /// node has been set anew since is left behind. Retakes never go back, so a radix queue
+    /// serves: it stays in cache where a binary heap of 40,000 entries did not.
+    upcoming: EventQueue<NodeId>,
     watched: Vec<bool>,
     nodes: Vec<NodeId>,
 }
@@ -248,20 +248,16 @@ impl Watch {
             Reread::All(count) => {
                 self.from = vec![SimTime::MAX; count];
                 self.watched = vec![false; count];
-                self.upcoming.clear();
+                self.upcoming = EventQueue::default();
                 self.nodes.clear();
                 &mut (0..count as u32).map(NodeId)
             }
             Reread::Some(ids) => &mut ids.iter().copied(),
         };
         for id in ids {
-            self.set(id, from(id).unwrap_or(SimTime::MAX));
+            self.set(id, from(id).unwrap_or(SimTime::MAX), now);
         }
-        while let Some(&Reverse((at, id))) = self.upcoming.peek() {
-            if at > now {
-                break;
-            }
-            self.upcoming.pop();
+        while let Some((at, id)) = self.upcoming.pop_through(now) {
             if self.from[id.index()] == at {
                 self.watch(id);
             }
@@ -275,19 +271,19 @@ impl Watch {
         self.nodes.sort_unstable();
     }
 
-    fn set(&mut self, id: NodeId, from: SimTime) {
+    /// Node `id` may be wanted from `from` on, read at `now`.
+    fn set(&mut self, id: NodeId, from: SimTime, now: SimTime) {
         self.from[id.index()] = from;
         match from {
             SimTime::MAX => {}
-            _ => self.upcoming.push(Reverse((from, id))),
+            _ if from <= now => self.watch(id),
+            _ => self.upcoming.push(from, id),
         }
         // Entries of instants set anew are left behind, until they would outnumber the
         // nodes; then only the live ones are kept.
         if self.upcoming.len() > 4 * self.from.len() + 16 {
-            let live =
-                |&Reverse((at, id)): &Reverse<(SimTime, NodeId)>| self.from[id.index()] == at;
-            let kept: Vec<_> = self.upcoming.drain().filter(live).collect();
-            self.upcoming = kept.into();
+            let from = &self.from;
+            self.upcoming.retain(|at, id| from[id.index()] == at);
         }
     }
 
