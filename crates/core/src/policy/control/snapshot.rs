@@ -230,7 +230,7 @@ struct Watch {
     from: Vec<SimTime>,
     /// Nodes at the instants set for them after the retake that set them; an entry whose
     /// node has been set anew since is left behind. Retakes never go back, so a radix queue
-    /// serves: it stays in cache where a binary heap of 40,000 entries did not.
+    /// serves, where popping a binary heap of up to 40,000 entries took 6% of a 10k-node run.
     upcoming: EventQueue<NodeId>,
     watched: Vec<bool>,
     nodes: Vec<NodeId>,
